@@ -1,0 +1,695 @@
+//! The in-memory keyring: named keys, each with versions 1..n.
+//!
+//! The vocabulary is Tink's and Vault transit's:
+//!
+//! * a **key** has a name (`"pii"`, `"tenant/acme"`) and a random, non-zero
+//!   32-bit **key id** that ciphertext headers carry; lookups from a
+//!   ciphertext go by id, never by trying keys;
+//! * each key has **versions** 1..n; exactly one is **primary** and new data
+//!   is encrypted under it; [`Keyring::rotate_with`] adds a version and makes
+//!   it primary, and older versions keep decrypting;
+//! * a version is [`VersionState::Enabled`], [`VersionState::Disabled`]
+//!   (reversible) or [`VersionState::Destroyed`] (material wiped, data under
+//!   it unrecoverable); the primary can be neither disabled nor destroyed;
+//! * a key has a **minimum decryption version**; older versions are refused;
+//! * a key may have a **rotation period**; [`Keyring::keys_due_for_rotation`]
+//!   lists keys whose primary version is older than that.
+//!
+//! Decryption checks, in this order (the first that applies decides):
+//! unknown key id, unknown version, destroyed, below minimum, disabled.
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+
+use crate::error::{Error, Result};
+use crate::random;
+use crate::secret::KeyMaterial;
+use crate::time::Timestamp;
+
+/// Most keys one keyring holds.
+pub const MAX_KEYS: usize = 65_536;
+/// Most versions one key holds.
+pub const MAX_VERSIONS: u32 = 65_536;
+/// Longest key name, in bytes.
+pub const MAX_KEY_NAME_LEN: usize = 128;
+
+/// A key's public 32-bit identifier, carried in ciphertext headers.
+/// Random, non-zero, unique within a keyring. Displayed as 8 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(u32);
+
+impl KeyId {
+    /// A key id from its numeric value.
+    pub const fn from_u32(id: u32) -> Self {
+        Self(id)
+    }
+
+    /// The numeric value.
+    pub const fn as_u32(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
+/// The state of one key version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VersionState {
+    /// Decrypts; the primary version also encrypts.
+    Enabled,
+    /// Kept, but refuses to decrypt until enabled again.
+    Disabled,
+    /// Material wiped; data under this version is gone for good.
+    Destroyed,
+}
+
+struct Version {
+    state: VersionState,
+    created: Timestamp,
+    /// `None` exactly when the version is destroyed.
+    material: Option<KeyMaterial>,
+}
+
+struct Key {
+    name: String,
+    created: Timestamp,
+    /// `versions[i]` is version `i + 1`.
+    versions: Vec<Version>,
+    primary: u32,
+    min_decryption_version: u32,
+    rotation_period_seconds: Option<u64>,
+}
+
+impl Key {
+    fn version(&self, id: KeyId, version: u32) -> Result<&Version> {
+        version
+            .checked_sub(1)
+            .and_then(|i| self.versions.get(i as usize))
+            .ok_or(Error::UnknownKeyVersion {
+                key_id: id,
+                version,
+            })
+    }
+
+    fn version_mut(&mut self, id: KeyId, version: u32) -> Result<&mut Version> {
+        version
+            .checked_sub(1)
+            .and_then(|i| self.versions.get_mut(i as usize))
+            .ok_or(Error::UnknownKeyVersion {
+                key_id: id,
+                version,
+            })
+    }
+
+    fn latest(&self) -> u32 {
+        // At most MAX_VERSIONS versions, so this always fits.
+        u32::try_from(self.versions.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// What the keyring says about one version: metadata only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VersionInfo {
+    /// Version number, from 1.
+    pub version: u32,
+    /// Its state.
+    pub state: VersionState,
+    /// When it was created.
+    pub created: Timestamp,
+}
+
+/// What the keyring says about one key: metadata only, never material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyInfo {
+    /// The key's name.
+    pub name: String,
+    /// The key's id.
+    pub key_id: KeyId,
+    /// When the key was created.
+    pub created: Timestamp,
+    /// The version new data is encrypted under.
+    pub primary_version: u32,
+    /// Versions below this refuse to decrypt.
+    pub min_decryption_version: u32,
+    /// Rotation period in seconds, if one is set.
+    pub rotation_period_seconds: Option<u64>,
+    /// Every version, oldest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// One version handed to [`Keyring::import_key`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct VersionImport {
+    /// Its state.
+    pub state: VersionState,
+    /// When it was created.
+    pub created: Timestamp,
+    /// Its material; must be `None` exactly when `state` is `Destroyed`.
+    pub material: Option<KeyMaterial>,
+}
+
+impl VersionImport {
+    /// A version with material (enabled or disabled) or, with `None`, a
+    /// destroyed one.
+    pub fn new(state: VersionState, created: Timestamp, material: Option<KeyMaterial>) -> Self {
+        Self {
+            state,
+            created,
+            material,
+        }
+    }
+}
+
+/// A whole key with known material, handed to [`Keyring::import_key`]: for
+/// moving a key between keyrings and for building keyrings from test vectors.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct KeyImport {
+    /// The key's name.
+    pub name: String,
+    /// The key's id (non-zero).
+    pub key_id: KeyId,
+    /// When the key was created.
+    pub created: Timestamp,
+    /// Versions 1..n in order.
+    pub versions: Vec<VersionImport>,
+    /// Which version is primary (must be enabled).
+    pub primary_version: u32,
+    /// Minimum decryption version (1 ..= primary).
+    pub min_decryption_version: u32,
+    /// Rotation period in seconds (non-zero), if any.
+    pub rotation_period_seconds: Option<u64>,
+}
+
+impl KeyImport {
+    /// A key whose latest version is primary, with minimum decryption
+    /// version 1 and no rotation period; adjust the public fields as needed.
+    pub fn new(
+        name: &str,
+        key_id: KeyId,
+        created: Timestamp,
+        versions: Vec<VersionImport>,
+    ) -> Self {
+        let latest = u32::try_from(versions.len()).unwrap_or(u32::MAX);
+        Self {
+            name: name.to_string(),
+            key_id,
+            created,
+            versions,
+            primary_version: latest,
+            min_decryption_version: 1,
+            rotation_period_seconds: None,
+        }
+    }
+}
+
+/// An in-memory keyring.
+///
+/// # Security
+/// Holds key material; it is wiped when versions are destroyed and when the
+/// keyring is dropped. `Debug` shows metadata only. There is no `Clone`.
+#[derive(Default)]
+pub struct Keyring {
+    keys: BTreeMap<KeyId, Key>,
+    names: BTreeMap<String, KeyId>,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.keys()).finish()
+    }
+}
+
+impl Keyring {
+    /// An empty keyring.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Creates a key with a fresh random id and version 1 as primary.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad name (1 to 128 bytes of ASCII
+    /// letters, digits, `-`, `_`, `.`, `/`; starting with a letter or digit;
+    /// no empty path segment); [`Error::KeyExists`];
+    /// [`Error::TooLarge`] past [`MAX_KEYS`];
+    /// [`Error::RandomnessUnavailable`].
+    pub fn create_key_with<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        name: &str,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<KeyId> {
+        self.check_new_name(name)?;
+        let id = self.fresh_key_id(rng)?;
+        let material = KeyMaterial::generate(rng)?;
+        let key = Key {
+            name: name.to_string(),
+            created: now,
+            versions: alloc::vec![Version {
+                state: VersionState::Enabled,
+                created: now,
+                material: Some(material),
+            }],
+            primary: 1,
+            min_decryption_version: 1,
+            rotation_period_seconds: None,
+        };
+        self.names.insert(key.name.clone(), id);
+        self.keys.insert(id, key);
+        Ok(id)
+    }
+
+    /// Adds a new version to a key and makes it primary. Returns the new
+    /// version number. Older versions keep their states.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`]; [`Error::TooLarge`] past
+    /// [`MAX_VERSIONS`]; [`Error::RandomnessUnavailable`].
+    pub fn rotate_with<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        name: &str,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<u32> {
+        let key = self.key_mut(name)?;
+        let next = key.latest() + 1;
+        if next > MAX_VERSIONS {
+            return Err(Error::TooLarge {
+                what: "versions per key",
+                max: MAX_VERSIONS as usize,
+            });
+        }
+        let material = KeyMaterial::generate(rng)?;
+        key.versions.push(Version {
+            state: VersionState::Enabled,
+            created: now,
+            material: Some(material),
+        });
+        key.primary = next;
+        Ok(next)
+    }
+
+    /// Disables a version: it stops decrypting until enabled again.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`], [`Error::UnknownKeyVersion`],
+    /// [`Error::PrimaryVersion`], [`Error::VersionDestroyed`].
+    pub fn disable_version(&mut self, name: &str, version: u32) -> Result<()> {
+        let v = self.non_primary_version_mut(name, version)?;
+        v.state = VersionState::Disabled;
+        Ok(())
+    }
+
+    /// Enables a disabled version (enabling an enabled one is a no-op).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`], [`Error::UnknownKeyVersion`],
+    /// [`Error::VersionDestroyed`].
+    pub fn enable_version(&mut self, name: &str, version: u32) -> Result<()> {
+        let id = self.key_id(name)?;
+        let key = self.key_mut(name)?;
+        let v = key.version_mut(id, version)?;
+        if v.state == VersionState::Destroyed {
+            return Err(Error::VersionDestroyed {
+                key_id: id,
+                version,
+            });
+        }
+        v.state = VersionState::Enabled;
+        Ok(())
+    }
+
+    /// Destroys a version: wipes its material now. Everything encrypted
+    /// under it becomes unrecoverable and reports
+    /// [`Error::VersionDestroyed`]. Irreversible.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`], [`Error::UnknownKeyVersion`],
+    /// [`Error::PrimaryVersion`], [`Error::VersionDestroyed`] if it already
+    /// was.
+    pub fn destroy_version(&mut self, name: &str, version: u32) -> Result<()> {
+        let v = self.non_primary_version_mut(name, version)?;
+        v.state = VersionState::Destroyed;
+        // Dropping the KeyMaterial wipes it.
+        v.material = None;
+        Ok(())
+    }
+
+    /// Sets the minimum decryption version (1 ..= primary). Lowering it
+    /// again is allowed; destroyed versions stay destroyed.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`]; [`Error::InvalidArgument`] outside
+    /// 1 ..= primary.
+    pub fn set_min_decryption_version(&mut self, name: &str, version: u32) -> Result<()> {
+        let key = self.key_mut(name)?;
+        if version == 0 || version > key.primary {
+            return Err(Error::InvalidArgument {
+                reason: "minimum decryption version must be between 1 and the primary version",
+            });
+        }
+        key.min_decryption_version = version;
+        Ok(())
+    }
+
+    /// Sets or clears a key's rotation period, in seconds.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`]; [`Error::InvalidArgument`] for a zero
+    /// period.
+    pub fn set_rotation_period(&mut self, name: &str, seconds: Option<u64>) -> Result<()> {
+        if seconds == Some(0) {
+            return Err(Error::InvalidArgument {
+                reason: "rotation period must be at least one second",
+            });
+        }
+        self.key_mut(name)?.rotation_period_seconds = seconds;
+        Ok(())
+    }
+
+    /// Names of the keys whose primary version is at least one rotation
+    /// period old at `now`, in name order.
+    pub fn keys_due_for_rotation(&self, now: Timestamp) -> Vec<&str> {
+        self.names
+            .iter()
+            .filter_map(|(name, id)| {
+                let key = self.keys.get(id)?;
+                let period = key.rotation_period_seconds?;
+                let primary = key.version(*id, key.primary).ok()?;
+                let due = primary.created.as_unix_seconds().saturating_add(period);
+                (now.as_unix_seconds() >= due).then_some(name.as_str())
+            })
+            .collect()
+    }
+
+    /// Metadata for one key.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`].
+    pub fn key_info(&self, name: &str) -> Result<KeyInfo> {
+        let id = self.key_id(name)?;
+        self.keys
+            .get(&id)
+            .map(|key| info(id, key))
+            .ok_or_else(|| unknown_name(name))
+    }
+
+    /// Metadata for every key, in name order.
+    pub fn keys(&self) -> Vec<KeyInfo> {
+        self.names
+            .values()
+            .filter_map(|id| self.keys.get(id).map(|key| info(*id, key)))
+            .collect()
+    }
+
+    /// The id of the key with this name.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`].
+    pub fn key_id(&self, name: &str) -> Result<KeyId> {
+        self.names
+            .get(name)
+            .copied()
+            .ok_or_else(|| unknown_name(name))
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the keyring has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Adds a key with known material and metadata, after checking that it
+    /// is consistent. For moving keys between keyrings and for test vectors;
+    /// new keys should come from [`Keyring::create_key_with`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad name, a zero key id, no
+    /// versions, material present on a destroyed version or missing on
+    /// another, a primary that is not an enabled version, or a minimum
+    /// decryption version outside 1 ..= primary; [`Error::KeyExists`] for a
+    /// taken name or id; [`Error::TooLarge`] past the bounds.
+    pub fn import_key(&mut self, import: KeyImport) -> Result<()> {
+        self.check_new_name(&import.name)?;
+        let id = import.key_id;
+        if id.0 == 0 {
+            return Err(invalid("key id 0 is reserved"));
+        }
+        if self.keys.contains_key(&id) {
+            return Err(Error::KeyExists { name: import.name });
+        }
+        let count = import.versions.len();
+        if count == 0 {
+            return Err(invalid("a key needs at least one version"));
+        }
+        if count > MAX_VERSIONS as usize {
+            return Err(Error::TooLarge {
+                what: "versions per key",
+                max: MAX_VERSIONS as usize,
+            });
+        }
+        for v in &import.versions {
+            let destroyed = v.state == VersionState::Destroyed;
+            if destroyed == v.material.is_some() {
+                return Err(invalid(
+                    "a destroyed version has no material and every other version has material",
+                ));
+            }
+        }
+        let primary_state = import
+            .primary_version
+            .checked_sub(1)
+            .and_then(|i| import.versions.get(i as usize))
+            .map(|v| v.state);
+        if primary_state != Some(VersionState::Enabled) {
+            return Err(invalid("the primary version must exist and be enabled"));
+        }
+        if import.min_decryption_version == 0
+            || import.min_decryption_version > import.primary_version
+        {
+            return Err(invalid(
+                "minimum decryption version must be between 1 and the primary version",
+            ));
+        }
+        if import.rotation_period_seconds == Some(0) {
+            return Err(invalid("rotation period must be at least one second"));
+        }
+        let key = Key {
+            name: import.name,
+            created: import.created,
+            versions: import
+                .versions
+                .into_iter()
+                .map(|v| Version {
+                    state: v.state,
+                    created: v.created,
+                    material: v.material,
+                })
+                .collect(),
+            primary: import.primary_version,
+            min_decryption_version: import.min_decryption_version,
+            rotation_period_seconds: import.rotation_period_seconds,
+        };
+        self.names.insert(key.name.clone(), id);
+        self.keys.insert(id, key);
+        Ok(())
+    }
+
+    /// The primary version of a key, for encryption.
+    pub(crate) fn primary(&self, name: &str) -> Result<(KeyId, u32, &KeyMaterial)> {
+        let id = self.key_id(name)?;
+        let key = self.keys.get(&id).ok_or_else(|| unknown_name(name))?;
+        let v = key.version(id, key.primary)?;
+        // Invariant: the primary is enabled and so has material.
+        let material = v.material.as_ref().ok_or(Error::VersionDestroyed {
+            key_id: id,
+            version: key.primary,
+        })?;
+        Ok((id, key.primary, material))
+    }
+
+    /// The material of a version, for decryption, after every state check
+    /// (see the module docs for their order).
+    pub(crate) fn decryption_material(&self, id: KeyId, version: u32) -> Result<&KeyMaterial> {
+        let key = self
+            .keys
+            .get(&id)
+            .ok_or(Error::UnknownKeyId { key_id: id })?;
+        let v = key.version(id, version)?;
+        match v.state {
+            VersionState::Destroyed => {
+                return Err(Error::VersionDestroyed {
+                    key_id: id,
+                    version,
+                });
+            }
+            _ if version < key.min_decryption_version => {
+                return Err(Error::VersionBelowMinimum {
+                    key_id: id,
+                    version,
+                    minimum: key.min_decryption_version,
+                });
+            }
+            VersionState::Disabled => {
+                return Err(Error::VersionDisabled {
+                    key_id: id,
+                    version,
+                });
+            }
+            VersionState::Enabled => {}
+        }
+        v.material.as_ref().ok_or(Error::VersionDestroyed {
+            key_id: id,
+            version,
+        })
+    }
+
+    /// The name of the key with this id.
+    pub(crate) fn key_name(&self, id: KeyId) -> Result<&str> {
+        self.keys
+            .get(&id)
+            .map(|k| k.name.as_str())
+            .ok_or(Error::UnknownKeyId { key_id: id })
+    }
+
+    fn key_mut(&mut self, name: &str) -> Result<&mut Key> {
+        let id = self.key_id(name)?;
+        self.keys.get_mut(&id).ok_or_else(|| unknown_name(name))
+    }
+
+    fn non_primary_version_mut(&mut self, name: &str, version: u32) -> Result<&mut Version> {
+        let id = self.key_id(name)?;
+        let key = self.key_mut(name)?;
+        if version == key.primary {
+            return Err(Error::PrimaryVersion {
+                key_id: id,
+                version,
+            });
+        }
+        let v = key.version_mut(id, version)?;
+        if v.state == VersionState::Destroyed {
+            return Err(Error::VersionDestroyed {
+                key_id: id,
+                version,
+            });
+        }
+        Ok(v)
+    }
+
+    fn check_new_name(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        if self.names.contains_key(name) {
+            return Err(Error::KeyExists {
+                name: name.to_string(),
+            });
+        }
+        if self.keys.len() >= MAX_KEYS {
+            return Err(Error::TooLarge {
+                what: "keys per keyring",
+                max: MAX_KEYS,
+            });
+        }
+        Ok(())
+    }
+
+    fn fresh_key_id<R: TryCryptoRng + ?Sized>(&self, rng: &mut R) -> Result<KeyId> {
+        // With at most 2^16 keys among 2^32 ids, 16 collisions in a row mean
+        // the RNG is broken, not unlucky.
+        for _ in 0..16 {
+            let id = KeyId(random::nonzero_u32(rng)?);
+            if !self.keys.contains_key(&id) {
+                return Ok(id);
+            }
+        }
+        Err(Error::RandomnessUnavailable)
+    }
+}
+
+#[cfg(feature = "std")]
+impl Keyring {
+    /// [`Keyring::create_key_with`] with the OS RNG and the system clock.
+    ///
+    /// # Errors
+    /// As [`Keyring::create_key_with`].
+    pub fn create_key(&mut self, name: &str) -> Result<KeyId> {
+        self.create_key_with(name, &mut getrandom::SysRng, Timestamp::now())
+    }
+
+    /// [`Keyring::rotate_with`] with the OS RNG and the system clock.
+    ///
+    /// # Errors
+    /// As [`Keyring::rotate_with`].
+    pub fn rotate(&mut self, name: &str) -> Result<u32> {
+        self.rotate_with(name, &mut getrandom::SysRng, Timestamp::now())
+    }
+}
+
+fn info(id: KeyId, key: &Key) -> KeyInfo {
+    KeyInfo {
+        name: key.name.clone(),
+        key_id: id,
+        created: key.created,
+        primary_version: key.primary,
+        min_decryption_version: key.min_decryption_version,
+        rotation_period_seconds: key.rotation_period_seconds,
+        versions: key
+            .versions
+            .iter()
+            .zip(1u32..)
+            .map(|(v, n)| VersionInfo {
+                version: n,
+                state: v.state,
+                created: v.created,
+            })
+            .collect(),
+    }
+}
+
+fn unknown_name(name: &str) -> Error {
+    Error::UnknownKeyName {
+        name: name.to_string(),
+    }
+}
+
+fn invalid(reason: &'static str) -> Error {
+    Error::InvalidArgument { reason }
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_KEY_NAME_LEN {
+        return Err(invalid("key names are 1 to 128 bytes long"));
+    }
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/');
+    if !bytes.iter().all(allowed) {
+        return Err(invalid(
+            "key names use only ASCII letters, digits, '-', '_', '.' and '/'",
+        ));
+    }
+    if !bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        || bytes.ends_with(b"/")
+        || name.contains("//")
+    {
+        return Err(invalid(
+            "key names start with a letter or digit and have no empty '/' segment",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+#![doc = include_str!("../../README.md")]
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod aead;
+pub mod context;
+pub mod error;
+pub mod keyring;
+mod random;
+pub mod record;
+pub mod secret;
+pub mod time;
+
+pub use context::EncryptionContext;
+pub use error::{Error, Result};
+pub use keyring::{KeyId, KeyImport, KeyInfo, Keyring, VersionImport, VersionInfo, VersionState};
+pub use record::{RecordHeader, inspect_record, inspect_record_text, record_to_text};
+pub use secret::{KEY_LEN, KeyMaterial, SecretBytes};
+pub use time::Timestamp;
+
+/// The RNG traits callers implement or pass (re-exported so callers use
+/// the same `rand_core` version as the core).
+pub use rand_core;
+
+/// The operating system's CSPRNG (`getrandom`), for the `*_with` methods.
+#[cfg(feature = "std")]
+pub use getrandom::SysRng;

@@ -1,0 +1,437 @@
+//! The **record** format: compact ciphertexts for database columns and
+//! tokens, encrypted directly under a key version with XChaCha20-Poly1305
+//! and a random 192-bit nonce.
+//!
+//! Normative layout: `docs/FORMAT.md`, section "Record". In short:
+//!
+//! ```text
+//! 0x01 | key_id u32be | key_version u32be | nonce[24] | ciphertext[n] | tag[16]
+//! aad = "strongroom/record/v1" | bytes 0..9 | canonical(context)
+//! text form = "sr1:" base64url-unpadded(record)
+//! ```
+//!
+//! Each operation has a caller-buffer core (`*_into`) that allocates
+//! nothing secret, and an allocating helper on top.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use rand_core::TryCryptoRng;
+use zeroize::Zeroize;
+
+use crate::aead::{self, AeadError, Algorithm, TAG_LEN, XNONCE_LEN};
+use crate::context::EncryptionContext;
+use crate::error::{Error, Result};
+use crate::keyring::{KeyId, Keyring};
+use crate::random;
+use crate::secret::SecretBytes;
+
+/// Format byte of record version 1 (FORMAT.md "Record").
+pub const RECORD_FORMAT_V1: u8 = 0x01;
+/// Length of the authenticated header: format, key id, key version.
+pub const RECORD_HEADER_LEN: usize = 9;
+/// Bytes a record adds to its plaintext: header, nonce, tag.
+pub const RECORD_OVERHEAD: usize = RECORD_HEADER_LEN + XNONCE_LEN + TAG_LEN;
+/// Largest plaintext a record may hold (1 MiB). Larger data belongs in an
+/// envelope.
+pub const MAX_RECORD_PLAINTEXT_LEN: usize = 1 << 20;
+/// Largest binary record.
+pub const MAX_RECORD_LEN: usize = RECORD_OVERHEAD + MAX_RECORD_PLAINTEXT_LEN;
+/// Prefix of the text form of record version 1.
+pub const RECORD_TEXT_PREFIX: &str = "sr1:";
+/// Largest text-form record.
+pub const MAX_RECORD_TEXT_LEN: usize = RECORD_TEXT_PREFIX.len() + MAX_RECORD_LEN.div_ceil(3) * 4;
+
+/// Domain-separation label that starts every record's associated data.
+const RECORD_AAD_LABEL: &[u8] = b"strongroom/record/v1";
+
+/// The public facts a record's header states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordHeader {
+    /// The key the record was encrypted under.
+    pub key_id: KeyId,
+    /// The version of that key.
+    pub key_version: u32,
+    /// Length of the plaintext inside.
+    pub plaintext_len: usize,
+}
+
+/// Length of the record that a plaintext of `plaintext_len` bytes becomes.
+pub const fn record_len(plaintext_len: usize) -> usize {
+    plaintext_len.saturating_add(RECORD_OVERHEAD)
+}
+
+/// A parsed, not yet authenticated, record.
+struct Parsed<'a> {
+    header: RecordHeader,
+    header_bytes: &'a [u8],
+    nonce: &'a [u8],
+    body: &'a [u8],
+    tag: &'a [u8],
+}
+
+/// Parses a binary record strictly (FORMAT.md "Record: parsing rules").
+fn parse(record: &[u8]) -> Result<Parsed<'_>> {
+    let Some(&format) = record.first() else {
+        return Err(Error::Malformed {
+            reason: "empty record",
+        });
+    };
+    if format != RECORD_FORMAT_V1 {
+        return Err(Error::UnsupportedFormat { version: format });
+    }
+    if record.len() < RECORD_OVERHEAD {
+        return Err(Error::Malformed {
+            reason: "record is shorter than its fixed overhead",
+        });
+    }
+    if record.len() > MAX_RECORD_LEN {
+        return Err(Error::TooLarge {
+            what: "record length",
+            max: MAX_RECORD_LEN,
+        });
+    }
+    let (header_bytes, rest) = record.split_at(RECORD_HEADER_LEN);
+    let (nonce, rest) = rest.split_at(XNONCE_LEN);
+    let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let key_id = u32::from_be_bytes([
+        header_bytes[1],
+        header_bytes[2],
+        header_bytes[3],
+        header_bytes[4],
+    ]);
+    let key_version = u32::from_be_bytes([
+        header_bytes[5],
+        header_bytes[6],
+        header_bytes[7],
+        header_bytes[8],
+    ]);
+    if key_id == 0 {
+        return Err(Error::Malformed {
+            reason: "record names key id 0",
+        });
+    }
+    if key_version == 0 {
+        return Err(Error::Malformed {
+            reason: "record names key version 0",
+        });
+    }
+    Ok(Parsed {
+        header: RecordHeader {
+            key_id: KeyId::from_u32(key_id),
+            key_version,
+            plaintext_len: body.len(),
+        },
+        header_bytes,
+        nonce,
+        body,
+        tag,
+    })
+}
+
+/// Associated data: label, header bytes, canonical context.
+fn associated_data(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(RECORD_AAD_LABEL.len() + header.len() + context.encoded_len());
+    aad.extend_from_slice(RECORD_AAD_LABEL);
+    aad.extend_from_slice(header);
+    context.encode_into(&mut aad);
+    aad
+}
+
+/// Reads a record's public header without decrypting anything.
+///
+/// # Errors
+/// [`Error::UnsupportedFormat`], [`Error::Malformed`], [`Error::TooLarge`].
+pub fn inspect_record(record: &[u8]) -> Result<RecordHeader> {
+    parse(record).map(|p| p.header)
+}
+
+/// Reads a text-form record's public header without decrypting anything.
+///
+/// # Errors
+/// As [`inspect_record`], plus [`Error::Malformed`] for a bad prefix or
+/// base64.
+pub fn inspect_record_text(text: &str) -> Result<RecordHeader> {
+    inspect_record(&decode_text(text)?)
+}
+
+/// Encodes a binary record in the text form (`sr1:` + unpadded base64url).
+pub fn record_to_text(record: &[u8]) -> String {
+    let mut out = String::with_capacity(RECORD_TEXT_PREFIX.len() + record.len().div_ceil(3) * 4);
+    out.push_str(RECORD_TEXT_PREFIX);
+    out.push_str(&Base64UrlUnpadded::encode_string(record));
+    out
+}
+
+/// Decodes the text form to the binary record, strictly: the exact prefix,
+/// canonical unpadded base64url, within [`MAX_RECORD_TEXT_LEN`].
+fn decode_text(text: &str) -> Result<Vec<u8>> {
+    if text.len() > MAX_RECORD_TEXT_LEN {
+        return Err(Error::TooLarge {
+            what: "text record length",
+            max: MAX_RECORD_TEXT_LEN,
+        });
+    }
+    let Some(b64) = text.strip_prefix(RECORD_TEXT_PREFIX) else {
+        return Err(Error::Malformed {
+            reason: "text record does not start with \"sr1:\"",
+        });
+    };
+    Base64UrlUnpadded::decode_vec(b64).map_err(|_| Error::Malformed {
+        reason: "text record is not canonical unpadded base64url",
+    })
+}
+
+impl Keyring {
+    /// Encrypts `plaintext` under the primary version of key `name` into
+    /// `out`, returning the record length ([`record_len`]).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`]; [`Error::TooLarge`] past
+    /// [`MAX_RECORD_PLAINTEXT_LEN`]; [`Error::BufferTooSmall`];
+    /// [`Error::RandomnessUnavailable`]. On error `out` is left zeroed where
+    /// it was written.
+    ///
+    /// # Security
+    /// The nonce is 24 fresh random bytes; a failing RNG fails the call.
+    pub fn encrypt_record_into<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let (key_id, version, material) = self.primary(name)?;
+        if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
+            return Err(Error::TooLarge {
+                what: "record plaintext length",
+                max: MAX_RECORD_PLAINTEXT_LEN,
+            });
+        }
+        let total = record_len(plaintext.len());
+        let Some(out) = out.get_mut(..total) else {
+            return Err(Error::BufferTooSmall { needed: total });
+        };
+        let (header, rest) = out.split_at_mut(RECORD_HEADER_LEN);
+        let (nonce, rest) = rest.split_at_mut(XNONCE_LEN);
+        let (body, tag) = rest.split_at_mut(plaintext.len());
+        header[0] = RECORD_FORMAT_V1;
+        header[1..5].copy_from_slice(&key_id.as_u32().to_be_bytes());
+        header[5..9].copy_from_slice(&version.to_be_bytes());
+        random::fill(rng, nonce).inspect_err(|_| out_wipe(header, nonce))?;
+        body.copy_from_slice(plaintext);
+        let aad = associated_data(header, context);
+        match aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body) {
+            Ok(t) => {
+                tag.copy_from_slice(&t);
+                Ok(total)
+            }
+            Err(_) => {
+                body.zeroize();
+                out_wipe(header, nonce);
+                Err(Error::AuthenticationFailed)
+            }
+        }
+    }
+
+    /// Encrypts `plaintext` under the primary version of key `name`.
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_record_into`], without `BufferTooSmall`.
+    pub fn encrypt_record_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
+            return Err(Error::TooLarge {
+                what: "record plaintext length",
+                max: MAX_RECORD_PLAINTEXT_LEN,
+            });
+        }
+        let mut out = alloc::vec![0u8; record_len(plaintext.len())];
+        let n = self.encrypt_record_into(name, plaintext, context, rng, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Decrypts a record into `out`, returning the plaintext length. The
+    /// key is found by the header's key id; the version's state is checked
+    /// before any cryptography runs.
+    ///
+    /// # Errors
+    /// Structural: [`Error::UnsupportedFormat`], [`Error::Malformed`],
+    /// [`Error::TooLarge`]. Keyring facts: [`Error::UnknownKeyId`],
+    /// [`Error::UnknownKeyVersion`], [`Error::VersionDestroyed`],
+    /// [`Error::VersionBelowMinimum`], [`Error::VersionDisabled`].
+    /// [`Error::BufferTooSmall`]. Anything else, including a wrong context:
+    /// [`Error::AuthenticationFailed`].
+    ///
+    /// # Security
+    /// On any error, `out` holds no plaintext: it is untouched, or zeroed
+    /// where it was written.
+    pub fn decrypt_record_into(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let parsed = parse(record)?;
+        let header = parsed.header;
+        let material = self.decryption_material(header.key_id, header.key_version)?;
+        let n = parsed.body.len();
+        let Some(out) = out.get_mut(..n) else {
+            return Err(Error::BufferTooSmall { needed: n });
+        };
+        out.copy_from_slice(parsed.body);
+        let aad = associated_data(parsed.header_bytes, context);
+        let opened = aead::decrypt_in_place(
+            Algorithm::XChaCha20Poly1305,
+            material,
+            parsed.nonce,
+            &aad,
+            out,
+            parsed.tag,
+        );
+        match opened {
+            Ok(()) => Ok(n),
+            Err(AeadError::NonceLength | AeadError::TagLength | AeadError::Authentication) => {
+                out.zeroize();
+                Err(Error::AuthenticationFailed)
+            }
+        }
+    }
+
+    /// Decrypts a record; the plaintext comes back in a wiping container.
+    ///
+    /// # Errors
+    /// As [`Keyring::decrypt_record_into`], without `BufferTooSmall`.
+    pub fn decrypt_record(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<SecretBytes> {
+        let header = inspect_record(record)?;
+        let mut out = SecretBytes::zeroed(header.plaintext_len);
+        let n = self.decrypt_record_into(record, context, out.expose_secret_mut())?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Re-encrypts a record under the primary version of its key, inside the
+    /// library; the intermediate plaintext is wiped. The context stays the
+    /// same. A record already under the primary gets a fresh nonce.
+    ///
+    /// # Errors
+    /// As [`Keyring::decrypt_record_into`] and
+    /// [`Keyring::encrypt_record_into`].
+    pub fn rewrap_record_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        let header = inspect_record(record)?;
+        let plaintext = self.decrypt_record(record, context)?;
+        let name = self.key_name(header.key_id)?;
+        self.encrypt_record_with(name, plaintext.expose_secret(), context, rng)
+    }
+
+    /// Encrypts to the text form (`sr1:` + unpadded base64url).
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_record_with`].
+    pub fn encrypt_record_text_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<String> {
+        self.encrypt_record_with(name, plaintext, context, rng)
+            .map(|r| record_to_text(&r))
+    }
+
+    /// Decrypts a text-form record.
+    ///
+    /// # Errors
+    /// As [`Keyring::decrypt_record`], plus [`Error::Malformed`] for a bad
+    /// prefix or base64, [`Error::TooLarge`] past [`MAX_RECORD_TEXT_LEN`].
+    pub fn decrypt_record_text(
+        &self,
+        text: &str,
+        context: &EncryptionContext,
+    ) -> Result<SecretBytes> {
+        self.decrypt_record(&decode_text(text)?, context)
+    }
+
+    /// Rewraps a text-form record; see [`Keyring::rewrap_record_with`].
+    ///
+    /// # Errors
+    /// As [`Keyring::decrypt_record_text`] and
+    /// [`Keyring::encrypt_record_with`].
+    pub fn rewrap_record_text_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        text: &str,
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<String> {
+        self.rewrap_record_with(&decode_text(text)?, context, rng)
+            .map(|r| record_to_text(&r))
+    }
+}
+
+#[cfg(feature = "std")]
+impl Keyring {
+    /// [`Keyring::encrypt_record_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_record_with`].
+    pub fn encrypt_record(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.encrypt_record_with(name, plaintext, context, &mut getrandom::SysRng)
+    }
+
+    /// [`Keyring::encrypt_record_text_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_record_with`].
+    pub fn encrypt_record_text(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<String> {
+        self.encrypt_record_text_with(name, plaintext, context, &mut getrandom::SysRng)
+    }
+
+    /// [`Keyring::rewrap_record_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`Keyring::rewrap_record_with`].
+    pub fn rewrap_record(&self, record: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
+        self.rewrap_record_with(record, context, &mut getrandom::SysRng)
+    }
+
+    /// [`Keyring::rewrap_record_text_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`Keyring::rewrap_record_text_with`].
+    pub fn rewrap_record_text(&self, text: &str, context: &EncryptionContext) -> Result<String> {
+        self.rewrap_record_text_with(text, context, &mut getrandom::SysRng)
+    }
+}
+
+fn out_wipe(header: &mut [u8], nonce: &mut [u8]) {
+    header.zeroize();
+    nonce.zeroize();
+}

@@ -1,0 +1,220 @@
+//! Secret containers: 32-byte key material and variable-length secret bytes.
+//!
+//! Both follow one set of rules (STYLE.md rule 5): the bytes live on the heap
+//! and are built there in place, so moving the container moves a pointer and
+//! never copies the secret; they are wiped on drop unconditionally; `Debug`
+//! is redacted; there is no `Copy` and no `Clone`; equality is constant-time;
+//! the raw bytes are reached only through a greppable `expose_secret()`.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::{Error, Result};
+use crate::random;
+
+/// Length of all symmetric key material in strongroom, in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// 32 bytes of symmetric key material (a key version, a data key, a derived
+/// key).
+///
+/// # Security
+/// Wiped on drop; `Debug` prints `KeyMaterial(<redacted>)`; equality runs in
+/// constant time.
+pub struct KeyMaterial(Box<[u8; KEY_LEN]>);
+
+impl KeyMaterial {
+    /// Fresh random key material from a cryptographically secure RNG.
+    ///
+    /// # Errors
+    /// [`Error::RandomnessUnavailable`] if the RNG fails or yields all zeros.
+    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self> {
+        let mut key = Self::zeroed();
+        random::fill(rng, key.0.as_mut_slice())?;
+        Ok(key)
+    }
+
+    /// Copies key material from a slice (for importing known keys and test
+    /// vectors). The caller remains responsible for wiping its own copy.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `bytes` is exactly [`KEY_LEN`] long.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != KEY_LEN {
+            return Err(Error::InvalidArgument {
+                reason: "key material must be exactly 32 bytes",
+            });
+        }
+        let mut key = Self::zeroed();
+        key.0.copy_from_slice(bytes);
+        Ok(key)
+    }
+
+    /// The raw key bytes. Every call site is a place where key material
+    /// leaves its container; keep them few and easy to audit.
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// A zeroed buffer on the heap, to be filled in place.
+    fn zeroed() -> Self {
+        Self(Box::new([0u8; KEY_LEN]))
+    }
+}
+
+impl Drop for KeyMaterial {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for KeyMaterial {}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyMaterial(<redacted>)")
+    }
+}
+
+impl ConstantTimeEq for KeyMaterial {
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        self.0.as_slice().ct_eq(other.0.as_slice())
+    }
+}
+
+impl PartialEq for KeyMaterial {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for KeyMaterial {}
+
+/// A variable-length secret: decrypted plaintext, or a staging buffer for it.
+///
+/// The allocation is sized once and never grown, so no reallocation can leave
+/// an unwiped copy behind. The whole allocation is wiped on drop.
+///
+/// # Security
+/// Wiped on drop; `Debug` prints only the length; equality runs in constant
+/// time (the length is not secret).
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// A zero-filled secret buffer of `len` bytes, to be written in place.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        Self(alloc::vec![0u8; len])
+    }
+
+    /// Copies `bytes` into a new secret buffer. The caller remains
+    /// responsible for wiping its own copy.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        let mut out = Self::zeroed(bytes.len());
+        out.0.copy_from_slice(bytes);
+        out
+    }
+
+    /// The secret bytes.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The secret bytes, mutably (for filling in place).
+    pub(crate) fn expose_secret_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
+    /// Shortens the buffer; the cut-off tail is wiped at once.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if let Some(tail) = self.0.get_mut(len..) {
+            tail.zeroize();
+        }
+        self.0.truncate(len);
+    }
+
+    /// Number of bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the buffer is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        // Zeroize for Vec wipes the full capacity, not only `len`.
+        self.0.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SecretBytes {}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+impl ConstantTimeEq for SecretBytes {
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        self.0.as_slice().ct_eq(other.0.as_slice())
+    }
+}
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for SecretBytes {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn debug_is_redacted() {
+        let key = KeyMaterial::from_slice(&[0xA5; KEY_LEN]).unwrap();
+        let text = format!("{key:?}");
+        assert_eq!(text, "KeyMaterial(<redacted>)");
+        let bytes = SecretBytes::from_slice(b"hunter2");
+        assert_eq!(format!("{bytes:?}"), "SecretBytes(<7 bytes redacted>)");
+    }
+
+    #[test]
+    fn equality_compares_contents() {
+        let a = KeyMaterial::from_slice(&[1; KEY_LEN]).unwrap();
+        let b = KeyMaterial::from_slice(&[1; KEY_LEN]).unwrap();
+        let c = KeyMaterial::from_slice(&[2; KEY_LEN]).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(
+            SecretBytes::from_slice(b"ab"),
+            SecretBytes::from_slice(b"abc")
+        );
+    }
+
+    #[test]
+    fn from_slice_checks_length() {
+        assert!(KeyMaterial::from_slice(&[0; 31]).is_err());
+        assert!(KeyMaterial::from_slice(&[0; 33]).is_err());
+    }
+
+    #[test]
+    fn truncate_wipes_tail() {
+        let mut s = SecretBytes::from_slice(b"abcdef");
+        s.truncate(2);
+        assert_eq!(s.expose_secret(), b"ab");
+        assert_eq!(s.len(), 2);
+    }
+}

@@ -1,0 +1,47 @@
+//! Structured round trip: any plaintext and context encrypt, decrypt back to
+//! the same bytes, survive rewrap, and refuse a different context.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use strongroom::EncryptionContext;
+
+fuzz_target!(|input: (Vec<u8>, Vec<(String, String)>, bool)| {
+    let (plaintext, pairs, text) = input;
+    let Ok(ctx) = EncryptionContext::from_pairs(pairs.iter().map(|(k, v)| (k, v))) else {
+        return;
+    };
+    let keyring = strongroom_fuzz::keyring();
+    if text {
+        let record = keyring
+            .encrypt_record_text("fuzz", &plaintext, &ctx)
+            .unwrap();
+        assert_eq!(
+            keyring
+                .decrypt_record_text(&record, &ctx)
+                .unwrap()
+                .expose_secret(),
+            &plaintext[..]
+        );
+        let rewrapped = keyring.rewrap_record_text(&record, &ctx).unwrap();
+        assert_eq!(
+            keyring
+                .decrypt_record_text(&rewrapped, &ctx)
+                .unwrap()
+                .expose_secret(),
+            &plaintext[..]
+        );
+    } else {
+        let record = keyring.encrypt_record("fuzz", &plaintext, &ctx).unwrap();
+        assert_eq!(
+            keyring
+                .decrypt_record(&record, &ctx)
+                .unwrap()
+                .expose_secret(),
+            &plaintext[..]
+        );
+        let other = ctx.clone().with("fuzz-extra", "x");
+        if let Ok(other) = other {
+            assert!(keyring.decrypt_record(&record, &other).is_err());
+        }
+    }
+});

@@ -1,0 +1,26 @@
+//! Shared set-up for the fuzz targets: a keyring with fixed, clearly fake
+//! test keys, so that fuzzed headers can name real key ids and versions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use strongroom::{KeyId, KeyImport, KeyMaterial, Keyring, Timestamp, VersionImport, VersionState};
+
+/// Key id of the fuzz keyring's key "fuzz" (TEST DATA).
+pub const FUZZ_KEY_ID: u32 = 0x0102_0304;
+
+/// A keyring whose key "fuzz" has versions 1 (destroyed), 2 (disabled),
+/// 3 (enabled) and 4 (enabled, primary), minimum decryption version 2.
+pub fn keyring() -> Keyring {
+    let t = Timestamp::from_unix_seconds(1_700_000_000);
+    let material = |b: u8| Some(KeyMaterial::from_slice(&[b; 32]).unwrap());
+    let versions = vec![
+        VersionImport::new(VersionState::Destroyed, t, None),
+        VersionImport::new(VersionState::Disabled, t, material(2)),
+        VersionImport::new(VersionState::Enabled, t, material(3)),
+        VersionImport::new(VersionState::Enabled, t, material(4)),
+    ];
+    let mut import = KeyImport::new("fuzz", KeyId::from_u32(FUZZ_KEY_ID), t, versions);
+    import.min_decryption_version = 2;
+    let mut keyring = Keyring::new();
+    keyring.import_key(import).unwrap();
+    keyring
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the test command needs on a fresh machine; idempotent.
+# Needs: a Rust toolchain (stable is enough) and network access to crates.io.
+set -euo pipefail
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+if ! have cargo; then
+    echo "setup: cargo not found; install a Rust toolchain first (https://rustup.rs)" >&2
+    exit 1
+fi
+
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "setup: installing cargo-fuzz (a few minutes, once)"
+    cargo install cargo-fuzz --locked --quiet
+fi

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every test strongroom has, in one command (the README's test command and
+# what CI runs). Fails on the first failing step.
+#
+#   FUZZ_SECONDS=N   seconds per fuzz target in the smoke run (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (workspace, all targets, std and no_std)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p strongroom --no-default-features --lib --locked -- -D warnings
+
+step "no_std build: core without default features, and the no_std staticlib probe"
+cargo build -p strongroom --no-default-features --locked
+(cd core/no-std-check && cargo build --locked)
+
+step "tests: unit, integration, golden vectors, doc tests"
+# --nocapture so the count lines (Wycheproof, tamper, leak scan, ...) print.
+cargo test --workspace --locked -- --nocapture 2>&1 | tee target/test-output.txt
+if ! grep -q '^test result: ok' target/test-output.txt; then
+    echo "test-all: no test result line: did any test run?" >&2
+    exit 1
+fi
+
+step "main job (example)"
+cargo run --quiet -p strongroom --example pii_records --locked > target/main-job.txt
+tail -n 1 target/main-job.txt
+
+step "fuzz smoke run: ${FUZZ_SECONDS}s per target"
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    fuzz=(cargo +nightly fuzz)
+else
+    # cargo-fuzz needs -Z flags; stable accepts them under RUSTC_BOOTSTRAP.
+    export RUSTC_BOOTSTRAP=1
+    fuzz=(cargo fuzz)
+fi
+targets=$(cd fuzz && "${fuzz[@]}" list)
+[ -n "$targets" ] || { echo "test-all: no fuzz targets" >&2; exit 1; }
+(cd fuzz && "${fuzz[@]}" build)
+mkdir -p target/fuzz-logs
+for t in $targets; do
+    log="target/fuzz-logs/$t.log"
+    if ! (cd fuzz && "${fuzz[@]}" run "$t" -- -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "test-all: fuzz target $t failed (log: $log)" >&2
+        exit 1
+    fi
+    runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    echo "fuzz: $t ran $runs inputs in ${FUZZ_SECONDS}s, no crash"
+    [ "$runs" -gt 0 ] || { echo "test-all: fuzz target $t executed nothing" >&2; exit 1; }
+done
+
+step "all tests passed"
