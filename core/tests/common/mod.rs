@@ -1,0 +1,100 @@
+//! Helpers shared by the core's integration tests.
+//!
+//! Key material here is TEST DATA: fixed patterns, never used for real data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+#![allow(dead_code, unreachable_pub)]
+
+use core::convert::Infallible;
+use core::fmt;
+
+use strongroom::rand_core::{TryCryptoRng, TryRng};
+use strongroom::{KeyId, KeyImport, KeyMaterial, Keyring, Timestamp, VersionImport, VersionState};
+
+/// Key id used by the test keyrings.
+pub const TEST_KEY_ID: u32 = 0x5eed_0001;
+/// Creation time used by the test keyrings.
+pub const T0: Timestamp = Timestamp::from_unix_seconds(1_750_000_000);
+
+/// TEST KEY MATERIAL for version `v`: bytes `v*32 .. v*32+31` (mod 256).
+pub fn test_material(version: u32) -> [u8; 32] {
+    core::array::from_fn(|i| (version as usize * 32 + i) as u8)
+}
+
+/// A keyring with key `name` (id [`TEST_KEY_ID`]), versions 1..=n with the
+/// given states and [`test_material`], primary `primary`, minimum `min`.
+pub fn keyring_with(name: &str, states: &[VersionState], primary: u32, min: u32) -> Keyring {
+    let versions = states
+        .iter()
+        .zip(1u32..)
+        .map(|(state, v)| {
+            let material = (*state != VersionState::Destroyed)
+                .then(|| KeyMaterial::from_slice(&test_material(v)).unwrap());
+            VersionImport::new(*state, T0, material)
+        })
+        .collect();
+    let mut import = KeyImport::new(name, KeyId::from_u32(TEST_KEY_ID), T0, versions);
+    import.primary_version = primary;
+    import.min_decryption_version = min;
+    let mut keyring = Keyring::new();
+    keyring.import_key(import).unwrap();
+    keyring
+}
+
+/// A keyring whose key `name` has `n` enabled versions, version `n` primary.
+pub fn keyring_at_version(name: &str, n: u32) -> Keyring {
+    keyring_with(name, &vec![VersionState::Enabled; n as usize], n, 1)
+}
+
+/// The error a failing RNG reports.
+#[derive(Debug)]
+pub struct RngDown;
+
+impl fmt::Display for RngDown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("rng down")
+    }
+}
+
+impl core::error::Error for RngDown {}
+
+/// An RNG that always fails.
+pub struct FailingRng;
+
+impl TryRng for FailingRng {
+    type Error = RngDown;
+    fn try_next_u32(&mut self) -> Result<u32, RngDown> {
+        Err(RngDown)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, RngDown> {
+        Err(RngDown)
+    }
+    fn try_fill_bytes(&mut self, _dst: &mut [u8]) -> Result<(), RngDown> {
+        Err(RngDown)
+    }
+}
+
+impl TryCryptoRng for FailingRng {}
+
+/// A "successful" RNG that returns only zeros (a stubbed or broken source).
+pub struct ZeroRng;
+
+impl TryRng for ZeroRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(0)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        dst.fill(0);
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for ZeroRng {}
