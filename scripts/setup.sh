@@ -16,3 +16,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "setup: installing cargo-fuzz (a few minutes, once)"
     cargo install cargo-fuzz --locked --quiet
 fi
+
+# Python with venv, for the independent golden-vector decoder.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    echo "setup: installing python3-venv"
+    apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+fi

@@ -31,6 +31,14 @@ if ! grep -q '^test result: ok' target/test-output.txt; then
     exit 1
 fi
 
+step "golden vectors through the independent Python decoder (FORMAT.md only)"
+venv=target/venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cryptography>=42'
+"$venv/bin/python" tests/golden/decode_record.py
+
 step "main job (example)"
 cargo run --quiet -p strongroom --example pii_records --locked > target/main-job.txt
 tail -n 1 target/main-job.txt

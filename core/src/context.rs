@@ -3,7 +3,7 @@
 //!
 //! The context is **not secret**: it may be logged, and envelope headers
 //! store it. It must be supplied again, identical, to decrypt. Its canonical
-//! encoding is normative: `docs/FORMAT.md`, section "Encryption context".
+//! encoding is normative: `docs/FORMAT.md`, section 2.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -137,7 +137,7 @@ impl EncryptionContext {
         self.encoded_len
     }
 
-    /// Appends the canonical encoding (FORMAT.md, "Encryption context"):
+    /// Appends the canonical encoding (FORMAT.md 2.2):
     /// `u16 count`, then for each pair in key order `u16 key_len, key,
     /// u16 value_len, value`; all integers big-endian.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
@@ -159,7 +159,7 @@ impl EncryptionContext {
         out
     }
 
-    /// Parses a canonical encoding, strictly: keys must be strictly
+    /// Parses a canonical encoding (FORMAT.md 2.3), strictly: keys must be strictly
     /// increasing (sorted, no duplicates), UTF-8, within every bound, and the
     /// input must end exactly after the last pair.
     ///

@@ -526,7 +526,7 @@ impl Keyring {
     }
 
     /// The material of a version, for decryption, after every state check
-    /// (see the module docs for their order).
+    /// in the order of FORMAT.md 3.1.
     pub(crate) fn decryption_material(&self, id: KeyId, version: u32) -> Result<&KeyMaterial> {
         let key = self
             .keys

@@ -2,7 +2,7 @@
 //! tokens, encrypted directly under a key version with XChaCha20-Poly1305
 //! and a random 192-bit nonce.
 //!
-//! Normative layout: `docs/FORMAT.md`, section "Record". In short:
+//! Normative layout: `docs/FORMAT.md`, sections 4 and 5. In short:
 //!
 //! ```text
 //! 0x01 | key_id u32be | key_version u32be | nonce[24] | ciphertext[n] | tag[16]
@@ -27,7 +27,7 @@ use crate::keyring::{KeyId, Keyring};
 use crate::random;
 use crate::secret::SecretBytes;
 
-/// Format byte of record version 1 (FORMAT.md "Record").
+/// Format byte of record version 1 (FORMAT.md 4.1).
 pub const RECORD_FORMAT_V1: u8 = 0x01;
 /// Length of the authenticated header: format, key id, key version.
 pub const RECORD_HEADER_LEN: usize = 9;
@@ -72,7 +72,7 @@ struct Parsed<'a> {
     tag: &'a [u8],
 }
 
-/// Parses a binary record strictly (FORMAT.md "Record: parsing rules").
+/// Parses a binary record strictly: FORMAT.md 4.5 steps 1-5, in order.
 fn parse(record: &[u8]) -> Result<Parsed<'_>> {
     let Some(&format) = record.first() else {
         return Err(Error::Malformed {
@@ -131,7 +131,7 @@ fn parse(record: &[u8]) -> Result<Parsed<'_>> {
     })
 }
 
-/// Associated data: label, header bytes, canonical context.
+/// Associated data (FORMAT.md 4.2): label, header bytes, canonical context.
 fn associated_data(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
     let mut aad = Vec::with_capacity(RECORD_AAD_LABEL.len() + header.len() + context.encoded_len());
     aad.extend_from_slice(RECORD_AAD_LABEL);
@@ -165,7 +165,7 @@ pub fn record_to_text(record: &[u8]) -> String {
     out
 }
 
-/// Decodes the text form to the binary record, strictly: the exact prefix,
+/// Decodes the text form (FORMAT.md 5) to the binary record, strictly: the exact prefix,
 /// canonical unpadded base64url, within [`MAX_RECORD_TEXT_LEN`].
 fn decode_text(text: &str) -> Result<Vec<u8>> {
     if text.len() > MAX_RECORD_TEXT_LEN {

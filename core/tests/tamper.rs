@@ -4,6 +4,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     clippy::std_instead_of_core,
     clippy::std_instead_of_alloc
 )]

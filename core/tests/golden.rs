@@ -1,0 +1,616 @@
+//! Golden vectors of the record format (`tests/golden/record/*.json`,
+//! schema in `docs/FORMAT.md` section 7): every committed vector decrypts to
+//! its stated result, forever.
+//!
+//! The generator is an ignored test that only ever *adds* files:
+//! `cargo test -p strongroom --test golden -- --ignored generate` writes the
+//! vectors below that do not exist yet and never touches an existing one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use strongroom::{
+    EncryptionContext, Error, KeyId, KeyImport, KeyMaterial, Keyring, SysRng, Timestamp,
+    VersionImport, VersionState, record_to_text,
+};
+
+/// Vectors committed so far; the decrypt test fails if any disappears.
+const MIN_VECTORS: usize = 30;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/record")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct VersionJson {
+    version: u32,
+    state: String,
+    key_hex: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyJson {
+    name: String,
+    key_id: String,
+    primary_version: u32,
+    min_decryption_version: u32,
+    versions: Vec<VersionJson>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Vector {
+    name: String,
+    description: String,
+    format: String,
+    test_key_warning: String,
+    keyring: Vec<KeyJson>,
+    context: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_text: Option<String>,
+    result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext_hex: Option<String>,
+}
+
+fn state_from(s: &str) -> VersionState {
+    match s {
+        "enabled" => VersionState::Enabled,
+        "disabled" => VersionState::Disabled,
+        "destroyed" => VersionState::Destroyed,
+        other => panic!("unknown state {other}"),
+    }
+}
+
+fn build_keyring(keys: &[KeyJson]) -> Keyring {
+    let mut keyring = Keyring::new();
+    for k in keys {
+        let versions = k
+            .versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                assert_eq!(v.version as usize, i + 1, "versions listed in order");
+                let material = v
+                    .key_hex
+                    .as_ref()
+                    .map(|h| KeyMaterial::from_slice(&hex::decode(h).unwrap()).unwrap());
+                VersionImport::new(state_from(&v.state), T, material)
+            })
+            .collect();
+        let id = u32::from_str_radix(&k.key_id, 16).unwrap();
+        let mut import = KeyImport::new(&k.name, KeyId::from_u32(id), T, versions);
+        import.primary_version = k.primary_version;
+        import.min_decryption_version = k.min_decryption_version;
+        keyring.import_key(import).unwrap();
+    }
+    keyring
+}
+
+/// The result name FORMAT.md section 7 uses for an outcome.
+fn result_name(r: &Result<Vec<u8>, Error>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(Error::AuthenticationFailed) => "authentication_failed",
+        Err(Error::UnknownKeyId { .. }) => "unknown_key_id",
+        Err(Error::UnknownKeyVersion { .. }) => "unknown_key_version",
+        Err(Error::VersionDisabled { .. }) => "version_disabled",
+        Err(Error::VersionDestroyed { .. }) => "version_destroyed",
+        Err(Error::VersionBelowMinimum { .. }) => "version_below_minimum",
+        Err(Error::Malformed { .. }) => "malformed",
+        Err(Error::UnsupportedFormat { .. }) => "unsupported_format",
+        Err(Error::TooLarge { .. }) => "too_large",
+        Err(e) => panic!("unexpected error kind {e:?}"),
+    }
+}
+
+fn run(v: &Vector) -> Result<Vec<u8>, Error> {
+    let keyring = build_keyring(&v.keyring);
+    let ctx = EncryptionContext::from_pairs(&v.context).unwrap();
+    let pt = match (&v.record_hex, &v.record_text) {
+        (Some(h), None) => keyring.decrypt_record(&hex::decode(h).unwrap(), &ctx),
+        (None, Some(t)) => keyring.decrypt_record_text(t, &ctx),
+        _ => panic!("{}: exactly one of record_hex and record_text", v.name),
+    };
+    pt.map(|p| p.expose_secret().to_vec())
+}
+
+fn load_all() -> Vec<Vector> {
+    let mut paths: Vec<_> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden/record exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let v: Vector = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            assert_eq!(
+                Some(v.name.as_str()),
+                p.file_stem().and_then(|s| s.to_str())
+            );
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn every_golden_record_vector_gives_its_result() {
+    let vectors = load_all();
+    let (mut ok, mut fail) = (0, 0);
+    for v in &vectors {
+        assert_eq!(v.format, "record-v1");
+        let got = run(v);
+        assert_eq!(result_name(&got), v.result, "{}: {got:?}", v.name);
+        assert_eq!(
+            v.name.starts_with("fail_"),
+            v.result != "ok",
+            "{}: naming",
+            v.name
+        );
+        if let Ok(pt) = got {
+            assert_eq!(Some(hex::encode(pt)), v.plaintext_hex, "{}", v.name);
+            ok += 1;
+        } else {
+            fail += 1;
+        }
+    }
+    println!(
+        "golden record vectors: {} checked ({ok} decrypt to their plaintext, {fail} fail_ cases give their exact error)",
+        vectors.len()
+    );
+    assert!(vectors.len() >= MIN_VECTORS, "golden vectors went missing");
+}
+
+// ---------------------------------------------------------------------------
+// Generator. Key material below is PUBLIC TEST DATA.
+
+const T: Timestamp = Timestamp::from_unix_seconds(1_767_225_600);
+const KEY_ID: u32 = 0x5eed_0001;
+const WARNING: &str =
+    "TEST KEY MATERIAL: public, for conformance tests only; never use it for real data";
+
+fn material(version: u32) -> [u8; 32] {
+    core::array::from_fn(|i| (0x40 + version as usize * 32 + i) as u8)
+}
+
+/// Key "golden" with the given states (versions 1..=n), primary, minimum.
+fn key_json(states: &[&str], primary: u32, min: u32, key_id: u32) -> KeyJson {
+    KeyJson {
+        name: "golden".into(),
+        key_id: format!("{key_id:08x}"),
+        primary_version: primary,
+        min_decryption_version: min,
+        versions: states
+            .iter()
+            .zip(1u32..)
+            .map(|(s, v)| VersionJson {
+                version: v,
+                state: (*s).into(),
+                key_hex: (*s != "destroyed").then(|| hex::encode(material(v))),
+            })
+            .collect(),
+    }
+}
+
+/// Encrypts under version `v` of the golden key (all versions enabled).
+fn encrypt_under(v: u32, plaintext: &[u8], ctx: &BTreeMap<String, String>) -> Vec<u8> {
+    let keyring = build_keyring(&[key_json(&vec!["enabled"; v as usize], v, 1, KEY_ID)]);
+    let ctx = EncryptionContext::from_pairs(ctx).unwrap();
+    keyring
+        .encrypt_record_with("golden", plaintext, &ctx, &mut SysRng)
+        .unwrap()
+}
+
+fn ctx(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect()
+}
+
+enum Form {
+    Binary,
+    Text,
+}
+
+struct Case {
+    name: &'static str,
+    description: &'static str,
+    plaintext: Vec<u8>,
+    encrypt_version: u32,
+    encrypt_context: BTreeMap<String, String>,
+    decrypt_context: Option<BTreeMap<String, String>>,
+    keyring: KeyJson,
+    form: Form,
+    mutate: fn(&mut Vec<u8>),
+    mutate_text: fn(&mut String),
+    result: &'static str,
+}
+
+fn all_enabled() -> KeyJson {
+    key_json(&["enabled"; 4], 4, 1, KEY_ID)
+}
+
+fn case(
+    name: &'static str,
+    description: &'static str,
+    plaintext: &[u8],
+    result: &'static str,
+) -> Case {
+    Case {
+        name,
+        description,
+        plaintext: plaintext.to_vec(),
+        encrypt_version: 4,
+        encrypt_context: BTreeMap::new(),
+        decrypt_context: None,
+        keyring: all_enabled(),
+        form: Form::Binary,
+        mutate: |_| {},
+        mutate_text: |_| {},
+        result,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let email = b"jane.doe@example.com";
+    let row_ctx = ctx(&[("table", "customers"), ("column", "email"), ("row", "1001")]);
+    let kib: Vec<u8> = (0..1024u32).map(|i| (i % 251) as u8).collect();
+    vec![
+        case(
+            "record_v1_empty",
+            "empty plaintext, empty context, primary version",
+            b"",
+            "ok",
+        ),
+        case(
+            "record_v1_one_byte",
+            "one-byte plaintext, empty context",
+            b"\x2a",
+            "ok",
+        ),
+        case(
+            "record_v1_1kib",
+            "1 KiB plaintext (i mod 251), empty context",
+            &kib,
+            "ok",
+        ),
+        Case {
+            encrypt_context: row_ctx.clone(),
+            ..case(
+                "record_v1_context",
+                "email under a three-pair context",
+                email,
+                "ok",
+            )
+        },
+        Case {
+            encrypt_context: ctx(&[("ключ", "значение"), ("a", ""), ("Z", "upper first")]),
+            ..case(
+                "record_v1_context_unicode",
+                "context keys sorted by UTF-8 bytes: \"Z\" < \"a\" < \"ключ\"; an empty value",
+                "naïve café ✓".as_bytes(),
+                "ok",
+            )
+        },
+        Case {
+            form: Form::Text,
+            ..case(
+                "record_v1_text_empty",
+                "text form, empty plaintext",
+                b"",
+                "ok",
+            )
+        },
+        Case {
+            form: Form::Text,
+            encrypt_context: row_ctx.clone(),
+            ..case(
+                "record_v1_text_context",
+                "text form with a context",
+                email,
+                "ok",
+            )
+        },
+        Case {
+            encrypt_version: 1,
+            ..case(
+                "record_v1_old_version",
+                "record under version 1 while version 4 is primary",
+                email,
+                "ok",
+            )
+        },
+        Case {
+            encrypt_version: 2,
+            keyring: key_json(&["enabled", "enabled", "enabled", "enabled"], 4, 2, KEY_ID),
+            ..case(
+                "record_v1_at_minimum",
+                "version 2 with minimum decryption version 2",
+                email,
+                "ok",
+            )
+        },
+        Case {
+            encrypt_version: 2,
+            keyring: key_json(&["enabled", "disabled", "enabled", "enabled"], 4, 1, KEY_ID),
+            ..case(
+                "fail_record_v1_version_disabled",
+                "version 2 is disabled",
+                email,
+                "version_disabled",
+            )
+        },
+        Case {
+            encrypt_version: 3,
+            keyring: key_json(
+                &["enabled", "enabled", "destroyed", "enabled"],
+                4,
+                1,
+                KEY_ID,
+            ),
+            ..case(
+                "fail_record_v1_version_destroyed",
+                "version 3 was destroyed (no material)",
+                email,
+                "version_destroyed",
+            )
+        },
+        Case {
+            encrypt_version: 1,
+            keyring: key_json(&["enabled"; 4], 4, 2, KEY_ID),
+            ..case(
+                "fail_record_v1_below_minimum",
+                "version 1 is below the minimum decryption version 2",
+                email,
+                "version_below_minimum",
+            )
+        },
+        Case {
+            encrypt_version: 2,
+            keyring: key_json(
+                &["destroyed", "disabled", "enabled", "enabled"],
+                4,
+                3,
+                KEY_ID,
+            ),
+            ..case(
+                "fail_record_v1_below_minimum_and_disabled",
+                "version 2 is both disabled and below the minimum: below-minimum wins (FORMAT.md 3.1)",
+                email,
+                "version_below_minimum",
+            )
+        },
+        Case {
+            encrypt_version: 1,
+            keyring: key_json(
+                &["destroyed", "enabled", "enabled", "enabled"],
+                4,
+                2,
+                KEY_ID,
+            ),
+            ..case(
+                "fail_record_v1_destroyed_and_below_minimum",
+                "version 1 is both destroyed and below the minimum: destroyed wins (FORMAT.md 3.1)",
+                email,
+                "version_destroyed",
+            )
+        },
+        Case {
+            keyring: key_json(&["enabled"; 4], 4, 1, 0x0bad_0001),
+            ..case(
+                "fail_record_v1_unknown_key_id",
+                "the keyring has no key with the record's id",
+                email,
+                "unknown_key_id",
+            )
+        },
+        Case {
+            keyring: key_json(&["enabled"; 3], 3, 1, KEY_ID),
+            ..case(
+                "fail_record_v1_unknown_key_version",
+                "record under version 4; the key has versions 1..3",
+                email,
+                "unknown_key_version",
+            )
+        },
+        Case {
+            encrypt_context: row_ctx.clone(),
+            decrypt_context: Some(ctx(&[
+                ("table", "customers"),
+                ("column", "email"),
+                ("row", "1002"),
+            ])),
+            ..case(
+                "fail_record_v1_wrong_context",
+                "encrypted with row=1001, decrypted with row=1002",
+                email,
+                "authentication_failed",
+            )
+        },
+        Case {
+            encrypt_context: row_ctx.clone(),
+            decrypt_context: Some(BTreeMap::new()),
+            ..case(
+                "fail_record_v1_missing_context",
+                "encrypted with a context, decrypted with none",
+                email,
+                "authentication_failed",
+            )
+        },
+        Case {
+            mutate: |r| *r.last_mut().unwrap() ^= 0x01,
+            ..case(
+                "fail_record_v1_tag_flipped",
+                "last tag bit flipped",
+                email,
+                "authentication_failed",
+            )
+        },
+        Case {
+            mutate: |r| r[33] ^= 0x80,
+            ..case(
+                "fail_record_v1_ciphertext_flipped",
+                "first ciphertext byte flipped",
+                email,
+                "authentication_failed",
+            )
+        },
+        Case {
+            mutate: |r| r[5..9].copy_from_slice(&3u32.to_be_bytes()),
+            ..case(
+                "fail_record_v1_header_version_changed",
+                "header says version 3 (enabled) for a version-4 record",
+                email,
+                "authentication_failed",
+            )
+        },
+        Case {
+            mutate: |r| r.push(0),
+            ..case(
+                "fail_record_v1_appended_byte",
+                "one byte appended",
+                email,
+                "authentication_failed",
+            )
+        },
+        Case {
+            mutate: |r| r.truncate(48),
+            ..case(
+                "fail_record_v1_truncated",
+                "48 bytes: shorter than the fixed overhead",
+                b"",
+                "malformed",
+            )
+        },
+        Case {
+            mutate: |r| r[0] = 0x02,
+            ..case(
+                "fail_record_v1_unsupported_format",
+                "format byte 0x02",
+                email,
+                "unsupported_format",
+            )
+        },
+        Case {
+            mutate: |r| r[1..5].fill(0),
+            ..case(
+                "fail_record_v1_key_id_zero",
+                "key id 0 is never valid",
+                email,
+                "malformed",
+            )
+        },
+        Case {
+            mutate: |r| r[5..9].fill(0),
+            ..case(
+                "fail_record_v1_key_version_zero",
+                "key version 0 is never valid",
+                email,
+                "malformed",
+            )
+        },
+        Case {
+            form: Form::Text,
+            mutate_text: |t| *t = t.replacen("sr1:", "sr2:", 1),
+            ..case(
+                "fail_record_v1_text_bad_prefix",
+                "text form with prefix sr2:",
+                email,
+                "malformed",
+            )
+        },
+        Case {
+            form: Form::Text,
+            // 49 + 20 = 69 bytes = 23 full groups: 92 chars, no partial group;
+            // padding is never allowed, so "=" is rejected whatever the length.
+            mutate_text: |t| t.push_str("=="),
+            ..case(
+                "fail_record_v1_text_padded",
+                "text form with '=' padding",
+                email,
+                "malformed",
+            )
+        },
+        Case {
+            form: Form::Text,
+            // 49 bytes: the last of 66 characters carries 2 bits + 4 zero bits.
+            mutate_text: |t| {
+                let last = t.pop().unwrap();
+                const ALPHABET: &[u8] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                let i = ALPHABET.iter().position(|c| *c as char == last).unwrap();
+                t.push(ALPHABET[i | 1] as char);
+            },
+            ..case(
+                "fail_record_v1_text_noncanonical",
+                "text form whose last character has non-zero unused bits",
+                b"",
+                "malformed",
+            )
+        },
+        Case {
+            form: Form::Text,
+            mutate_text: |t| t.insert(10, '\n'),
+            ..case(
+                "fail_record_v1_text_whitespace",
+                "text form with a line break inside",
+                email,
+                "malformed",
+            )
+        },
+    ]
+}
+
+#[test]
+#[ignore = "writes new golden vectors; run on purpose"]
+fn generate() {
+    let dir = golden_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
+    for c in cases() {
+        let path = dir.join(format!("{}.json", c.name));
+        if path.exists() {
+            continue; // Golden vectors are never rewritten.
+        }
+        let mut record = encrypt_under(c.encrypt_version, &c.plaintext, &c.encrypt_context);
+        (c.mutate)(&mut record);
+        let (record_hex, record_text) = match c.form {
+            Form::Binary => (Some(hex::encode(&record)), None),
+            Form::Text => {
+                let mut t = record_to_text(&record);
+                (c.mutate_text)(&mut t);
+                (None, Some(t))
+            }
+        };
+        let v = Vector {
+            name: c.name.into(),
+            description: c.description.into(),
+            format: "record-v1".into(),
+            test_key_warning: WARNING.into(),
+            keyring: vec![c.keyring],
+            context: c.decrypt_context.unwrap_or(c.encrypt_context),
+            record_hex,
+            record_text,
+            plaintext_hex: (c.result == "ok").then(|| hex::encode(&c.plaintext)),
+            result: c.result.into(),
+        };
+        // The generator checks its own output before writing it.
+        assert_eq!(result_name(&run(&v)), v.result, "{}", v.name);
+        let json = serde_json::to_string_pretty(&v).unwrap();
+        std::fs::write(&path, json + "\n").unwrap();
+        written += 1;
+    }
+    println!("golden generator: wrote {written} new vector files");
+}
