@@ -229,10 +229,15 @@ impl Keyring {
                 tag.copy_from_slice(&t);
                 Ok(total)
             }
+            // Only the primitive's length limit (256 GiB) can fail here,
+            // which the bound above rules out; still, fail closed.
             Err(_) => {
                 body.zeroize();
                 out_wipe(header, nonce);
-                Err(Error::AuthenticationFailed)
+                Err(Error::TooLarge {
+                    what: "record plaintext length",
+                    max: MAX_RECORD_PLAINTEXT_LEN,
+                })
             }
         }
     }
