@@ -4,12 +4,15 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 mod aead;
 pub mod context;
+pub mod datakey;
+pub mod envelope;
 pub mod error;
+mod kdf;
 pub mod keyring;
 mod random;
 pub mod record;
@@ -17,6 +20,7 @@ pub mod secret;
 pub mod time;
 
 pub use context::EncryptionContext;
+pub use datakey::DerivedKey;
 pub use error::{Error, Result};
 pub use keyring::{KeyId, KeyImport, KeyInfo, Keyring, VersionImport, VersionInfo, VersionState};
 pub use record::{RecordHeader, inspect_record, inspect_record_text, record_to_text};

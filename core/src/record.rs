@@ -25,7 +25,7 @@ use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::keyring::{KeyId, Keyring};
 use crate::random;
-use crate::secret::SecretBytes;
+use crate::secret::{KeyMaterial, SecretBytes};
 
 /// Format byte of record version 1 (FORMAT.md 4.1).
 pub const RECORD_FORMAT_V1: u8 = 0x01;
@@ -50,12 +50,20 @@ const RECORD_AAD_LABEL: &[u8] = b"strongroom/record/v1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordHeader {
-    /// The key the record was encrypted under.
+    /// The key the record was encrypted under (0 for a standalone key).
     pub key_id: KeyId,
-    /// The version of that key.
+    /// The version of that key (0 for a standalone key).
     pub key_version: u32,
     /// Length of the plaintext inside.
     pub plaintext_len: usize,
+}
+
+impl RecordHeader {
+    /// Whether the record is under a standalone key (a data key or a
+    /// derived key) rather than a keyring key version.
+    pub fn is_standalone(&self) -> bool {
+        self.key_id.as_u32() == 0
+    }
 }
 
 /// Length of the record that a plaintext of `plaintext_len` bytes becomes.
@@ -108,14 +116,11 @@ fn parse(record: &[u8]) -> Result<Parsed<'_>> {
         header_bytes[7],
         header_bytes[8],
     ]);
-    if key_id == 0 {
+    // Both zero: a standalone-key record (FORMAT.md 4.7). One zero alone
+    // is never valid.
+    if (key_id == 0) != (key_version == 0) {
         return Err(Error::Malformed {
-            reason: "record names key id 0",
-        });
-    }
-    if key_version == 0 {
-        return Err(Error::Malformed {
-            reason: "record names key version 0",
+            reason: "record names key id 0 or key version 0 alone",
         });
     }
     Ok(Parsed {
@@ -205,41 +210,15 @@ impl Keyring {
         out: &mut [u8],
     ) -> Result<usize> {
         let (key_id, version, material) = self.primary(name)?;
-        if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
-            return Err(Error::TooLarge {
-                what: "record plaintext length",
-                max: MAX_RECORD_PLAINTEXT_LEN,
-            });
-        }
-        let total = record_len(plaintext.len());
-        let Some(out) = out.get_mut(..total) else {
-            return Err(Error::BufferTooSmall { needed: total });
-        };
-        let (header, rest) = out.split_at_mut(RECORD_HEADER_LEN);
-        let (nonce, rest) = rest.split_at_mut(XNONCE_LEN);
-        let (body, tag) = rest.split_at_mut(plaintext.len());
-        header[0] = RECORD_FORMAT_V1;
-        header[1..5].copy_from_slice(&key_id.as_u32().to_be_bytes());
-        header[5..9].copy_from_slice(&version.to_be_bytes());
-        random::fill(rng, nonce).inspect_err(|_| out_wipe(header, nonce))?;
-        body.copy_from_slice(plaintext);
-        let aad = associated_data(header, context);
-        match aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body) {
-            Ok(t) => {
-                tag.copy_from_slice(&t);
-                Ok(total)
-            }
-            // Only the primitive's length limit (256 GiB) can fail here,
-            // which the bound above rules out; still, fail closed.
-            Err(_) => {
-                body.zeroize();
-                out_wipe(header, nonce);
-                Err(Error::TooLarge {
-                    what: "record plaintext length",
-                    max: MAX_RECORD_PLAINTEXT_LEN,
-                })
-            }
-        }
+        seal_into(
+            key_id.as_u32(),
+            version,
+            material,
+            plaintext,
+            context,
+            rng,
+            out,
+        )
     }
 
     /// Encrypts `plaintext` under the primary version of key `name`.
@@ -288,28 +267,13 @@ impl Keyring {
     ) -> Result<usize> {
         let parsed = parse(record)?;
         let header = parsed.header;
-        let material = self.decryption_material(header.key_id, header.key_version)?;
-        let n = parsed.body.len();
-        let Some(out) = out.get_mut(..n) else {
-            return Err(Error::BufferTooSmall { needed: n });
-        };
-        out.copy_from_slice(parsed.body);
-        let aad = associated_data(parsed.header_bytes, context);
-        let opened = aead::decrypt_in_place(
-            Algorithm::XChaCha20Poly1305,
-            material,
-            parsed.nonce,
-            &aad,
-            out,
-            parsed.tag,
-        );
-        match opened {
-            Ok(()) => Ok(n),
-            Err(AeadError::NonceLength | AeadError::TagLength | AeadError::Authentication) => {
-                out.zeroize();
-                Err(Error::AuthenticationFailed)
-            }
+        if header.is_standalone() {
+            return Err(Error::Malformed {
+                reason: "record is under a standalone key; decrypt it with that key",
+            });
         }
+        let material = self.decryption_material(header.key_id, header.key_version)?;
+        open_into(&parsed, material, context, out)
     }
 
     /// Decrypts a record; the plaintext comes back in a wiping container.
@@ -434,6 +398,129 @@ impl Keyring {
     pub fn rewrap_record_text(&self, text: &str, context: &EncryptionContext) -> Result<String> {
         self.rewrap_record_text_with(text, context, &mut getrandom::SysRng)
     }
+}
+
+/// Seals a record under `material` with the given header ids
+/// (FORMAT.md 4.4). On error `out` is left zeroed where it was written.
+fn seal_into<R: TryCryptoRng + ?Sized>(
+    key_id: u32,
+    version: u32,
+    material: &KeyMaterial,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+    out: &mut [u8],
+) -> Result<usize> {
+    if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
+        return Err(Error::TooLarge {
+            what: "record plaintext length",
+            max: MAX_RECORD_PLAINTEXT_LEN,
+        });
+    }
+    let total = record_len(plaintext.len());
+    let Some(out) = out.get_mut(..total) else {
+        return Err(Error::BufferTooSmall { needed: total });
+    };
+    let (header, rest) = out.split_at_mut(RECORD_HEADER_LEN);
+    let (nonce, rest) = rest.split_at_mut(XNONCE_LEN);
+    let (body, tag) = rest.split_at_mut(plaintext.len());
+    header[0] = RECORD_FORMAT_V1;
+    header[1..5].copy_from_slice(&key_id.to_be_bytes());
+    header[5..9].copy_from_slice(&version.to_be_bytes());
+    random::fill(rng, nonce).inspect_err(|_| out_wipe(header, nonce))?;
+    body.copy_from_slice(plaintext);
+    let aad = associated_data(header, context);
+    match aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body) {
+        Ok(t) => {
+            tag.copy_from_slice(&t);
+            Ok(total)
+        }
+        // Only the primitive's length limit (256 GiB) can fail here,
+        // which the bound above rules out; still, fail closed.
+        Err(_) => {
+            body.zeroize();
+            out_wipe(header, nonce);
+            Err(Error::TooLarge {
+                what: "record plaintext length",
+                max: MAX_RECORD_PLAINTEXT_LEN,
+            })
+        }
+    }
+}
+
+/// Verifies and decrypts a parsed record into `out` (FORMAT.md 4.5 step 7).
+/// On error `out` holds no plaintext.
+fn open_into(
+    parsed: &Parsed<'_>,
+    material: &KeyMaterial,
+    context: &EncryptionContext,
+    out: &mut [u8],
+) -> Result<usize> {
+    let n = parsed.body.len();
+    let Some(out) = out.get_mut(..n) else {
+        return Err(Error::BufferTooSmall { needed: n });
+    };
+    out.copy_from_slice(parsed.body);
+    let aad = associated_data(parsed.header_bytes, context);
+    let opened = aead::decrypt_in_place(
+        Algorithm::XChaCha20Poly1305,
+        material,
+        parsed.nonce,
+        &aad,
+        out,
+        parsed.tag,
+    );
+    match opened {
+        Ok(()) => Ok(n),
+        Err(AeadError::NonceLength | AeadError::TagLength | AeadError::Authentication) => {
+            out.zeroize();
+            Err(Error::AuthenticationFailed)
+        }
+    }
+}
+
+/// Encrypts a record under a standalone key (a data key or a derived key):
+/// key id and version 0 in the header (FORMAT.md 4.7).
+///
+/// # Errors
+/// [`Error::TooLarge`] past [`MAX_RECORD_PLAINTEXT_LEN`];
+/// [`Error::RandomnessUnavailable`].
+pub fn encrypt_with_key<R: TryCryptoRng + ?Sized>(
+    key: &KeyMaterial,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
+        return Err(Error::TooLarge {
+            what: "record plaintext length",
+            max: MAX_RECORD_PLAINTEXT_LEN,
+        });
+    }
+    let mut out = alloc::vec![0u8; record_len(plaintext.len())];
+    seal_into(0, 0, key, plaintext, context, rng, &mut out)?;
+    Ok(out)
+}
+
+/// Decrypts a standalone-key record.
+///
+/// # Errors
+/// As [`Keyring::decrypt_record`]; [`Error::Malformed`] for a record under
+/// a keyring key.
+pub fn decrypt_with_key(
+    key: &KeyMaterial,
+    record: &[u8],
+    context: &EncryptionContext,
+) -> Result<SecretBytes> {
+    let parsed = parse(record)?;
+    if !parsed.header.is_standalone() {
+        return Err(Error::Malformed {
+            reason: "record is under a keyring key; decrypt it with the keyring",
+        });
+    }
+    let mut out = SecretBytes::zeroed(parsed.body.len());
+    open_into(&parsed, key, context, out.expose_secret_mut())?;
+    Ok(out)
 }
 
 fn out_wipe(header: &mut [u8], nonce: &mut [u8]) {

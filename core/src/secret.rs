@@ -55,10 +55,27 @@ impl KeyMaterial {
         Ok(key)
     }
 
+    /// Key material written in place by `fill` (for derivations), so the
+    /// bytes are never on the stack.
+    pub(crate) fn from_fn(fill: impl FnOnce(&mut [u8; KEY_LEN])) -> Self {
+        let mut key = Self::zeroed();
+        fill(&mut key.0);
+        key
+    }
+
     /// The raw key bytes. Every call site is a place where key material
     /// leaves its container; keep them few and easy to audit.
     pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
         &self.0
+    }
+
+    /// Key material written in place by a fallible `fill`; wiped if it fails.
+    pub(crate) fn try_from_fn<E>(
+        fill: impl FnOnce(&mut [u8; KEY_LEN]) -> core::result::Result<(), E>,
+    ) -> core::result::Result<Self, E> {
+        let mut key = Self::zeroed();
+        fill(&mut key.0)?;
+        Ok(key)
     }
 
     /// A zeroed buffer on the heap, to be filled in place.
@@ -111,6 +128,32 @@ impl SecretBytes {
         Self(alloc::vec![0u8; len])
     }
 
+    /// An empty secret buffer (for streaming output).
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Appends `bytes`. When the allocation must grow, the contents move to
+    /// a new allocation and the old one is wiped before it is freed, so no
+    /// copy is left behind (unlike a plain `Vec`, whose reallocation may
+    /// free an unwiped block).
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) {
+        let needed = self.0.len().saturating_add(bytes.len());
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(self.0.capacity().saturating_mul(2)));
+            grown.extend_from_slice(&self.0);
+            let mut old = core::mem::replace(&mut self.0, grown);
+            old.zeroize();
+        }
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// Wipes and empties the buffer, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.0.zeroize();
+        self.0.clear();
+    }
+
     /// Copies `bytes` into a new secret buffer. The caller remains
     /// responsible for wiping its own copy.
     pub fn from_slice(bytes: &[u8]) -> Self {
@@ -145,6 +188,12 @@ impl SecretBytes {
     /// Whether the buffer is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl Default for SecretBytes {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

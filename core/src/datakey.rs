@@ -1,0 +1,255 @@
+//! Keys that live outside the keyring: **data keys** and **derived keys**.
+//!
+//! A data key is a fresh random key handed out with its wrapped form (a
+//! small blob, FORMAT.md 9), as Vault's `datakey` endpoint does. Keep one
+//! per data subject (a customer, a tenant, a file), encrypt that subject's
+//! records and envelopes under it with [`crate::record::encrypt_with_key`]
+//! or [`crate::envelope::Recipient::Standalone`], and store only the blob.
+//! Deleting the blob shreds the subject, including copies in backups.
+//!
+//! A derived key is HKDF-SHA256 of a key version and a context
+//! (FORMAT.md 10): per-tenant isolation without storing anything.
+//! Both are standalone keys: ciphertexts under them carry key id 0.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+
+use crate::aead::{self, Algorithm, TAG_LEN, XNONCE_LEN};
+use crate::context::EncryptionContext;
+use crate::error::{Error, Result};
+use crate::kdf::Prk;
+use crate::keyring::{KeyId, Keyring};
+use crate::random;
+use crate::secret::{KEY_LEN, KeyMaterial};
+
+/// Format byte of a wrapped data key, version 1 (FORMAT.md 9).
+pub const WRAPPED_KEY_FORMAT_V1: u8 = 0x02;
+/// Length of a wrapped data key.
+pub const WRAPPED_KEY_LEN: usize = 9 + XNONCE_LEN + KEY_LEN + TAG_LEN;
+
+/// Associated-data label of a wrapped data key (FORMAT.md 9).
+const DATA_KEY_LABEL: &[u8] = b"strongroom/datakey/v1";
+/// HKDF info label of a derived key (FORMAT.md 10).
+const DERIVE_LABEL: &[u8] = b"strongroom/derive/v1";
+
+/// A key derived from a key version for a context.
+pub struct DerivedKey {
+    key_id: KeyId,
+    version: u32,
+    material: KeyMaterial,
+}
+
+impl DerivedKey {
+    /// The parent key's id.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The parent version it was derived from: derive from the same version
+    /// again to decrypt after a rotation.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The derived key, usable wherever a standalone key is.
+    pub fn key(&self) -> &KeyMaterial {
+        &self.material
+    }
+}
+
+impl fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DerivedKey")
+            .field("key_id", &self.key_id)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+fn blob_aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(DATA_KEY_LABEL.len() + header.len() + context.encoded_len());
+    aad.extend_from_slice(DATA_KEY_LABEL);
+    aad.extend_from_slice(header);
+    context.encode_into(&mut aad);
+    aad
+}
+
+/// Parses a wrapped data key strictly (FORMAT.md 9): exact length, format
+/// byte, non-zero key id and version.
+fn parse_blob(blob: &[u8]) -> Result<(KeyId, u32)> {
+    match blob.first() {
+        None => {
+            return Err(Error::Malformed {
+                reason: "empty wrapped key",
+            });
+        }
+        Some(&b) if b != WRAPPED_KEY_FORMAT_V1 => {
+            return Err(Error::UnsupportedFormat { version: b });
+        }
+        Some(_) => {}
+    }
+    if blob.len() != WRAPPED_KEY_LEN {
+        return Err(Error::Malformed {
+            reason: "wrapped key has the wrong length",
+        });
+    }
+    let id = u32::from_be_bytes([blob[1], blob[2], blob[3], blob[4]]);
+    let version = u32::from_be_bytes([blob[5], blob[6], blob[7], blob[8]]);
+    if id == 0 || version == 0 {
+        return Err(Error::Malformed {
+            reason: "wrapped key names key id 0 or version 0",
+        });
+    }
+    Ok((KeyId::from_u32(id), version))
+}
+
+/// Reads which key and version a wrapped data key is under.
+///
+/// # Errors
+/// [`Error::Malformed`], [`Error::UnsupportedFormat`].
+pub fn inspect_wrapped_key(blob: &[u8]) -> Result<(KeyId, u32)> {
+    parse_blob(blob)
+}
+
+impl Keyring {
+    /// A fresh data key and its wrapped form under the primary version of
+    /// key `name`, bound to `context`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`]; [`Error::RandomnessUnavailable`].
+    pub fn generate_data_key_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<(KeyMaterial, Vec<u8>)> {
+        let dk = KeyMaterial::generate(rng)?;
+        let blob = self.wrap_data_key_with(name, &dk, context, rng)?;
+        Ok((dk, blob))
+    }
+
+    /// Wraps an existing key under the primary version of key `name`.
+    ///
+    /// # Errors
+    /// As [`Keyring::generate_data_key_with`].
+    pub fn wrap_data_key_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        key: &KeyMaterial,
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        let (id, version, material) = self.primary(name)?;
+        let mut blob = alloc::vec![0u8; WRAPPED_KEY_LEN];
+        blob[0] = WRAPPED_KEY_FORMAT_V1;
+        blob[1..5].copy_from_slice(&id.as_u32().to_be_bytes());
+        blob[5..9].copy_from_slice(&version.to_be_bytes());
+        let (header, rest) = blob.split_at_mut(9);
+        let (nonce, rest) = rest.split_at_mut(XNONCE_LEN);
+        let (body, tag) = rest.split_at_mut(KEY_LEN);
+        random::fill(rng, nonce)?;
+        body.copy_from_slice(key.expose_secret());
+        let aad = blob_aad(header, context);
+        let t = aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body)
+            .map_err(|_| Error::AuthenticationFailed)?;
+        tag.copy_from_slice(&t);
+        Ok(blob)
+    }
+
+    /// Unwraps a data key.
+    ///
+    /// # Errors
+    /// Structural: [`Error::Malformed`], [`Error::UnsupportedFormat`]; the
+    /// key lookup and version-state errors of [`Keyring::decrypt_record`];
+    /// [`Error::AuthenticationFailed`] for a wrong context or altered blob.
+    pub fn unwrap_data_key(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
+        let (id, version) = parse_blob(blob)?;
+        let material = self.decryption_material(id, version)?;
+        let aad = blob_aad(&blob[..9], context);
+        let nonce = &blob[9..9 + XNONCE_LEN];
+        let body = &blob[9 + XNONCE_LEN..9 + XNONCE_LEN + KEY_LEN];
+        let tag = &blob[9 + XNONCE_LEN + KEY_LEN..];
+        KeyMaterial::try_from_fn(|out| {
+            out.copy_from_slice(body);
+            aead::decrypt_in_place(
+                Algorithm::XChaCha20Poly1305,
+                material,
+                nonce,
+                &aad,
+                out,
+                tag,
+            )
+            .map_err(|_| Error::AuthenticationFailed)
+        })
+    }
+
+    /// Rewraps a data key under the primary version of its key (the key
+    /// itself, and everything under it, is unchanged).
+    ///
+    /// # Errors
+    /// As [`Keyring::unwrap_data_key`].
+    pub fn rewrap_data_key_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        blob: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        let (id, _) = parse_blob(blob)?;
+        let dk = self.unwrap_data_key(blob, context)?;
+        let name = self.key_name(id)?;
+        self.wrap_data_key_with(name, &dk, context, rng)
+    }
+
+    /// The key derived from the primary version of `name` for `context`
+    /// (FORMAT.md 10).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`].
+    pub fn derive_key(&self, name: &str, context: &EncryptionContext) -> Result<DerivedKey> {
+        let (_, version, _) = self.primary(name)?;
+        self.derive_key_version(name, version, context)
+    }
+
+    /// The key derived from version `version` of `name` for `context`;
+    /// the version must be usable for decryption.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyName`] and the version-state errors of
+    /// [`Keyring::decrypt_record`].
+    pub fn derive_key_version(
+        &self,
+        name: &str,
+        version: u32,
+        context: &EncryptionContext,
+    ) -> Result<DerivedKey> {
+        let id = self.key_id(name)?;
+        let material = self.decryption_material(id, version)?;
+        let mut info = Vec::with_capacity(8 + context.encoded_len());
+        info.extend_from_slice(&id.as_u32().to_be_bytes());
+        info.extend_from_slice(&version.to_be_bytes());
+        context.encode_into(&mut info);
+        let prk = Prk::extract(&[], material.expose_secret());
+        Ok(DerivedKey {
+            key_id: id,
+            version,
+            material: prk.expand_key(&[DERIVE_LABEL, &info]),
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl Keyring {
+    /// [`Keyring::generate_data_key_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`Keyring::generate_data_key_with`].
+    pub fn generate_data_key(
+        &self,
+        name: &str,
+        context: &EncryptionContext,
+    ) -> Result<(KeyMaterial, Vec<u8>)> {
+        self.generate_data_key_with(name, context, &mut getrandom::SysRng)
+    }
+}

@@ -1,0 +1,613 @@
+//! The **envelope** format: blobs and files of any size, under a fresh data
+//! key per envelope that is wrapped for one or more recipients, with a key
+//! commitment and a body of STREAM chunks.
+//!
+//! Normative layout: `docs/FORMAT.md` section 8. In short:
+//!
+//! ```text
+//! "SREN" 0x01 | chunk_size u32 | salt[32] | ctx_len u16 | ctx | n u8
+//!   | n x (key_id u32 | version u32 | nonce[24] | wrapped dk[32] | tag[16])
+//!   | commitment[32] | chunk_0 | chunk_1 | ...
+//! prk        = HKDF-Extract(salt, dk)
+//! commitment = HKDF-Expand(prk, COMMIT_LABEL || header before commitment)
+//! payload    = HKDF-Expand(prk, PAYLOAD_LABEL || fixed header)
+//! ```
+//!
+//! The payload key depends only on the *fixed* header (magic to context),
+//! so rewrapping (new recipients, new commitment) never touches the body.
+//! The commitment covers the whole header including every recipient, so it
+//! is both the key commitment and the header's authenticator; it is checked
+//! in constant time before any chunk is decrypted.
+
+mod header;
+mod stream;
+
+use alloc::vec::Vec;
+
+use rand_core::TryCryptoRng;
+use subtle::ConstantTimeEq;
+
+pub use header::{
+    DEFAULT_CHUNK_SIZE, ENVELOPE_FORMAT_V1, ENVELOPE_MAGIC, MAX_CHUNK_SIZE, MAX_HEADER_LEN,
+    MAX_RECIPIENTS, MIN_CHUNK_SIZE,
+};
+pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor};
+
+use crate::aead::{self, Algorithm, TAG_LEN};
+use crate::context::EncryptionContext;
+use crate::error::{Error, Result};
+use crate::kdf::Prk;
+use crate::keyring::{KeyId, Keyring};
+use crate::random;
+use crate::secret::{KEY_LEN, KeyMaterial, SecretBytes};
+use header::{COMMITMENT_LEN, Header, RecipientEntry, SALT_LEN};
+
+/// Associated-data label of every data-key wrap (FORMAT.md 8.2).
+const WRAP_LABEL: &[u8] = b"strongroom/envelope/v1/wrap";
+/// HKDF info label of the key commitment (FORMAT.md 8.4).
+const COMMIT_LABEL: &[u8] = b"strongroom/envelope/v1/commitment";
+/// HKDF info label of the payload key (FORMAT.md 8.4).
+const PAYLOAD_LABEL: &[u8] = b"strongroom/envelope/v1/payload";
+
+/// Who an envelope's data key is wrapped for.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Recipient<'a> {
+    /// The primary version of a key in a keyring.
+    Key {
+        /// The keyring holding the key.
+        keyring: &'a Keyring,
+        /// The key's name.
+        name: &'a str,
+    },
+    /// A standalone key: a data key or a derived key (id 0, version 0 on
+    /// the wire).
+    Standalone(&'a KeyMaterial),
+}
+
+/// What opens an envelope's header.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Opener<'a> {
+    /// A keyring: recipients are looked up by key id.
+    Keyring(&'a Keyring),
+    /// A standalone key: tried on the standalone recipients.
+    Standalone(&'a KeyMaterial),
+}
+
+/// One recipient as the header states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecipientInfo {
+    /// Key id and version, or `None` for a standalone key.
+    pub key: Option<(KeyId, u32)>,
+}
+
+/// The public facts of an envelope: no secret, nothing decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EnvelopeInfo {
+    /// Format byte.
+    pub format: u8,
+    /// Plaintext bytes per chunk.
+    pub chunk_size: u32,
+    /// The encryption context stored in the header.
+    pub context: EncryptionContext,
+    /// The recipients, in header order.
+    pub recipients: Vec<RecipientInfo>,
+    /// Header length in bytes.
+    pub header_len: usize,
+    /// Number of body chunks.
+    pub chunk_count: u64,
+    /// Plaintext length in bytes.
+    pub plaintext_len: u64,
+}
+
+/// Reads an envelope's public facts, checking header and body layout.
+///
+/// # Errors
+/// [`Error::Malformed`], [`Error::UnsupportedFormat`].
+pub fn inspect(envelope: &[u8]) -> Result<EnvelopeInfo> {
+    let (header, header_len) = header::parse(envelope)?;
+    let body_len = (envelope.len() - header_len) as u64;
+    let chunk_count = stream::chunk_count(body_len, header.chunk_size)?;
+    Ok(EnvelopeInfo {
+        format: ENVELOPE_FORMAT_V1,
+        chunk_size: header.chunk_size,
+        recipients: header
+            .recipients
+            .iter()
+            .map(|r| RecipientInfo { key: r.key })
+            .collect(),
+        context: header.context,
+        header_len,
+        chunk_count,
+        plaintext_len: body_len - chunk_count * TAG_LEN as u64,
+    })
+}
+
+/// Encrypts `plaintext` into one envelope for `recipients`.
+///
+/// # Errors
+/// As [`EnvelopeEncryptor::new`].
+///
+/// # Example
+/// ```
+/// use strongroom::envelope::{self, Opener, Recipient, DEFAULT_CHUNK_SIZE};
+/// use strongroom::{EncryptionContext, Keyring, SysRng};
+/// # fn main() -> Result<(), strongroom::Error> {
+/// let mut keyring = Keyring::new();
+/// keyring.create_key("files")?;
+/// let ctx = EncryptionContext::new().with("path", "exports/customers.csv")?;
+/// let sealed = envelope::encrypt(
+///     &[Recipient::Key { keyring: &keyring, name: "files" }],
+///     b"id,email\n1,ada@example.com\n",
+///     &ctx,
+///     DEFAULT_CHUNK_SIZE,
+///     &mut SysRng,
+/// )?;
+/// let opened = envelope::decrypt(Opener::Keyring(&keyring), &sealed, &ctx)?;
+/// assert_eq!(opened.expose_secret(), b"id,email\n1,ada@example.com\n");
+/// # Ok(())
+/// # }
+/// ```
+pub fn encrypt<R: TryCryptoRng + ?Sized>(
+    recipients: &[Recipient<'_>],
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    chunk_size: u32,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    let (mut encryptor, mut out) = EnvelopeEncryptor::new(recipients, context, chunk_size, rng)?;
+    let chunks = (plaintext.len() / chunk_size as usize).max(1);
+    out.reserve(plaintext.len() + chunks.saturating_add(1) * TAG_LEN);
+    encryptor.update(plaintext, &mut out)?;
+    encryptor.finish(&mut out)?;
+    Ok(out)
+}
+
+/// Decrypts a whole envelope. Nothing is returned unless every chunk
+/// authenticates.
+///
+/// # Errors
+/// Structural: [`Error::Malformed`], [`Error::UnsupportedFormat`]. Keys:
+/// [`Error::UnknownKeyId`] (no recipient is known to the opener) and the
+/// version-state errors of [`Keyring::decrypt_record`]. A different
+/// context, wrong key material, a failed commitment, any altered byte:
+/// [`Error::AuthenticationFailed`].
+pub fn decrypt(
+    opener: Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+) -> Result<SecretBytes> {
+    let (header, header_len) = header::parse(envelope)?;
+    let body = &envelope[header_len..];
+    let count = stream::chunk_count(body.len() as u64, header.chunk_size)?;
+    let payload = open_header(&opener, &header, context)?;
+    let sealed = header.chunk_size as usize + TAG_LEN;
+    let mut out = SecretBytes::zeroed(body.len() - count as usize * TAG_LEN);
+    let mut written = 0;
+    for (index, chunk) in (0u64..).zip(body.chunks(sealed)) {
+        let n = chunk.len() - TAG_LEN;
+        let buf = &mut out.expose_secret_mut()[written..written + n];
+        buf.copy_from_slice(&chunk[..n]);
+        stream::open_chunk(&payload, index, index + 1 == count, buf, &chunk[n..])?;
+        written += n;
+    }
+    Ok(out)
+}
+
+/// Decrypts chunk `index` alone (random access): opens the header, then
+/// authenticates and decrypts only that chunk.
+///
+/// # Errors
+/// As [`decrypt`], plus [`Error::InvalidArgument`] for an index past the
+/// last chunk.
+pub fn decrypt_chunk(
+    opener: Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    index: u64,
+) -> Result<SecretBytes> {
+    let (header, header_len) = header::parse(envelope)?;
+    let body = &envelope[header_len..];
+    let count = stream::chunk_count(body.len() as u64, header.chunk_size)?;
+    if index >= count {
+        return Err(Error::InvalidArgument {
+            reason: "chunk index past the last chunk",
+        });
+    }
+    let payload = open_header(&opener, &header, context)?;
+    let sealed = header.chunk_size as u64 + TAG_LEN as u64;
+    let start = usize::try_from(index * sealed).map_err(|_| Error::InvalidArgument {
+        reason: "chunk index past the last chunk",
+    })?;
+    let end = (start + sealed as usize).min(body.len());
+    let chunk = &body[start..end];
+    let n = chunk.len() - TAG_LEN;
+    let mut out = SecretBytes::from_slice(&chunk[..n]);
+    stream::open_chunk(
+        &payload,
+        index,
+        index + 1 == count,
+        out.expose_secret_mut(),
+        &chunk[n..],
+    )
+    .inspect_err(|_| out.clear())?;
+    Ok(out)
+}
+
+/// Rewraps an envelope: every recipient whose key is in `keyring` is
+/// wrapped again under that key's primary version; other recipients are
+/// kept. Returns the new envelope; every body byte is unchanged.
+///
+/// # Errors
+/// As [`decrypt`] for opening the header (the body is not read).
+pub fn rewrap<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    edit(
+        Opener::Keyring(keyring),
+        envelope,
+        context,
+        rng,
+        |header, dk, rng| {
+            for i in 0..header.recipients.len() {
+                let Some((id, _)) = header.recipients[i].key else {
+                    continue;
+                };
+                let Ok(name) = keyring.key_name(id) else {
+                    continue;
+                };
+                let recipient = Recipient::Key { keyring, name };
+                header.recipients[i] = wrap(&recipient, dk, &header.fixed, rng)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Adds a recipient (a new wrapped copy of the data key). The body is
+/// unchanged.
+///
+/// # Errors
+/// As [`decrypt`] for opening; [`Error::InvalidArgument`] if the key is
+/// already a recipient or there would be more than [`MAX_RECIPIENTS`].
+pub fn add_recipient<R: TryCryptoRng + ?Sized>(
+    opener: Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    recipient: Recipient<'_>,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    edit(opener, envelope, context, rng, |header, dk, rng| {
+        if header.recipients.len() >= MAX_RECIPIENTS {
+            return Err(Error::InvalidArgument {
+                reason: "an envelope has at most 16 recipients",
+            });
+        }
+        let entry = wrap(&recipient, dk, &header.fixed, rng)?;
+        check_new_recipient(&header.recipients, &entry)?;
+        header.recipients.push(entry);
+        Ok(())
+    })
+}
+
+/// Removes the recipient for `key_id` (`None`: every standalone recipient).
+/// The body is unchanged.
+///
+/// # Errors
+/// As [`decrypt`] for opening; [`Error::InvalidArgument`] if no recipient
+/// matches or none would remain.
+pub fn remove_recipient<R: TryCryptoRng + ?Sized>(
+    opener: Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    key_id: Option<KeyId>,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    edit(opener, envelope, context, rng, |header, _, _| {
+        let before = header.recipients.len();
+        header
+            .recipients
+            .retain(|r| r.key.map(|(id, _)| id) != key_id);
+        if header.recipients.len() == before {
+            return Err(Error::InvalidArgument {
+                reason: "no such recipient",
+            });
+        }
+        if header.recipients.is_empty() {
+            return Err(Error::InvalidArgument {
+                reason: "an envelope needs at least one recipient",
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Opens the header of `envelope`, lets `change` edit its recipients, then
+/// writes a new commitment. Returns new header followed by the old body.
+fn edit<R: TryCryptoRng + ?Sized>(
+    opener: Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+    change: impl FnOnce(&mut Header, &KeyMaterial, &mut R) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let (mut header, header_len) = header::parse(envelope)?;
+    let dk = open_data_key(&opener, &header, context)?;
+    change(&mut header, &dk, rng)?;
+    header.commitment = commitment(&Prk::extract(&header.salt, dk.expose_secret()), &header);
+    let body = &envelope[header_len..];
+    let mut out = header.to_bytes();
+    out.extend_from_slice(body);
+    Ok(out)
+}
+
+/// A new header for `recipients` and the payload key for its body.
+fn new_header<R: TryCryptoRng + ?Sized>(
+    recipients: &[Recipient<'_>],
+    context: &EncryptionContext,
+    chunk_size: u32,
+    rng: &mut R,
+) -> Result<(Header, KeyMaterial)> {
+    if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
+        return Err(Error::InvalidArgument {
+            reason: "chunk size must be between 64 bytes and 16 MiB",
+        });
+    }
+    if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
+        return Err(Error::InvalidArgument {
+            reason: "an envelope has 1 to 16 recipients",
+        });
+    }
+    let dk = KeyMaterial::generate(rng)?;
+    let mut salt = [0u8; SALT_LEN];
+    random::fill(rng, &mut salt)?;
+    let fixed = Header::fixed_part(chunk_size, &salt, context);
+    let mut entries: Vec<RecipientEntry> = Vec::with_capacity(recipients.len());
+    for r in recipients {
+        let entry = wrap(r, &dk, &fixed, rng)?;
+        check_new_recipient(&entries, &entry)?;
+        entries.push(entry);
+    }
+    let mut header = Header {
+        fixed,
+        chunk_size,
+        salt,
+        context: context.clone(),
+        recipients: entries,
+        commitment: [0; COMMITMENT_LEN],
+    };
+    let prk = Prk::extract(&salt, dk.expose_secret());
+    header.commitment = commitment(&prk, &header);
+    let payload = prk.expand_key(&[PAYLOAD_LABEL, &header.fixed]);
+    Ok((header, payload))
+}
+
+fn check_new_recipient(existing: &[RecipientEntry], entry: &RecipientEntry) -> Result<()> {
+    if let Some((id, _)) = entry.key
+        && existing
+            .iter()
+            .any(|r| r.key.is_some_and(|(other, _)| other == id))
+    {
+        return Err(Error::InvalidArgument {
+            reason: "the same key is a recipient twice",
+        });
+    }
+    Ok(())
+}
+
+/// The commitment of FORMAT.md 8.4 over everything before it.
+fn commitment(prk: &Prk, header: &Header) -> [u8; COMMITMENT_LEN] {
+    let mut out = [0u8; COMMITMENT_LEN];
+    // 32 bytes is within HKDF's limit.
+    let _ = prk.expand(&[COMMIT_LABEL, &header.committed_part()], &mut out);
+    out
+}
+
+/// Associated data of one wrap (FORMAT.md 8.2).
+fn wrap_aad(fixed: &[u8], id_version: &[u8; 8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(WRAP_LABEL.len() + fixed.len() + 8);
+    aad.extend_from_slice(WRAP_LABEL);
+    aad.extend_from_slice(fixed);
+    aad.extend_from_slice(id_version);
+    aad
+}
+
+/// Wraps the data key for one recipient.
+fn wrap<R: TryCryptoRng + ?Sized>(
+    recipient: &Recipient<'_>,
+    dk: &KeyMaterial,
+    fixed: &[u8],
+    rng: &mut R,
+) -> Result<RecipientEntry> {
+    let (key, material) = match recipient {
+        Recipient::Key { keyring, name } => {
+            let (id, version, material) = keyring.primary(name)?;
+            (Some((id, version)), material)
+        }
+        Recipient::Standalone(material) => (None, *material),
+    };
+    let mut entry = RecipientEntry {
+        key,
+        nonce: [0; 24],
+        wrapped: [0; KEY_LEN + TAG_LEN],
+    };
+    random::fill(rng, &mut entry.nonce)?;
+    let aad = wrap_aad(fixed, &entry.id_version_bytes());
+    let (body, tag) = entry.wrapped.split_at_mut(KEY_LEN);
+    body.copy_from_slice(dk.expose_secret());
+    let t = aead::encrypt_in_place(
+        Algorithm::XChaCha20Poly1305,
+        material,
+        &entry.nonce,
+        &aad,
+        body,
+    )
+    .map_err(|_| Error::AuthenticationFailed)?;
+    tag.copy_from_slice(&t);
+    Ok(entry)
+}
+
+/// Unwraps one recipient's copy of the data key.
+fn unwrap(entry: &RecipientEntry, material: &KeyMaterial, fixed: &[u8]) -> Result<KeyMaterial> {
+    let aad = wrap_aad(fixed, &entry.id_version_bytes());
+    let (body, tag) = entry.wrapped.split_at(KEY_LEN);
+    KeyMaterial::try_from_fn(|out| {
+        out.copy_from_slice(body);
+        aead::decrypt_in_place(
+            Algorithm::XChaCha20Poly1305,
+            material,
+            &entry.nonce,
+            &aad,
+            out,
+            tag,
+        )
+        .map_err(|_| Error::AuthenticationFailed)
+    })
+}
+
+/// The data key of a header: context check, then recipient unwrap, then
+/// the commitment, in constant time (FORMAT.md 8.6 steps 3-5).
+fn open_data_key(
+    opener: &Opener<'_>,
+    header: &Header,
+    context: &EncryptionContext,
+) -> Result<KeyMaterial> {
+    if header.context != *context {
+        return Err(Error::AuthenticationFailed);
+    }
+    let dk = unwrap_any(opener, header)?;
+    let prk = Prk::extract(&header.salt, dk.expose_secret());
+    let expected = commitment(&prk, header);
+    if !bool::from(expected.ct_eq(&header.commitment)) {
+        return Err(Error::AuthenticationFailed);
+    }
+    Ok(dk)
+}
+
+/// Opens a header: the payload key for its body.
+fn open_header(
+    opener: &Opener<'_>,
+    header: &Header,
+    context: &EncryptionContext,
+) -> Result<KeyMaterial> {
+    let dk = open_data_key(opener, header, context)?;
+    let prk = Prk::extract(&header.salt, dk.expose_secret());
+    Ok(prk.expand_key(&[PAYLOAD_LABEL, &header.fixed]))
+}
+
+/// Tries the recipients the opener can look up, in header order. Keys are
+/// found by id; the first success wins; otherwise the first error.
+fn unwrap_any(opener: &Opener<'_>, header: &Header) -> Result<KeyMaterial> {
+    let mut first_error: Option<Error> = None;
+    for entry in &header.recipients {
+        let attempt = match (opener, entry.key) {
+            (Opener::Keyring(keyring), Some((id, version))) => {
+                if keyring.key_name(id).is_err() {
+                    continue;
+                }
+                keyring
+                    .decryption_material(id, version)
+                    .and_then(|m| unwrap(entry, m, &header.fixed))
+            }
+            (Opener::Standalone(material), None) => unwrap(entry, material, &header.fixed),
+            _ => continue,
+        };
+        match attempt {
+            Ok(dk) => return Ok(dk),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| Error::UnknownKeyId {
+        key_id: header
+            .recipients
+            .first()
+            .and_then(|r| r.key.map(|(id, _)| id))
+            .unwrap_or(KeyId::from_u32(0)),
+    }))
+}
+
+impl Keyring {
+    /// Encrypts `plaintext` into an envelope for key `name` with the
+    /// default chunk size.
+    ///
+    /// # Errors
+    /// As [`encrypt`].
+    pub fn encrypt_envelope_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        encrypt(
+            &[Recipient::Key {
+                keyring: self,
+                name,
+            }],
+            plaintext,
+            context,
+            DEFAULT_CHUNK_SIZE,
+            rng,
+        )
+    }
+
+    /// Decrypts an envelope with this keyring.
+    ///
+    /// # Errors
+    /// As [`decrypt`].
+    pub fn decrypt_envelope(
+        &self,
+        envelope: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<SecretBytes> {
+        decrypt(Opener::Keyring(self), envelope, context)
+    }
+
+    /// Rewraps an envelope to the primary versions; see [`rewrap`].
+    ///
+    /// # Errors
+    /// As [`rewrap`].
+    pub fn rewrap_envelope_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        envelope: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        rewrap(self, envelope, context, rng)
+    }
+}
+
+#[cfg(feature = "std")]
+impl Keyring {
+    /// [`Keyring::encrypt_envelope_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`encrypt`].
+    pub fn encrypt_envelope(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.encrypt_envelope_with(name, plaintext, context, &mut getrandom::SysRng)
+    }
+
+    /// [`Keyring::rewrap_envelope_with`] with the OS RNG.
+    ///
+    /// # Errors
+    /// As [`rewrap`].
+    pub fn rewrap_envelope(&self, envelope: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
+        self.rewrap_envelope_with(envelope, context, &mut getrandom::SysRng)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,387 @@
+//! The envelope body: STREAM chunks (FORMAT.md 8.5), and the incremental
+//! encryptor and decryptor built on them.
+//!
+//! Chunk `i` is XChaCha20-Poly1305 under the envelope's payload key with
+//! nonce `0^15 || u64be(i) || last`, where `last` is 1 on the final chunk
+//! and 0 elsewhere. Every chunk but the last holds exactly `chunk_size`
+//! plaintext bytes; the last holds 1 to `chunk_size`, or 0 when it is the
+//! only chunk. So truncation, reordering, duplication, splicing and appending
+//! all fail authentication or the layout rules.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+
+use super::header::{self, Header};
+use super::{Opener, Recipient, new_header, open_header};
+use crate::aead::{self, Algorithm, TAG_LEN};
+use crate::context::EncryptionContext;
+use crate::error::{Error, Result};
+use crate::secret::{KeyMaterial, SecretBytes};
+
+/// The nonce of chunk `index` (FORMAT.md 8.5).
+pub(crate) fn chunk_nonce(index: u64, last: bool) -> [u8; 24] {
+    let mut nonce = [0u8; 24];
+    nonce[15..23].copy_from_slice(&index.to_be_bytes());
+    nonce[23] = u8::from(last);
+    nonce
+}
+
+#[cfg(test)]
+std::thread_local! {
+    /// Chunk decryptions attempted on this thread (test instrumentation).
+    pub(crate) static CHUNK_DECRYPTIONS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+/// Encrypts one chunk in place; returns its tag.
+pub(crate) fn seal_chunk(
+    payload: &KeyMaterial,
+    index: u64,
+    last: bool,
+    buf: &mut [u8],
+) -> [u8; TAG_LEN] {
+    let nonce = chunk_nonce(index, last);
+    // Chunks are at most 16 MiB, far below the primitive's limit.
+    aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, payload, &nonce, &[], buf)
+        .unwrap_or([0; TAG_LEN])
+}
+
+/// Verifies and decrypts one chunk in place.
+pub(crate) fn open_chunk(
+    payload: &KeyMaterial,
+    index: u64,
+    last: bool,
+    buf: &mut [u8],
+    tag: &[u8],
+) -> Result<()> {
+    #[cfg(test)]
+    CHUNK_DECRYPTIONS.with(|c| c.set(c.get() + 1));
+    let nonce = chunk_nonce(index, last);
+    aead::decrypt_in_place(Algorithm::XChaCha20Poly1305, payload, &nonce, &[], buf, tag)
+        .map_err(|_| Error::AuthenticationFailed)
+}
+
+/// Number of chunks in a body of `body_len` bytes, after checking the
+/// layout rules of FORMAT.md 8.5.
+pub(crate) fn chunk_count(body_len: u64, chunk_size: u32) -> Result<u64> {
+    let sealed = u64::from(chunk_size) + TAG_LEN as u64;
+    if body_len == 0 {
+        return Err(Error::Malformed {
+            reason: "envelope body has no chunk",
+        });
+    }
+    let count = body_len.div_ceil(sealed);
+    let last_len = body_len - (count - 1) * sealed;
+    if last_len < TAG_LEN as u64 {
+        return Err(Error::Malformed {
+            reason: "final chunk is shorter than a tag",
+        });
+    }
+    if count > 1 && last_len == TAG_LEN as u64 {
+        return Err(Error::Malformed {
+            reason: "empty final chunk after other chunks",
+        });
+    }
+    Ok(count)
+}
+
+/// Encrypts a stream: push plaintext in, take chunks out.
+///
+/// Create it with [`EnvelopeEncryptor::new`], which also returns the
+/// header; append what [`EnvelopeEncryptor::update`] and
+/// [`EnvelopeEncryptor::finish`] write. Until `finish` runs, the output is
+/// not a complete envelope and will not decrypt as one: the final chunk is
+/// what marks the end.
+///
+/// # Security
+/// The plaintext staging buffer is wiped on drop.
+pub struct EnvelopeEncryptor {
+    payload: KeyMaterial,
+    index: u64,
+    staging: SecretBytes,
+    filled: usize,
+}
+
+impl fmt::Debug for EnvelopeEncryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvelopeEncryptor")
+            .field("chunks_written", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EnvelopeEncryptor {
+    /// Starts an envelope for `recipients` (each gets a wrapped copy of a
+    /// fresh data key). Returns the encryptor and the header bytes, which
+    /// come first in the output.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for no recipient, more than 16, or the same
+    /// key twice; [`Error::Malformed`] for a chunk size outside 64 B to
+    /// 16 MiB; key lookup errors for keyring recipients;
+    /// [`Error::RandomnessUnavailable`].
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        recipients: &[Recipient<'_>],
+        context: &EncryptionContext,
+        chunk_size: u32,
+        rng: &mut R,
+    ) -> Result<(Self, Vec<u8>)> {
+        let (header, payload) = new_header(recipients, context, chunk_size, rng)?;
+        let encryptor = Self {
+            payload,
+            index: 0,
+            staging: SecretBytes::zeroed(chunk_size as usize),
+            filled: 0,
+        };
+        Ok((encryptor, header.to_bytes()))
+    }
+
+    /// Encrypts `plaintext`, appending every chunk that is complete to
+    /// `out`. A full chunk is held back until more plaintext (or
+    /// [`EnvelopeEncryptor::finish`]) shows whether it is the last.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if the chunk counter would overflow.
+    pub fn update(&mut self, mut plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let chunk_size = self.staging.len();
+        while !plaintext.is_empty() {
+            if self.filled == chunk_size {
+                self.emit(false, out)?;
+            }
+            let take = (chunk_size - self.filled).min(plaintext.len());
+            let (now, rest) = plaintext.split_at(take);
+            self.staging.expose_secret_mut()[self.filled..self.filled + take].copy_from_slice(now);
+            self.filled += take;
+            plaintext = rest;
+        }
+        Ok(())
+    }
+
+    /// Encrypts what remains as the final chunk and appends it to `out`.
+    ///
+    /// # Errors
+    /// As [`EnvelopeEncryptor::update`].
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.emit(true, out)
+    }
+
+    fn emit(&mut self, last: bool, out: &mut Vec<u8>) -> Result<()> {
+        let n = self.filled;
+        let buf = &mut self.staging.expose_secret_mut()[..n];
+        let tag = seal_chunk(&self.payload, self.index, last, buf);
+        out.reserve(n + TAG_LEN);
+        out.extend_from_slice(buf);
+        out.extend_from_slice(&tag);
+        self.filled = 0;
+        self.index = self.index.checked_add(1).ok_or(Error::TooLarge {
+            what: "chunk count",
+            max: usize::MAX,
+        })?;
+        Ok(())
+    }
+}
+
+enum State {
+    Header(Vec<u8>),
+    Body {
+        payload: KeyMaterial,
+        sealed_len: usize,
+        index: u64,
+        ciphertext: Vec<u8>,
+        staging: SecretBytes,
+    },
+    Done,
+    Failed(Error),
+}
+
+/// Decrypts a stream: push envelope bytes in (header first), take
+/// authenticated plaintext out.
+///
+/// Plaintext of a chunk is released only after that chunk authenticates,
+/// and a chunk is taken as non-final only once a byte after it has arrived;
+/// the final chunk is checked by [`EnvelopeDecryptor::finish`]. After any
+/// error every further call returns the same error, so a caller that
+/// ignores one cannot be handed unauthenticated or out-of-order data. What
+/// was released before an error is the longest valid prefix of chunks;
+/// callers that need all-or-nothing must not act on it before `finish`
+/// succeeds.
+pub struct EnvelopeDecryptor<'a> {
+    opener: Opener<'a>,
+    context: EncryptionContext,
+    state: State,
+}
+
+impl fmt::Debug for EnvelopeDecryptor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Header(_) => "header",
+            State::Body { .. } => "body",
+            State::Done => "done",
+            State::Failed(_) => "failed",
+        };
+        f.debug_struct("EnvelopeDecryptor")
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> EnvelopeDecryptor<'a> {
+    /// A decryptor that opens the header with `opener` and expects exactly
+    /// `context`.
+    pub fn new(opener: Opener<'a>, context: &EncryptionContext) -> Self {
+        Self {
+            opener,
+            context: context.clone(),
+            state: State::Header(Vec::new()),
+        }
+    }
+
+    /// Feeds envelope bytes; appends every chunk that authenticated to
+    /// `out`.
+    ///
+    /// # Errors
+    /// Header errors as [`crate::envelope::decrypt`]; a chunk that fails
+    /// is [`Error::AuthenticationFailed`]. Errors are sticky.
+    pub fn update(&mut self, input: &[u8], out: &mut SecretBytes) -> Result<()> {
+        let result = self.step(input, out);
+        self.stick(result)
+    }
+
+    /// Ends the stream: checks and decrypts the final chunk.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for a stream that ends inside the header or
+    /// without a valid final chunk; [`Error::AuthenticationFailed`] if the
+    /// final chunk does not authenticate (truncation lands here). Sticky.
+    pub fn finish(&mut self, out: &mut SecretBytes) -> Result<()> {
+        let result = self.end(out);
+        self.stick(result)
+    }
+
+    fn stick(&mut self, result: Result<()>) -> Result<()> {
+        if let Err(e) = &result {
+            self.state = State::Failed(e.clone());
+        }
+        result
+    }
+
+    fn step(&mut self, mut input: &[u8], out: &mut SecretBytes) -> Result<()> {
+        if let State::Header(buf) = &mut self.state {
+            let room = header::MAX_HEADER_LEN.saturating_sub(buf.len());
+            let take = room.min(input.len());
+            buf.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            let Some(len) = header::header_len(buf)? else {
+                return Ok(());
+            };
+            let (parsed, _) = header::parse(buf)?;
+            let payload = open_header(&self.opener, &parsed, &self.context)?;
+            let leftover = buf.split_off(len);
+            self.state = body_state(&parsed, payload);
+            self.feed_body(&leftover, out)?;
+        }
+        self.feed_body(input, out)
+    }
+
+    fn feed_body(&mut self, mut input: &[u8], out: &mut SecretBytes) -> Result<()> {
+        match &mut self.state {
+            State::Failed(e) => Err(e.clone()),
+            State::Done => {
+                if input.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Error::Malformed {
+                        reason: "bytes after the end of the envelope",
+                    })
+                }
+            }
+            State::Header(_) => Ok(()),
+            State::Body {
+                payload,
+                sealed_len,
+                index,
+                ciphertext,
+                staging,
+            } => {
+                while !input.is_empty() {
+                    if ciphertext.len() == *sealed_len {
+                        // More bytes follow, so this chunk is not the last.
+                        open_into(payload, *index, false, ciphertext, staging, out)?;
+                        *index = index.checked_add(1).ok_or(Error::TooLarge {
+                            what: "chunk count",
+                            max: usize::MAX,
+                        })?;
+                        ciphertext.clear();
+                    }
+                    let take = (*sealed_len - ciphertext.len()).min(input.len());
+                    ciphertext.extend_from_slice(&input[..take]);
+                    input = &input[take..];
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn end(&mut self, out: &mut SecretBytes) -> Result<()> {
+        match &mut self.state {
+            State::Failed(e) => Err(e.clone()),
+            State::Done => Ok(()),
+            State::Header(_) => Err(Error::Malformed {
+                reason: "envelope header is truncated",
+            }),
+            State::Body {
+                payload,
+                index,
+                ciphertext,
+                staging,
+                ..
+            } => {
+                if ciphertext.len() < TAG_LEN {
+                    return Err(Error::Malformed {
+                        reason: "final chunk is shorter than a tag",
+                    });
+                }
+                if *index > 0 && ciphertext.len() == TAG_LEN {
+                    return Err(Error::Malformed {
+                        reason: "empty final chunk after other chunks",
+                    });
+                }
+                open_into(payload, *index, true, ciphertext, staging, out)?;
+                self.state = State::Done;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn body_state(header: &Header, payload: KeyMaterial) -> State {
+    let chunk_size = header.chunk_size as usize;
+    State::Body {
+        payload,
+        sealed_len: chunk_size + TAG_LEN,
+        index: 0,
+        ciphertext: Vec::with_capacity(chunk_size + TAG_LEN),
+        staging: SecretBytes::zeroed(chunk_size),
+    }
+}
+
+/// Decrypts one sealed chunk through the staging buffer and appends its
+/// plaintext to `out` only if it authenticated.
+fn open_into(
+    payload: &KeyMaterial,
+    index: u64,
+    last: bool,
+    sealed: &[u8],
+    staging: &mut SecretBytes,
+    out: &mut SecretBytes,
+) -> Result<()> {
+    let n = sealed.len() - TAG_LEN;
+    let buf = &mut staging.expose_secret_mut()[..n];
+    buf.copy_from_slice(&sealed[..n]);
+    open_chunk(payload, index, last, buf, &sealed[n..])?;
+    out.extend_from_slice(buf);
+    // Leave only ciphertext-free zeros behind.
+    zeroize::Zeroize::zeroize(buf);
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! HKDF-SHA256 known answers through the crate's KDF layer: every Wycheproof
+//! verdict and the RFC 5869 SHA-256 cases.
+
+extern crate std;
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use std::println;
+
+use serde::Deserialize;
+
+use super::*;
+
+fn vectors_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(rename = "numberOfTests")]
+    number_of_tests: usize,
+    #[serde(rename = "testGroups")]
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    tests: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    #[serde(rename = "tcId")]
+    id: u32,
+    ikm: String,
+    salt: String,
+    info: String,
+    size: usize,
+    okm: String,
+    result: String,
+}
+
+#[test]
+fn wycheproof_hkdf_sha256() {
+    let text = std::fs::read_to_string(vectors_dir().join("wycheproof/hkdf_sha256_test.json"))
+        .expect("read");
+    let file: File = serde_json::from_str(&text).expect("parse");
+    let (mut total, mut valid, mut too_long) = (0, 0, 0);
+    for case in file.groups.iter().flat_map(|g| g.tests.iter()) {
+        total += 1;
+        let h = |s: &str| hex::decode(s).expect("hex");
+        let prk = Prk::extract(&h(&case.salt), &h(&case.ikm));
+        let mut out = vec![0u8; case.size];
+        let r = prk.expand(&[&h(&case.info)], &mut out);
+        match case.result.as_str() {
+            "valid" => {
+                assert_eq!(r, Ok(()), "tcId {}", case.id);
+                assert_eq!(out, h(&case.okm), "tcId {}", case.id);
+                // Split info must give the same output (multi-part info).
+                let info = h(&case.info);
+                let (a, b) = info.split_at(info.len() / 2);
+                let mut split = vec![0u8; case.size];
+                prk.expand(&[a, b], &mut split).expect("expand");
+                assert_eq!(split, out, "tcId {} split info", case.id);
+                valid += 1;
+            }
+            "invalid" => {
+                assert!(case.size > HKDF_MAX_OUTPUT, "tcId {}", case.id);
+                assert_eq!(r, Err(OutputTooLong), "tcId {}", case.id);
+                too_long += 1;
+            }
+            other => panic!("unknown result {other}"),
+        }
+    }
+    assert_eq!(total, file.number_of_tests);
+    println!(
+        "wycheproof hkdf_sha256: {total} cases matched ({valid} valid, {too_long} rejected as too long)"
+    );
+    assert_eq!(total, 86);
+}
+
+#[test]
+fn rfc5869_sha256_cases() {
+    let text = std::fs::read_to_string(vectors_dir().join("rfc-vectors.json")).expect("read");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("parse");
+    let cases = json["hkdf_sha256"].as_array().expect("array");
+    for case in cases {
+        let h = |f: &str| hex::decode(case[f].as_str().expect(f)).expect("hex");
+        let prk = Prk::extract(&h("salt_hex"), &h("ikm_hex"));
+        let len = usize::try_from(case["length"].as_u64().expect("length")).expect("len");
+        let mut out = vec![0u8; len];
+        prk.expand(&[&h("info_hex")], &mut out).expect("expand");
+        assert_eq!(out, h("okm_hex"), "{}", case["name"]);
+    }
+    println!("rfc 5869 hkdf_sha256: {} cases matched", cases.len());
+    assert_eq!(cases.len(), 3);
+}
