@@ -37,7 +37,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cryptography>=42'
-"$venv/bin/python" tests/golden/decode_record.py
+"$venv/bin/python" tests/golden/independent_decoder.py
 
 step "main job (example)"
 cargo run --quiet -p strongroom --example pii_records --locked > target/main-job.txt

@@ -472,7 +472,7 @@ fn unwrap(entry: &RecipientEntry, material: &KeyMaterial, fixed: &[u8]) -> Resul
 }
 
 /// The data key of a header: context check, then recipient unwrap, then
-/// the commitment, in constant time (FORMAT.md 8.6 steps 3-5).
+/// the commitment, in constant time (FORMAT.md 8.6 steps 2-4).
 fn open_data_key(
     opener: &Opener<'_>,
     header: &Header,

@@ -1,5 +1,5 @@
 //! Golden vectors of the record format (`tests/golden/record/*.json`,
-//! schema in `docs/FORMAT.md` section 7): every committed vector decrypts to
+//! schema in `docs/FORMAT.md` section 11): every committed vector decrypts to
 //! its stated result, forever.
 //!
 //! The generator is an ignored test that only ever *adds* files:
@@ -17,26 +17,33 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use strongroom::envelope::{self, Opener, Recipient};
 use strongroom::{
     EncryptionContext, Error, KeyId, KeyImport, KeyMaterial, Keyring, SysRng, Timestamp,
     VersionImport, VersionState, record_to_text,
 };
 
-/// Vectors committed so far; the decrypt test fails if any disappears.
+/// Record vectors committed so far; the decrypt test fails if any disappears.
 const MIN_VECTORS: usize = 30;
+/// Envelope vectors committed so far.
+const MIN_ENVELOPE_VECTORS: usize = 32;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/record")
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+fn envelope_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/envelope")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct VersionJson {
     version: u32,
     state: String,
     key_hex: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct KeyJson {
     name: String,
     key_id: String,
@@ -96,7 +103,7 @@ fn build_keyring(keys: &[KeyJson]) -> Keyring {
     keyring
 }
 
-/// The result name FORMAT.md section 7 uses for an outcome.
+/// The result name FORMAT.md section 11 uses for an outcome.
 fn result_name(r: &Result<Vec<u8>, Error>) -> &'static str {
     match r {
         Ok(_) => "ok",
@@ -613,4 +620,582 @@ fn generate() {
         written += 1;
     }
     println!("golden generator: wrote {written} new vector files");
+}
+
+// ---------------------------------------------------------------------------
+// Envelope vectors (FORMAT.md 11.1).
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DataKeyJson {
+    wrapped_hex: String,
+    context: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DerivedKeyJson {
+    key_name: String,
+    version: u32,
+    context: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EnvelopeVector {
+    name: String,
+    description: String,
+    format: String,
+    test_key_warning: String,
+    keyring: Vec<KeyJson>,
+    context: BTreeMap<String, String>,
+    envelope_hex: String,
+    opener: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_key: Option<DataKeyJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    derived_key: Option<DerivedKeyJson>,
+    result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext_hex: Option<String>,
+}
+
+fn context_of(pairs: &BTreeMap<String, String>) -> EncryptionContext {
+    EncryptionContext::from_pairs(pairs).unwrap()
+}
+
+fn run_envelope(v: &EnvelopeVector) -> Result<Vec<u8>, Error> {
+    let keyring = build_keyring(&v.keyring);
+    let sealed = hex::decode(&v.envelope_hex).unwrap();
+    let ctx = context_of(&v.context);
+    let pt = match v.opener.as_str() {
+        "keyring" => keyring.decrypt_envelope(&sealed, &ctx),
+        "data_key" => {
+            let dk = v.data_key.as_ref().unwrap();
+            let key = keyring.unwrap_data_key(
+                &hex::decode(&dk.wrapped_hex).unwrap(),
+                &context_of(&dk.context),
+            )?;
+            envelope::decrypt(Opener::Standalone(&key), &sealed, &ctx)
+        }
+        "derived_key" => {
+            let d = v.derived_key.as_ref().unwrap();
+            let key =
+                keyring.derive_key_version(&d.key_name, d.version, &context_of(&d.context))?;
+            envelope::decrypt(Opener::Standalone(key.key()), &sealed, &ctx)
+        }
+        other => panic!("{}: unknown opener {other}", v.name),
+    };
+    pt.map(|p| p.expose_secret().to_vec())
+}
+
+fn load_envelopes() -> Vec<EnvelopeVector> {
+    let mut paths: Vec<_> = std::fs::read_dir(envelope_dir())
+        .expect("tests/golden/envelope exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let v: EnvelopeVector =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            assert_eq!(
+                Some(v.name.as_str()),
+                p.file_stem().and_then(|s| s.to_str())
+            );
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn every_golden_envelope_vector_gives_its_result() {
+    let vectors = load_envelopes();
+    let (mut ok, mut fail) = (0, 0);
+    for v in &vectors {
+        assert_eq!(v.format, "envelope-v1");
+        let got = run_envelope(v);
+        assert_eq!(result_name(&got), v.result, "{}: {got:?}", v.name);
+        assert_eq!(
+            v.name.starts_with("fail_"),
+            v.result != "ok",
+            "{}: naming",
+            v.name
+        );
+        if let Ok(pt) = got {
+            assert_eq!(Some(hex::encode(pt)), v.plaintext_hex, "{}", v.name);
+            ok += 1;
+        } else {
+            fail += 1;
+        }
+    }
+    println!(
+        "golden envelope vectors: {} checked ({ok} decrypt to their plaintext, {fail} fail_ cases give their exact error)",
+        vectors.len()
+    );
+    assert!(
+        vectors.len() >= MIN_ENVELOPE_VECTORS,
+        "golden envelope vectors went missing"
+    );
+}
+
+const ESCROW_ID: u32 = 0x5eed_0002;
+
+fn escrow_json() -> KeyJson {
+    let mut k = key_json(&["enabled"], 1, 1, ESCROW_ID);
+    k.name = "escrow".into();
+    k.versions[0].key_hex = Some(hex::encode([0xE5u8; 32]));
+    k
+}
+
+/// One envelope case: how to make it, how to break it, how to open it.
+struct EnvCase {
+    name: &'static str,
+    description: &'static str,
+    plaintext: Vec<u8>,
+    chunk_size: u32,
+    context: BTreeMap<String, String>,
+    open_context: Option<BTreeMap<String, String>>,
+    /// Versions of "golden" when encrypting (primary = last).
+    encrypt_versions: u32,
+    escrow_recipient: bool,
+    /// The keyring that opens it.
+    keyring: Vec<KeyJson>,
+    opener: &'static str,
+    rewrap_to: Option<u32>,
+    mutate: fn(&mut Vec<u8>, usize),
+    result: &'static str,
+}
+
+fn env_case(
+    name: &'static str,
+    description: &'static str,
+    len: usize,
+    result: &'static str,
+) -> EnvCase {
+    EnvCase {
+        name,
+        description,
+        plaintext: (0..len).map(|i| (i * 13 % 256) as u8).collect(),
+        chunk_size: 64,
+        context: BTreeMap::new(),
+        open_context: None,
+        encrypt_versions: 2,
+        escrow_recipient: false,
+        keyring: vec![key_json(&["enabled", "enabled"], 2, 1, KEY_ID)],
+        opener: "keyring",
+        rewrap_to: None,
+        mutate: |_, _| {},
+        result,
+    }
+}
+
+fn env_cases() -> Vec<EnvCase> {
+    let file_ctx = ctx(&[("bucket", "exports"), ("object", "customers.csv")]);
+    let two_keys = vec![
+        key_json(&["enabled", "enabled"], 2, 1, KEY_ID),
+        escrow_json(),
+    ];
+    vec![
+        env_case(
+            "envelope_v1_empty",
+            "empty plaintext: one empty final chunk",
+            0,
+            "ok",
+        ),
+        env_case("envelope_v1_one_byte", "one byte", 1, "ok"),
+        env_case(
+            "envelope_v1_chunk_minus_one",
+            "63 bytes with chunk size 64",
+            63,
+            "ok",
+        ),
+        env_case(
+            "envelope_v1_chunk",
+            "64 bytes with chunk size 64: one full final chunk",
+            64,
+            "ok",
+        ),
+        env_case(
+            "envelope_v1_chunk_plus_one",
+            "65 bytes: a full chunk and a 1-byte final chunk",
+            65,
+            "ok",
+        ),
+        env_case(
+            "envelope_v1_three_chunks",
+            "182 bytes: three chunks",
+            182,
+            "ok",
+        ),
+        EnvCase {
+            context: file_ctx.clone(),
+            ..env_case(
+                "envelope_v1_context",
+                "100 bytes with a two-pair context",
+                100,
+                "ok",
+            )
+        },
+        EnvCase {
+            escrow_recipient: true,
+            keyring: two_keys.clone(),
+            ..env_case(
+                "envelope_v1_two_recipients",
+                "recipients golden v2 and escrow v1; opened with both keys present",
+                150,
+                "ok",
+            )
+        },
+        EnvCase {
+            escrow_recipient: true,
+            keyring: vec![escrow_json()],
+            ..env_case(
+                "envelope_v1_two_recipients_escrow_only",
+                "recipients golden and escrow; the keyring holds only escrow",
+                150,
+                "ok",
+            )
+        },
+        EnvCase {
+            opener: "data_key",
+            context: file_ctx.clone(),
+            ..env_case(
+                "envelope_v1_data_key",
+                "under a data key; the wrapped data key is opened with the keyring first",
+                90,
+                "ok",
+            )
+        },
+        EnvCase {
+            opener: "derived_key",
+            ..env_case(
+                "envelope_v1_derived_key",
+                "under the key derived from golden v2 for tenant=acme",
+                90,
+                "ok",
+            )
+        },
+        EnvCase {
+            chunk_size: 65_536,
+            ..env_case(
+                "envelope_v1_default_chunk_size",
+                "1000 bytes with the default 64 KiB chunk size",
+                1000,
+                "ok",
+            )
+        },
+        EnvCase {
+            encrypt_versions: 1,
+            ..env_case(
+                "envelope_v1_old_version",
+                "wrapped under golden v1 while v2 is primary",
+                70,
+                "ok",
+            )
+        },
+        EnvCase {
+            encrypt_versions: 1,
+            rewrap_to: Some(2),
+            keyring: vec![key_json(&["destroyed", "enabled"], 2, 1, KEY_ID)],
+            ..env_case(
+                "envelope_v1_rewrapped",
+                "made under v1, rewrapped to v2, then v1 destroyed",
+                130,
+                "ok",
+            )
+        },
+        EnvCase {
+            context: file_ctx.clone(),
+            open_context: Some(ctx(&[("bucket", "exports"), ("object", "other.csv")])),
+            ..env_case(
+                "fail_envelope_v1_wrong_context",
+                "opened with another context",
+                100,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            encrypt_versions: 1,
+            keyring: vec![key_json(&["destroyed", "enabled"], 2, 1, KEY_ID)],
+            ..env_case(
+                "fail_envelope_v1_version_destroyed",
+                "wrapped under v1, which was destroyed",
+                70,
+                "version_destroyed",
+            )
+        },
+        EnvCase {
+            keyring: vec![escrow_json()],
+            ..env_case(
+                "fail_envelope_v1_unknown_key_id",
+                "no recipient's key is in the keyring",
+                70,
+                "unknown_key_id",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| e[h - 1] ^= 0x01,
+            ..env_case(
+                "fail_envelope_v1_bad_commitment",
+                "last commitment bit flipped",
+                70,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| e[h - 32 - 20] ^= 0x01,
+            ..env_case(
+                "fail_envelope_v1_tampered_wrap",
+                "a bit of the wrapped data key flipped",
+                70,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| {
+                e.drain(h + 80..h + 160);
+            },
+            ..env_case(
+                "fail_envelope_v1_dropped_chunk",
+                "the middle of three chunks removed",
+                182,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| {
+                let first: Vec<u8> = e[h..h + 80].to_vec();
+                let second: Vec<u8> = e[h + 80..h + 160].to_vec();
+                e[h..h + 80].copy_from_slice(&second);
+                e[h + 80..h + 160].copy_from_slice(&first);
+            },
+            ..env_case(
+                "fail_envelope_v1_swapped_chunks",
+                "chunks 0 and 1 swapped",
+                182,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| e.truncate(h + 160),
+            ..env_case(
+                "fail_envelope_v1_truncated_at_chunk_boundary",
+                "final chunk removed: a non-final chunk ends the body",
+                182,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, _| e.extend_from_slice(&[0, 0, 0]),
+            ..env_case(
+                "fail_envelope_v1_trailing_bytes",
+                "3 bytes appended to a 54-byte final chunk: it no longer authenticates",
+                182,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, _| e.extend_from_slice(&[0, 0, 0]),
+            ..env_case(
+                "fail_envelope_v1_trailing_bytes_after_full_chunk",
+                "3 bytes after a full final chunk: a 3-byte final chunk is shorter than a tag",
+                192,
+                "malformed",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| {
+                let last: Vec<u8> = e[h + 160..].to_vec();
+                e.extend_from_slice(&last);
+            },
+            ..env_case(
+                "fail_envelope_v1_final_chunk_repeated",
+                "the final chunk appended a second time",
+                182,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            mutate: |e, _| e[0] = b'X',
+            ..env_case("fail_envelope_v1_bad_magic", "magic XREN", 10, "malformed")
+        },
+        EnvCase {
+            mutate: |e, _| e[4] = 0x02,
+            ..env_case(
+                "fail_envelope_v1_unsupported_version",
+                "format byte 0x02",
+                10,
+                "unsupported_format",
+            )
+        },
+        EnvCase {
+            mutate: |e, _| e[5..9].copy_from_slice(&63u32.to_be_bytes()),
+            ..env_case(
+                "fail_envelope_v1_chunk_size_too_small",
+                "chunk size 63",
+                10,
+                "malformed",
+            )
+        },
+        EnvCase {
+            mutate: |e, _| e[45] = 0,
+            ..env_case(
+                "fail_envelope_v1_no_recipients",
+                "recipient count 0 (empty context, so the count is at offset 45)",
+                10,
+                "malformed",
+            )
+        },
+        EnvCase {
+            mutate: |e, h| e.truncate(h),
+            ..env_case(
+                "fail_envelope_v1_header_only",
+                "a header and no body",
+                10,
+                "malformed",
+            )
+        },
+        EnvCase {
+            escrow_recipient: true,
+            keyring: two_keys.clone(),
+            mutate: |e, _| {
+                // Empty context: count at 45, entries from 46; drop the second.
+                e[45] = 1;
+                e.drain(46 + 80..46 + 160);
+            },
+            ..env_case(
+                "fail_envelope_v1_recipient_stripped",
+                "the escrow entry removed without the data key: the commitment fails",
+                150,
+                "authentication_failed",
+            )
+        },
+        EnvCase {
+            opener: "derived_key",
+            open_context: None,
+            ..env_case(
+                "fail_envelope_v1_derived_wrong_tenant",
+                "made under tenant=acme's derived key, opened with tenant=globex's",
+                90,
+                "authentication_failed",
+            )
+        },
+    ]
+}
+
+fn tenant(name: &str) -> BTreeMap<String, String> {
+    ctx(&[("tenant", name)])
+}
+
+#[test]
+#[ignore = "writes new golden vectors; run on purpose"]
+fn generate_envelopes() {
+    let dir = envelope_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
+    for c in env_cases() {
+        let path = dir.join(format!("{}.json", c.name));
+        if path.exists() {
+            continue; // Golden vectors are never rewritten.
+        }
+        let mut keys = vec![key_json(
+            &vec!["enabled"; c.encrypt_versions as usize],
+            c.encrypt_versions,
+            1,
+            KEY_ID,
+        )];
+        if c.escrow_recipient {
+            keys.push(escrow_json());
+        }
+        let enc_keyring = build_keyring(&keys);
+        let ectx = context_of(&c.context);
+        let (mut sealed, data_key, derived_key) = match c.opener {
+            "keyring" => {
+                let mut recipients = vec![Recipient::Key {
+                    keyring: &enc_keyring,
+                    name: "golden",
+                }];
+                if c.escrow_recipient {
+                    recipients.push(Recipient::Key {
+                        keyring: &enc_keyring,
+                        name: "escrow",
+                    });
+                }
+                (
+                    envelope::encrypt(&recipients, &c.plaintext, &ectx, c.chunk_size, &mut SysRng)
+                        .unwrap(),
+                    None,
+                    None,
+                )
+            }
+            "data_key" => {
+                let dk_ctx = ctx(&[("subject", "customer-1001")]);
+                let (dk, blob) = enc_keyring
+                    .generate_data_key("golden", &context_of(&dk_ctx))
+                    .unwrap();
+                let sealed = envelope::encrypt(
+                    &[Recipient::Standalone(&dk)],
+                    &c.plaintext,
+                    &ectx,
+                    c.chunk_size,
+                    &mut SysRng,
+                )
+                .unwrap();
+                (
+                    sealed,
+                    Some(DataKeyJson {
+                        wrapped_hex: hex::encode(blob),
+                        context: dk_ctx,
+                    }),
+                    None,
+                )
+            }
+            "derived_key" => {
+                let key = enc_keyring
+                    .derive_key_version("golden", 2, &context_of(&tenant("acme")))
+                    .unwrap();
+                let sealed = envelope::encrypt(
+                    &[Recipient::Standalone(key.key())],
+                    &c.plaintext,
+                    &ectx,
+                    c.chunk_size,
+                    &mut SysRng,
+                )
+                .unwrap();
+                let opened_as = if c.result == "ok" { "acme" } else { "globex" };
+                let d = DerivedKeyJson {
+                    key_name: "golden".into(),
+                    version: 2,
+                    context: tenant(opened_as),
+                };
+                (sealed, None, Some(d))
+            }
+            other => panic!("opener {other}"),
+        };
+        if let Some(to) = c.rewrap_to {
+            let k = build_keyring(&[key_json(&vec!["enabled"; to as usize], to, 1, KEY_ID)]);
+            sealed = k.rewrap_envelope(&sealed, &ectx).unwrap();
+        }
+        let header_len = envelope::inspect(&sealed).unwrap().header_len;
+        (c.mutate)(&mut sealed, header_len);
+        let v = EnvelopeVector {
+            name: c.name.into(),
+            description: c.description.into(),
+            format: "envelope-v1".into(),
+            test_key_warning: WARNING.into(),
+            keyring: c.keyring,
+            context: c.open_context.unwrap_or(c.context),
+            envelope_hex: hex::encode(&sealed),
+            opener: c.opener.into(),
+            data_key,
+            derived_key,
+            plaintext_hex: (c.result == "ok").then(|| hex::encode(&c.plaintext)),
+            result: c.result.into(),
+        };
+        assert_eq!(result_name(&run_envelope(&v)), v.result, "{}", v.name);
+        let json = serde_json::to_string_pretty(&v).unwrap();
+        std::fs::write(&path, json + "\n").unwrap();
+        written += 1;
+    }
+    println!("golden generator: wrote {written} new envelope vector files");
 }

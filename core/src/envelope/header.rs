@@ -126,7 +126,7 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
 
 /// How long the header at the start of `bytes` is, if `bytes` holds enough
 /// to tell: `Ok(None)` means "need more bytes". Checks every rule that the
-/// bytes seen so far allow (FORMAT.md 8.3, steps 1-5), so a stream can be
+/// bytes seen so far allow (FORMAT.md 8.3, steps 1-7), so a stream can be
 /// refused as early as possible.
 pub(crate) fn header_len(bytes: &[u8]) -> Result<Option<usize>> {
     let prefix = bytes.len().min(4);
