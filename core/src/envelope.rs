@@ -158,7 +158,8 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
     chunk_size: u32,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    let (mut encryptor, mut out) = EnvelopeEncryptor::new(recipients, context, chunk_size, rng)?;
+    let (mut encryptor, mut out) =
+        EnvelopeEncryptor::with_size_hint(recipients, context, chunk_size, plaintext.len(), rng)?;
     let chunks = (plaintext.len() / chunk_size as usize).max(1);
     out.reserve(plaintext.len() + chunks.saturating_add(1) * TAG_LEN);
     encryptor.update(plaintext, &mut out)?;

@@ -99,6 +99,8 @@ pub(crate) fn chunk_count(body_len: u64, chunk_size: u32) -> Result<u64> {
 pub struct EnvelopeEncryptor {
     payload: KeyMaterial,
     index: u64,
+    chunk_size: usize,
+    /// Plaintext staging; grows to `chunk_size` only when the data needs it.
     staging: SecretBytes,
     filled: usize,
 }
@@ -127,11 +129,26 @@ impl EnvelopeEncryptor {
         chunk_size: u32,
         rng: &mut R,
     ) -> Result<(Self, Vec<u8>)> {
+        Self::with_size_hint(recipients, context, chunk_size, usize::MAX, rng)
+    }
+
+    /// As [`EnvelopeEncryptor::new`], with the staging buffer first sized
+    /// for `expected_len` bytes of plaintext (it still grows to a full
+    /// chunk if more arrives).
+    pub(crate) fn with_size_hint<R: TryCryptoRng + ?Sized>(
+        recipients: &[Recipient<'_>],
+        context: &EncryptionContext,
+        chunk_size: u32,
+        expected_len: usize,
+        rng: &mut R,
+    ) -> Result<(Self, Vec<u8>)> {
         let (header, payload) = new_header(recipients, context, chunk_size, rng)?;
+        let chunk_size = chunk_size as usize;
         let encryptor = Self {
             payload,
             index: 0,
-            staging: SecretBytes::zeroed(chunk_size as usize),
+            chunk_size,
+            staging: SecretBytes::zeroed(chunk_size.min(expected_len)),
             filled: 0,
         };
         Ok((encryptor, header.to_bytes()))
@@ -144,12 +161,18 @@ impl EnvelopeEncryptor {
     /// # Errors
     /// [`Error::TooLarge`] if the chunk counter would overflow.
     pub fn update(&mut self, mut plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let chunk_size = self.staging.len();
         while !plaintext.is_empty() {
-            if self.filled == chunk_size {
+            if self.filled == self.chunk_size {
                 self.emit(false, out)?;
             }
-            let take = (chunk_size - self.filled).min(plaintext.len());
+            if self.filled == self.staging.len() {
+                // Grow to a full chunk; the old buffer is wiped as it drops.
+                let mut bigger = SecretBytes::zeroed(self.chunk_size);
+                bigger.expose_secret_mut()[..self.filled]
+                    .copy_from_slice(&self.staging.expose_secret()[..self.filled]);
+                self.staging = bigger;
+            }
+            let take = (self.staging.len() - self.filled).min(plaintext.len());
             let (now, rest) = plaintext.split_at(take);
             self.staging.expose_secret_mut()[self.filled..self.filled + take].copy_from_slice(now);
             self.filled += take;

@@ -1,0 +1,82 @@
+//! Envelope encrypt/decrypt (default 64 KiB chunks) beside one raw
+//! XChaCha20-Poly1305 call over the same bytes with a fresh random nonce:
+//! the ratio is the cost of the envelope (data key, wrap, HKDF, commitment,
+//! per-chunk nonces and tags).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use strongroom::{EncryptionContext, Keyring};
+
+const SIZES: [usize; 4] = [1 << 10, 64 << 10, 1 << 20, 16 << 20];
+
+fn envelope(c: &mut Criterion) {
+    let mut keyring = Keyring::new();
+    keyring.create_key("files").unwrap();
+    let ctx = EncryptionContext::new().with("path", "bench.bin").unwrap();
+    let mut key = Key::default();
+    getrandom::fill(&mut key).unwrap();
+    let raw = XChaCha20Poly1305::new(&key);
+
+    let mut group = c.benchmark_group("envelope");
+    for size in SIZES {
+        let plaintext = vec![0x5a_u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        if size >= 1 << 20 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(
+            BenchmarkId::new("strongroom_encrypt", size),
+            &plaintext,
+            |b, pt| {
+                b.iter(|| keyring.encrypt_envelope("files", pt, &ctx).unwrap());
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("raw_xchacha_encrypt", size),
+            &plaintext,
+            |b, pt| {
+                b.iter(|| {
+                    let mut nonce = XNonce::default();
+                    getrandom::fill(&mut nonce).unwrap();
+                    let mut buf = pt.clone();
+                    let tag: Tag = raw
+                        .encrypt_inout_detached(&nonce, b"", buf.as_mut_slice().into())
+                        .unwrap();
+                    (buf, tag)
+                });
+            },
+        );
+        let sealed = keyring.encrypt_envelope("files", &plaintext, &ctx).unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("strongroom_decrypt", size),
+            &sealed,
+            |b, s| {
+                b.iter(|| keyring.decrypt_envelope(s, &ctx).unwrap());
+            },
+        );
+        let mut nonce = XNonce::default();
+        getrandom::fill(&mut nonce).unwrap();
+        let mut ct = plaintext.clone();
+        let tag = raw
+            .encrypt_inout_detached(&nonce, b"", ct.as_mut_slice().into())
+            .unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("raw_xchacha_decrypt", size),
+            &ct,
+            |b, ct| {
+                b.iter(|| {
+                    let mut buf = ct.clone();
+                    raw.decrypt_inout_detached(&nonce, b"", buf.as_mut_slice().into(), &tag)
+                        .unwrap();
+                    buf
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, envelope);
+criterion_main!(benches);
