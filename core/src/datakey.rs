@@ -1,14 +1,14 @@
 //! Keys that live outside the keyring: **data keys** and **derived keys**.
 //!
 //! A data key is a fresh random key handed out with its wrapped form (a
-//! small blob, FORMAT.md 9), as Vault's `datakey` endpoint does. Keep one
+//! small blob, FORMAT.md 8), as Vault's `datakey` endpoint does. Keep one
 //! per data subject (a customer, a tenant, a file), encrypt that subject's
 //! records and envelopes under it with [`crate::record::encrypt_with_key`]
 //! or [`crate::envelope::Recipient::Standalone`], and store only the blob.
 //! Deleting the blob shreds the subject, including copies in backups.
 //!
 //! A derived key is HKDF-SHA256 of a key version and a context
-//! (FORMAT.md 10): per-tenant isolation without storing anything.
+//! (FORMAT.md 9): per-tenant isolation without storing anything.
 //! Both are standalone keys: ciphertexts under them carry key id 0.
 
 use alloc::vec::Vec;
@@ -24,14 +24,14 @@ use crate::keyring::{KeyId, Keyring};
 use crate::random;
 use crate::secret::{KEY_LEN, KeyMaterial};
 
-/// Format byte of a wrapped data key, version 1 (FORMAT.md 9).
+/// Format byte of a wrapped data key, version 1 (FORMAT.md 8).
 pub const WRAPPED_KEY_FORMAT_V1: u8 = 0x02;
 /// Length of a wrapped data key.
 pub const WRAPPED_KEY_LEN: usize = 9 + XNONCE_LEN + KEY_LEN + TAG_LEN;
 
-/// Associated-data label of a wrapped data key (FORMAT.md 9).
+/// Associated-data label of a wrapped data key (FORMAT.md 8).
 const DATA_KEY_LABEL: &[u8] = b"strongroom/datakey/v1";
-/// HKDF info label of a derived key (FORMAT.md 10).
+/// HKDF info label of a derived key (FORMAT.md 9).
 const DERIVE_LABEL: &[u8] = b"strongroom/derive/v1";
 
 /// A key derived from a key version for a context.
@@ -76,7 +76,7 @@ fn blob_aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
     aad
 }
 
-/// Parses a wrapped data key strictly (FORMAT.md 9): exact length, format
+/// Parses a wrapped data key strictly (FORMAT.md 8): exact length, format
 /// byte, non-zero key id and version.
 fn parse_blob(blob: &[u8]) -> Result<(KeyId, u32)> {
     match blob.first() {
@@ -203,7 +203,7 @@ impl Keyring {
     }
 
     /// The key derived from the primary version of `name` for `context`
-    /// (FORMAT.md 10).
+    /// (FORMAT.md 9).
     ///
     /// # Errors
     /// [`Error::UnknownKeyName`].

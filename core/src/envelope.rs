@@ -42,11 +42,11 @@ use crate::random;
 use crate::secret::{KEY_LEN, KeyMaterial, SecretBytes};
 use header::{COMMITMENT_LEN, Header, RecipientEntry, SALT_LEN};
 
-/// Associated-data label of every data-key wrap (FORMAT.md 8.2).
+/// Associated-data label of every data-key wrap (FORMAT.md 7.2).
 const WRAP_LABEL: &[u8] = b"strongroom/envelope/v1/wrap";
-/// HKDF info label of the key commitment (FORMAT.md 8.4).
+/// HKDF info label of the key commitment (FORMAT.md 7.4).
 const COMMIT_LABEL: &[u8] = b"strongroom/envelope/v1/commitment";
-/// HKDF info label of the payload key (FORMAT.md 8.4).
+/// HKDF info label of the payload key (FORMAT.md 7.4).
 const PAYLOAD_LABEL: &[u8] = b"strongroom/envelope/v1/payload";
 
 /// Who an envelope's data key is wrapped for.
@@ -402,7 +402,7 @@ fn check_new_recipient(existing: &[RecipientEntry], entry: &RecipientEntry) -> R
     Ok(())
 }
 
-/// The commitment of FORMAT.md 8.4 over everything before it.
+/// The commitment of FORMAT.md 7.4 over everything before it.
 fn commitment(prk: &Prk, header: &Header) -> [u8; COMMITMENT_LEN] {
     let mut out = [0u8; COMMITMENT_LEN];
     // 32 bytes is within HKDF's limit.
@@ -410,7 +410,7 @@ fn commitment(prk: &Prk, header: &Header) -> [u8; COMMITMENT_LEN] {
     out
 }
 
-/// Associated data of one wrap (FORMAT.md 8.2).
+/// Associated data of one wrap (FORMAT.md 7.2).
 fn wrap_aad(fixed: &[u8], id_version: &[u8; 8]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(WRAP_LABEL.len() + fixed.len() + 8);
     aad.extend_from_slice(WRAP_LABEL);
@@ -473,7 +473,7 @@ fn unwrap(entry: &RecipientEntry, material: &KeyMaterial, fixed: &[u8]) -> Resul
 }
 
 /// The data key of a header: context check, then recipient unwrap, then
-/// the commitment, in constant time (FORMAT.md 8.6 steps 2-4).
+/// the commitment, in constant time (FORMAT.md 7.6 steps 2-4).
 fn open_data_key(
     opener: &Opener<'_>,
     header: &Header,

@@ -43,5 +43,74 @@ impl Prk {
     }
 }
 
+/// Argon2id (RFC 9106, version 0x13) cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub m_cost_kib: u32,
+    /// Passes.
+    pub t_cost: u32,
+    /// Lanes.
+    pub p_cost: u32,
+}
+
+impl Argon2Params {
+    /// The default for new passphrase roots: RFC 9106 section 4's second
+    /// recommended option (64 MiB, 3 passes, 4 lanes), for machines where
+    /// 2 GiB per derivation is too much. About 0.2-0.4 s on one core here.
+    pub const DEFAULT: Self = Self {
+        m_cost_kib: 64 * 1024,
+        t_cost: 3,
+        p_cost: 4,
+    };
+    /// The most a file may ask for (checked before any work): 1 GiB.
+    pub const MAX_M_COST_KIB: u32 = 1024 * 1024;
+    /// The most passes a file may ask for.
+    pub const MAX_T_COST: u32 = 16;
+    /// The most lanes a file may ask for.
+    pub const MAX_P_COST: u32 = 16;
+
+    /// Whether the parameters are within the documented bounds (and
+    /// Argon2's own: at least 8 KiB per lane, at least one pass).
+    pub fn is_within_bounds(&self) -> bool {
+        (1..=Self::MAX_P_COST).contains(&self.p_cost)
+            && (1..=Self::MAX_T_COST).contains(&self.t_cost)
+            && self.m_cost_kib >= 8 * self.p_cost
+            && self.m_cost_kib <= Self::MAX_M_COST_KIB
+    }
+}
+
+/// Argon2id of `password` and `salt` (with optional `secret` and associated
+/// `data`) into `out`. The parameters must be within bounds; callers check.
+pub(crate) fn argon2id(
+    params: Argon2Params,
+    password: &[u8],
+    salt: &[u8],
+    secret: &[u8],
+    data: &[u8],
+    out: &mut [u8],
+) -> Result<(), OutputTooLong> {
+    use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
+    let mut builder = ParamsBuilder::new();
+    builder
+        .m_cost(params.m_cost_kib)
+        .t_cost(params.t_cost)
+        .p_cost(params.p_cost)
+        .output_len(out.len());
+    if !data.is_empty() {
+        builder.data(AssociatedData::new(data).map_err(|_| OutputTooLong)?);
+    }
+    let built = builder.build().map_err(|_| OutputTooLong)?;
+    let argon = if secret.is_empty() {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, built)
+    } else {
+        Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, built)
+            .map_err(|_| OutputTooLong)?
+    };
+    argon
+        .hash_password_into(password, salt, out)
+        .map_err(|_| OutputTooLong)
+}
+
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,8 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 
+mod encoding;
+
 use crate::error::{Error, Result};
 use crate::random;
 use crate::secret::KeyMaterial;
@@ -559,6 +561,44 @@ impl Keyring {
             key_id: id,
             version,
         })
+    }
+
+    /// A keyring holding a copy of key `name` alone (for backups).
+    pub(crate) fn copy_of_key(&self, name: &str) -> Result<Keyring> {
+        let id = self.key_id(name)?;
+        let key = self.keys.get(&id).ok_or_else(|| unknown_name(name))?;
+        let mut versions = Vec::with_capacity(key.versions.len());
+        for v in &key.versions {
+            let material = match &v.material {
+                Some(m) => Some(KeyMaterial::from_slice(m.expose_secret())?),
+                None => None,
+            };
+            versions.push(VersionImport::new(v.state, v.created, material));
+        }
+        let mut import = KeyImport::new(&key.name, id, key.created, versions);
+        import.primary_version = key.primary;
+        import.min_decryption_version = key.min_decryption_version;
+        import.rotation_period_seconds = key.rotation_period_seconds;
+        let mut single = Keyring::new();
+        single.import_key(import)?;
+        Ok(single)
+    }
+
+    /// Removes key `name` and returns it as an import (for backups).
+    pub(crate) fn take_key(&mut self, name: &str) -> Result<KeyImport> {
+        let id = self.key_id(name)?;
+        let key = self.keys.remove(&id).ok_or_else(|| unknown_name(name))?;
+        self.names.remove(name);
+        let versions = key
+            .versions
+            .into_iter()
+            .map(|v| VersionImport::new(v.state, v.created, v.material))
+            .collect();
+        let mut import = KeyImport::new(&key.name, id, key.created, versions);
+        import.primary_version = key.primary;
+        import.min_decryption_version = key.min_decryption_version;
+        import.rotation_period_seconds = key.rotation_period_seconds;
+        Ok(import)
     }
 
     /// The name of the key with this id.

@@ -16,6 +16,7 @@ mod kdf;
 pub mod keyring;
 mod random;
 pub mod record;
+pub mod sealed;
 pub mod secret;
 pub mod time;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent decoder for strongroom's formats, written from
-docs/FORMAT.md alone: records (sections 4-5), envelopes (8), wrapped data
-keys (9) and derived keys (10).
+docs/FORMAT.md alone: records (sections 4-5), envelopes (7), wrapped data
+keys (8) and derived keys (9).
 
 It shares no code with the Rust core: ChaCha20-Poly1305 comes from
 pyca/cryptography (OpenSSL), HKDF from Python's hmac module, and HChaCha20
@@ -164,7 +164,7 @@ def decrypt_text(text: str, keyring: list[dict], ctx: dict[str, str]) -> bytes:
     return decrypt_record(b64url_decode_strict(text[len(TEXT_PREFIX):]), keyring, ctx)
 
 
-# --- envelope (FORMAT.md 8) -------------------------------------------------
+# --- envelope (FORMAT.md 7) -------------------------------------------------
 
 MAGIC = b"SREN"
 WRAP_LABEL = b"strongroom/envelope/v1/wrap"
@@ -206,7 +206,7 @@ def parse_context(data: bytes) -> dict[str, str]:
 
 
 def parse_envelope(env: bytes):
-    """FORMAT.md 8.3 steps 1-10, in order."""
+    """FORMAT.md 7.3 steps 1-10, in order."""
     if env[:min(4, len(env))] != MAGIC[:min(4, len(env))]:
         raise Reject("malformed")
     if len(env) < 5:
@@ -272,7 +272,7 @@ def unwrap_dk(rec, material: bytes, fixed: bytes) -> bytes:
 
 
 def decrypt_envelope(env: bytes, ctx: dict[str, str], keyring=None, standalone: bytes | None = None) -> bytes:
-    """FORMAT.md 8.6, in order."""
+    """FORMAT.md 7.6, in order."""
     h = parse_envelope(env)
     if context_encoding(h["context"]) != context_encoding(ctx):
         raise Reject("authentication_failed")
@@ -311,7 +311,7 @@ def decrypt_envelope(env: bytes, ctx: dict[str, str], keyring=None, standalone: 
     return out
 
 
-# --- wrapped data keys (FORMAT.md 9) and derived keys (10) -------------------
+# --- wrapped data keys (FORMAT.md 8) and derived keys (9) --------------------
 
 def unwrap_data_key(blob: bytes, keyring: list[dict], ctx: dict[str, str]) -> bytes:
     if not blob:

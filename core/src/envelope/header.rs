@@ -1,4 +1,4 @@
-//! Envelope header: layout, strict parsing, serialisation (FORMAT.md 8.1-8.3).
+//! Envelope header: layout, strict parsing, serialisation (FORMAT.md 7.1-7.3).
 
 use alloc::vec::Vec;
 
@@ -126,7 +126,7 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
 
 /// How long the header at the start of `bytes` is, if `bytes` holds enough
 /// to tell: `Ok(None)` means "need more bytes". Checks every rule that the
-/// bytes seen so far allow (FORMAT.md 8.3, steps 1-7), so a stream can be
+/// bytes seen so far allow (FORMAT.md 7.3, steps 1-7), so a stream can be
 /// refused as early as possible.
 pub(crate) fn header_len(bytes: &[u8]) -> Result<Option<usize>> {
     let prefix = bytes.len().min(4);
@@ -165,7 +165,7 @@ pub(crate) fn header_len(bytes: &[u8]) -> Result<Option<usize>> {
     Ok((bytes.len() >= total).then_some(total))
 }
 
-/// Parses the header at the start of `bytes` strictly (FORMAT.md 8.3).
+/// Parses the header at the start of `bytes` strictly (FORMAT.md 7.3).
 /// Returns the header and its length; the rest of `bytes` is the body.
 pub(crate) fn parse(bytes: &[u8]) -> Result<(Header, usize)> {
     let Some(total) = header_len(bytes)? else {

@@ -1,4 +1,4 @@
-//! The envelope body: STREAM chunks (FORMAT.md 8.5), and the incremental
+//! The envelope body: STREAM chunks (FORMAT.md 7.5), and the incremental
 //! encryptor and decryptor built on them.
 //!
 //! Chunk `i` is XChaCha20-Poly1305 under the envelope's payload key with
@@ -20,7 +20,7 @@ use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::secret::{KeyMaterial, SecretBytes};
 
-/// The nonce of chunk `index` (FORMAT.md 8.5).
+/// The nonce of chunk `index` (FORMAT.md 7.5).
 pub(crate) fn chunk_nonce(index: u64, last: bool) -> [u8; 24] {
     let mut nonce = [0u8; 24];
     nonce[15..23].copy_from_slice(&index.to_be_bytes());
@@ -63,7 +63,7 @@ pub(crate) fn open_chunk(
 }
 
 /// Number of chunks in a body of `body_len` bytes, after checking the
-/// layout rules of FORMAT.md 8.5.
+/// layout rules of FORMAT.md 7.5.
 pub(crate) fn chunk_count(body_len: u64, chunk_size: u32) -> Result<u64> {
     let sealed = u64::from(chunk_size) + TAG_LEN as u64;
     if body_len == 0 {

@@ -96,3 +96,32 @@ fn rfc5869_sha256_cases() {
     println!("rfc 5869 hkdf_sha256: {} cases matched", cases.len());
     assert_eq!(cases.len(), 3);
 }
+
+#[test]
+fn rfc9106_argon2id_vector() {
+    let text = std::fs::read_to_string(vectors_dir().join("rfc-vectors.json")).expect("read");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("parse");
+    let v = &json["argon2id"];
+    let h = |f: &str| hex::decode(v[f].as_str().expect(f)).expect("hex");
+    let n = |f: &str| u32::try_from(v[f].as_u64().expect(f)).expect("u32");
+    let params = Argon2Params {
+        m_cost_kib: n("memory_kib"),
+        t_cost: n("passes"),
+        p_cost: n("parallelism"),
+    };
+    let expected = h("tag_hex");
+    let mut out = vec![0u8; expected.len()];
+    argon2id(
+        params,
+        &h("password_hex"),
+        &h("salt_hex"),
+        &h("secret_hex"),
+        &h("associated_data_hex"),
+        &mut out,
+    )
+    .expect("argon2id");
+    assert_eq!(out, expected);
+    println!(
+        "rfc 9106 5.3 argon2id: 1 vector matched (m=32 KiB, t=3, p=4, secret and associated data)"
+    );
+}

@@ -1,0 +1,397 @@
+//! Sealed keyrings (FORMAT.md 10): round trips under each root, wrong roots,
+//! change of root, single-key backups, tampering, and hostile files that
+//! must be refused before any KDF run or large allocation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use common::{T0, keyring_with, test_material};
+use strongroom::sealed::{self, Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot, RootKind};
+use strongroom::{EncryptionContext, Error, KeyMaterial, Keyring, SysRng, VersionState};
+
+/// Counts the largest single allocation while armed.
+struct CountingAllocator;
+static ARMED: AtomicBool = AtomicBool::new(false);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+/// See [`serial`].
+static ALLOC_LOCK: Mutex<()> = Mutex::new(());
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        }
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Every test in this binary runs under this lock: the allocator's
+/// counters are process-wide.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ALLOC_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Cheap Argon2 costs for tests (the default is 64 MiB, 3 passes).
+const FAST: Argon2Params = Argon2Params {
+    m_cost_kib: 64,
+    t_cost: 1,
+    p_cost: 1,
+};
+
+fn key_file_root() -> KeyFileRoot {
+    // TEST KEY MATERIAL.
+    KeyFileRoot::new(&KeyMaterial::from_slice(&[0x4b; 32]).unwrap())
+}
+
+fn ctx() -> EncryptionContext {
+    EncryptionContext::new().with("t", "sealed").unwrap()
+}
+
+/// A keyring with history: "k" v1 destroyed, v2 disabled, v3 enabled
+/// primary; "other" with a rotation period.
+fn rich_keyring() -> Keyring {
+    let mut keyring = keyring_with("k", &[VersionState::Enabled; 3], 3, 1);
+    keyring.create_key_with("other", &mut SysRng, T0).unwrap();
+    keyring.set_rotation_period("other", Some(86_400)).unwrap();
+    keyring.disable_version("k", 2).unwrap();
+    keyring
+}
+
+#[test]
+fn round_trip_under_each_root_keeps_everything_and_no_destroyed_material() {
+    let _serial = serial();
+    let roots: [(&str, Box<dyn KeyProvider>); 2] = [
+        (
+            "passphrase",
+            Box::new(PassphraseRoot::with_params(b"correct horse", FAST)),
+        ),
+        ("key file", Box::new(key_file_root())),
+    ];
+    for (name, root) in roots {
+        let mut keyring = rich_keyring();
+        let record_v3 = keyring.encrypt_record("k", b"kept", &ctx()).unwrap();
+        let record_other = keyring.encrypt_record("other", b"other", &ctx()).unwrap();
+        keyring.destroy_version("k", 1).unwrap();
+        let file = sealed::seal(&keyring, root.as_ref(), &mut SysRng).unwrap();
+        let reopened = sealed::open(&file, root.as_ref()).unwrap();
+        assert!(reopened.same_contents(&keyring), "{name}");
+        assert_eq!(reopened.keys(), keyring.keys(), "{name}: metadata view");
+        assert_eq!(
+            reopened
+                .decrypt_record(&record_v3, &ctx())
+                .unwrap()
+                .expose_secret(),
+            b"kept"
+        );
+        assert_eq!(
+            reopened
+                .decrypt_record(&record_other, &ctx())
+                .unwrap()
+                .expose_secret(),
+            b"other"
+        );
+        // Destroyed material is nowhere: not in the file, not in the
+        // decrypted payload (checked through a fresh seal/open cycle).
+        let destroyed = test_material(1);
+        assert!(!file.windows(32).any(|w| w == destroyed), "{name}: file");
+        let again = sealed::open(
+            &sealed::seal(&reopened, root.as_ref(), &mut SysRng).unwrap(),
+            root.as_ref(),
+        )
+        .unwrap();
+        assert!(again.same_contents(&keyring));
+        assert_eq!(sealed::inspect(&file).unwrap().root_kind, root.root_kind());
+    }
+}
+
+#[test]
+fn wrong_roots_and_kinds_are_refused_clearly() {
+    let _serial = serial();
+    let keyring = rich_keyring();
+    let file = sealed::seal(
+        &keyring,
+        &PassphraseRoot::with_params(b"right", FAST),
+        &mut SysRng,
+    )
+    .unwrap();
+    assert_eq!(
+        sealed::open(&file, &PassphraseRoot::with_params(b"wrong", FAST)).unwrap_err(),
+        Error::AuthenticationFailed
+    );
+    let err = sealed::open(&file, &key_file_root()).unwrap_err();
+    assert!(
+        err.to_string().contains("sealed with a passphrase"),
+        "{err}"
+    );
+    let kf = sealed::seal(&keyring, &key_file_root(), &mut SysRng).unwrap();
+    let other_key = KeyFileRoot::new(&KeyMaterial::from_slice(&[1; 32]).unwrap());
+    assert_eq!(
+        sealed::open(&kf, &other_key).unwrap_err(),
+        Error::AuthenticationFailed
+    );
+    // Key-file contents: raw 32 bytes or 64 hex digits (+ newline), nothing else.
+    let hex = format!("{}\n", hex::encode([0x4b; 32]));
+    let from_hex = KeyFileRoot::from_file_contents(hex.as_bytes()).unwrap();
+    assert!(sealed::open(&kf, &from_hex).is_ok());
+    assert!(sealed::open(&kf, &KeyFileRoot::from_file_contents(&[0x4b; 32]).unwrap()).is_ok());
+    for bad in [&b""[..], &[0u8; 31], &[0u8; 33], b"zz"] {
+        assert!(KeyFileRoot::from_file_contents(bad).is_err());
+    }
+}
+
+#[test]
+fn change_root_and_key_backups() {
+    let _serial = serial();
+    let keyring = rich_keyring();
+    let record = keyring.encrypt_record("k", b"moved", &ctx()).unwrap();
+    let old_root = PassphraseRoot::with_params(b"old", FAST);
+    let file = sealed::seal(&keyring, &old_root, &mut SysRng).unwrap();
+    // Change root: open with the old, seal with the new; material unchanged.
+    let opened = sealed::open(&file, &old_root).unwrap();
+    let new_file = sealed::seal(&opened, &key_file_root(), &mut SysRng).unwrap();
+    let reopened = sealed::open(&new_file, &key_file_root()).unwrap();
+    assert!(reopened.same_contents(&keyring));
+    assert!(sealed::open(&new_file, &old_root).is_err());
+    // Backup of one key under its own root, imported elsewhere.
+    let backup_root = PassphraseRoot::with_params(b"backup", FAST);
+    let backup = keyring
+        .export_key_with("k", &backup_root, &mut SysRng)
+        .unwrap();
+    let mut elsewhere = Keyring::new();
+    elsewhere.create_key("local").unwrap();
+    let id = elsewhere.import_key_backup(&backup, &backup_root).unwrap();
+    assert_eq!(id, keyring.key_id("k").unwrap());
+    assert_eq!(
+        elsewhere.key_info("k").unwrap(),
+        keyring.key_info("k").unwrap()
+    );
+    assert_eq!(
+        elsewhere
+            .decrypt_record(&record, &ctx())
+            .unwrap()
+            .expose_secret(),
+        b"moved"
+    );
+    assert!(matches!(
+        elsewhere.import_key_backup(&backup, &backup_root),
+        Err(Error::KeyExists { .. })
+    ));
+    // A whole keyring is not a single-key backup.
+    let mut fresh = Keyring::new();
+    assert!(fresh.import_key_backup(&file, &old_root).is_err());
+}
+
+#[test]
+fn every_bit_flip_and_truncation_of_a_sealed_keyring_is_rejected() {
+    let _serial = serial();
+    let keyring = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
+    let root = key_file_root();
+    let file = sealed::seal(&keyring, &root, &mut SysRng).unwrap();
+    let (mut attempts, mut accepted) = (0, 0);
+    for i in 0..file.len() * 8 {
+        let mut f = file.clone();
+        f[i / 8] ^= 1 << (i % 8);
+        attempts += 1;
+        if sealed::open(&f, &root).is_ok() {
+            accepted += 1;
+        }
+    }
+    for n in 0..file.len() {
+        attempts += 1;
+        if sealed::open(&file[..n], &root).is_ok() {
+            accepted += 1;
+        }
+    }
+    println!(
+        "tamper (sealed keyring, {} bytes): {attempts} attempts, {accepted} accepted",
+        file.len()
+    );
+    assert_eq!(accepted, 0);
+}
+
+// --- Hostile files, built by hand from FORMAT.md 10 ------------------------
+
+/// A key-file-sealed keyring around an arbitrary payload, written with the
+/// primitives directly (an independent encoder of FORMAT.md 10.1-10.3).
+fn hand_sealed(payload: &[u8], file_key: &[u8; 32]) -> Vec<u8> {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&[]), file_key);
+    let mut kek = [0u8; 32];
+    hk.expand(b"strongroom/keyring/v1/keyfile", &mut kek)
+        .unwrap();
+    let sealing_key = [0x5a_u8; 32];
+    let mut header = b"SRKR\x01\x02\x00\x00".to_vec();
+    let wrap_nonce = [7u8; 24];
+    let mut wrapped = sealing_key.to_vec();
+    let mut root_aad = b"strongroom/keyring/v1/root".to_vec();
+    root_aad.extend_from_slice(&header);
+    let tag = XChaCha20Poly1305::new(&kek.into())
+        .encrypt_inout_detached(
+            &XNonce::from(wrap_nonce),
+            &root_aad,
+            wrapped.as_mut_slice().into(),
+        )
+        .unwrap();
+    header.extend_from_slice(&72u16.to_be_bytes());
+    header.extend_from_slice(&wrap_nonce);
+    header.extend_from_slice(&wrapped);
+    header.extend_from_slice(&tag);
+    let nonce = [9u8; 24];
+    let mut body = payload.to_vec();
+    let mut aad = b"strongroom/keyring/v1/payload".to_vec();
+    aad.extend_from_slice(&header);
+    let tag = XChaCha20Poly1305::new(&sealing_key.into())
+        .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
+        .unwrap();
+    header.extend_from_slice(&nonce);
+    header.extend_from_slice(&body);
+    header.extend_from_slice(&tag);
+    header
+}
+
+fn largest_allocation_during(f: impl FnOnce()) -> usize {
+    LARGEST.store(0, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    f();
+    ARMED.store(false, Ordering::SeqCst);
+    LARGEST.load(Ordering::SeqCst)
+}
+
+#[test]
+fn hostile_files_are_refused_before_kdf_or_large_allocation() {
+    let _serial = serial();
+    let file_key = [0x4b_u8; 32];
+    let root = KeyFileRoot::new(&KeyMaterial::from_slice(&file_key).unwrap());
+    // The hand-built encoder agrees with the library on a real payload.
+    let one_key = b"\x01\x00\x00\x00\x01\x01k\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x01";
+    let mut good = one_key.to_vec();
+    good.extend_from_slice(&[0x11; 32]);
+    let opened = sealed::open(&hand_sealed(&good, &file_key), &root).unwrap();
+    assert_eq!(opened.key_info("k").unwrap().key_id.as_u32(), 7);
+
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    // Payload counts far beyond the bytes present.
+    cases.push((
+        "key count 2^32-1",
+        hand_sealed(b"\x01\xff\xff\xff\xff", &file_key),
+    ));
+    cases.push((
+        "key count 65536, no keys",
+        hand_sealed(b"\x01\x00\x01\x00\x00", &file_key),
+    ));
+    let mut huge_versions = one_key[..one_key.len() - 9 - 4].to_vec();
+    huge_versions.extend_from_slice(&0x0001_0000u32.to_be_bytes());
+    cases.push((
+        "version count 65536, none present",
+        hand_sealed(&huge_versions, &file_key),
+    ));
+    let mut too_many_versions = one_key[..one_key.len() - 9 - 4].to_vec();
+    too_many_versions.extend_from_slice(&u32::MAX.to_be_bytes());
+    cases.push((
+        "version count 2^32-1",
+        hand_sealed(&too_many_versions, &file_key),
+    ));
+    cases.push(("unknown payload version", hand_sealed(b"\x09", &file_key)));
+    cases.push((
+        "trailing byte",
+        hand_sealed(&[good.clone(), vec![0]].concat(), &file_key),
+    ));
+    // Outer lengths.
+    let real = hand_sealed(&good, &file_key);
+    let mut long_params = real.clone();
+    long_params[6..8].copy_from_slice(&0xffffu16.to_be_bytes());
+    cases.push(("params_len 65535", long_params));
+    let mut long_wrapped = real.clone();
+    long_wrapped[8..10].copy_from_slice(&0xffffu16.to_be_bytes());
+    cases.push(("wrapped_len 65535", long_wrapped));
+    cases.push(("over 16 MiB", vec![0u8; (16 << 20) + 1]));
+    for (what, file) in &cases {
+        let mut result = Ok(());
+        let peak = largest_allocation_during(|| result = sealed::open(file, &root).map(|_| ()));
+        assert!(result.is_err(), "{what}: accepted");
+        assert!(
+            peak < 64 * 1024 + file.len(),
+            "{what}: allocated {peak} bytes"
+        );
+    }
+    // Absurd Argon2 costs in a passphrase file: refused before Argon2 runs
+    // (which would allocate m KiB). m = 4 TiB, t and p at u32::MAX.
+    let keyring = keyring_with("k", &[VersionState::Enabled], 1, 1);
+    let pass = PassphraseRoot::with_params(b"pw", FAST);
+    let file = sealed::seal(&keyring, &pass, &mut SysRng).unwrap();
+    let mut argon_cases = 0;
+    for (at, value) in [
+        (8usize, u32::MAX),
+        (8, 2 * 1024 * 1024),
+        (12, u32::MAX),
+        (16, u32::MAX),
+        (16, 0),
+        (12, 0),
+    ] {
+        let mut f = file.clone();
+        f[at..at + 4].copy_from_slice(&value.to_be_bytes());
+        let mut result = Ok(());
+        let peak = largest_allocation_during(|| result = sealed::open(&f, &pass).map(|_| ()));
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+        assert!(
+            peak < 64 * 1024,
+            "argon2 params at {at} = {value}: allocated {peak}"
+        );
+        assert!(sealed::inspect(&f).is_err());
+        argon_cases += 1;
+    }
+    println!(
+        "hostile keyring files: {} refused with no allocation above 64 KiB + file size; {argon_cases} absurd Argon2 parameter sets refused before any KDF run",
+        cases.len()
+    );
+    assert_eq!(RootKind::Passphrase.to_byte(), 1);
+}
+
+#[test]
+fn default_argon2_parameters_are_the_documented_ones() {
+    let _serial = serial();
+    assert_eq!(
+        Argon2Params::DEFAULT,
+        Argon2Params {
+            m_cost_kib: 65_536,
+            t_cost: 3,
+            p_cost: 4
+        }
+    );
+    assert!(Argon2Params::DEFAULT.is_within_bounds());
+    let file = sealed::seal(&Keyring::new(), &PassphraseRoot::new(b"pw"), &mut SysRng).unwrap();
+    assert_eq!(
+        sealed::inspect(&file).unwrap().argon2,
+        Some(Argon2Params::DEFAULT)
+    );
+}
