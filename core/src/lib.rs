@@ -18,6 +18,8 @@ mod random;
 pub mod record;
 pub mod sealed;
 pub mod secret;
+#[cfg(all(feature = "std", unix))]
+pub mod store;
 pub mod time;
 
 pub use context::EncryptionContext;

@@ -1,0 +1,415 @@
+//! Keyring files on disk (`std`): sealed keyrings written atomically under
+//! an advisory lock, with owner-only permissions, and key files for the
+//! key-file root.
+//!
+//! **Atomic replace.** A save writes a temp file in the same directory
+//! (created exclusively, mode 0600), fsyncs it, renames it over the keyring
+//! file and fsyncs the directory. A crash at any point leaves either the old
+//! file or the new one, never a mix; a leftover temp file is ignored (and is
+//! sealed like the real file, so it holds no plaintext key material).
+//!
+//! **Lock.** [`KeyringStore::update`] holds an exclusive advisory lock on
+//! `<file>.lock` across load, change and save, so two processes rotating
+//! the same keyring cannot lose each other's versions. Readers need no
+//! lock: they see the old or the new file, never a partial one.
+//!
+//! **Fault injection.** Every file operation goes through [`FileOps`], so
+//! tests can fail or "crash" any step; production uses [`OsFileOps`].
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use std::ffi::OsString;
+use std::format;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::keyring::Keyring;
+use crate::sealed::{self, KeyFileRoot, KeyProvider, MAX_SEALED_LEN};
+use crate::secret::{KEY_LEN, KeyMaterial};
+
+/// Errors of the file layer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A file operation failed.
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The file's contents were refused by the core (corrupt, truncated,
+    /// wrong root, wrong passphrase, ...).
+    Keyring {
+        /// The keyring file.
+        path: PathBuf,
+        /// Why.
+        source: Error,
+    },
+    /// The keyring file does not exist.
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The keyring file exists already (on create).
+    AlreadyExists {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A key file is readable or writable by group or others.
+    InsecurePermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The change function refused (nothing was written).
+    Rejected(Error),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { op, path, source } => write!(f, "cannot {op} {}: {source}", path.display()),
+            Self::Keyring { path, source } => {
+                write!(f, "cannot open keyring {}: {source}", path.display())
+            }
+            Self::NotFound { path } => write!(f, "no keyring at {}", path.display()),
+            Self::AlreadyExists { path } => {
+                write!(f, "a keyring already exists at {}", path.display())
+            }
+            Self::InsecurePermissions { path, mode } => write!(
+                f,
+                "key file {} is accessible by group or others (mode {:04o}); restrict it with `chmod 600 {}` \
+                 (Docker: secret `mode: 0400`; Kubernetes: `defaultMode: 0400`)",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            ),
+            Self::Rejected(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Keyring { source, .. } | Self::Rejected(source) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The file operations a store performs, one method per step, so that a
+/// test can fail or "crash" any of them.
+pub trait FileOps: Send + Sync {
+    /// Creates a new file (fails if it exists) with mode 0600.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn create_new(&self, path: &Path) -> io::Result<File>;
+    /// Writes all of `bytes`.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn write_all(&self, file: &mut File, bytes: &[u8]) -> io::Result<()>;
+    /// Flushes the file to stable storage.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn sync(&self, file: &File) -> io::Result<()>;
+    /// Closes the file.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn close(&self, file: File) -> io::Result<()>;
+    /// Renames `from` over `to` atomically.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Flushes a directory's entries to stable storage.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Removes a file.
+    ///
+    /// # Errors
+    /// The OS error.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+}
+
+/// The real file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsFileOps;
+
+impl FileOps for OsFileOps {
+    fn create_new(&self, path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+    fn write_all(&self, file: &mut File, bytes: &[u8]) -> io::Result<()> {
+        file.write_all(bytes)
+    }
+    fn sync(&self, file: &File) -> io::Result<()> {
+        file.sync_all()
+    }
+    fn close(&self, file: File) -> io::Result<()> {
+        drop(file);
+        Ok(())
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+}
+
+/// A keyring file and the root that seals it.
+pub struct KeyringStore<'r> {
+    path: PathBuf,
+    root: &'r dyn KeyProvider,
+    ops: Arc<dyn FileOps>,
+}
+
+impl fmt::Debug for KeyringStore<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyringStore")
+            .field("path", &self.path)
+            .field("root", &self.root.root_kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r> KeyringStore<'r> {
+    /// The keyring file at `path`, sealed with `root`.
+    pub fn new(path: impl Into<PathBuf>, root: &'r dyn KeyProvider) -> Self {
+        Self::with_ops(path, root, Arc::new(OsFileOps))
+    }
+
+    /// As [`KeyringStore::new`], with other file operations (fault
+    /// injection, unusual storage).
+    pub fn with_ops(
+        path: impl Into<PathBuf>,
+        root: &'r dyn KeyProvider,
+        ops: Arc<dyn FileOps>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            root,
+            ops,
+        }
+    }
+
+    /// The keyring file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes a new keyring file.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`]; I/O errors; seal errors.
+    pub fn create(&self, keyring: &Keyring) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        if self.path.exists() {
+            return Err(StoreError::AlreadyExists {
+                path: self.path.clone(),
+            });
+        }
+        self.save_locked(keyring, self.root)
+    }
+
+    /// Reads and opens the keyring file.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; I/O errors; [`StoreError::Keyring`] for a
+    /// corrupt, truncated or wrong-root file (nothing is partly loaded).
+    pub fn load(&self) -> Result<Keyring, StoreError> {
+        let bytes = read_bounded(&self.path, MAX_SEALED_LEN)?;
+        sealed::open(&bytes, self.root).map_err(|source| StoreError::Keyring {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Loads the keyring under the exclusive lock, applies `change`, and
+    /// saves it atomically. If `change` fails, nothing is written.
+    ///
+    /// # Errors
+    /// As [`KeyringStore::load`]; [`StoreError::Rejected`] with `change`'s
+    /// error; I/O errors from the save.
+    pub fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
+    ) -> Result<T, StoreError> {
+        let _lock = self.lock()?;
+        let mut keyring = self.load()?;
+        let out = change(&mut keyring).map_err(StoreError::Rejected)?;
+        self.save_locked(&keyring, self.root)?;
+        Ok(out)
+    }
+
+    /// Re-seals the keyring under `new_root`; the key material is unchanged.
+    /// Afterwards, open the file with `new_root`.
+    ///
+    /// # Errors
+    /// As [`KeyringStore::update`].
+    pub fn change_root(&self, new_root: &dyn KeyProvider) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        let keyring = self.load()?;
+        self.save_locked(&keyring, new_root)
+    }
+
+    fn lock(&self) -> Result<File, StoreError> {
+        let mut lock_path: OsString = self.path.clone().into_os_string();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(io_err("open the lock file", &lock_path))?;
+        file.lock().map_err(io_err("lock", &lock_path))?;
+        Ok(file)
+    }
+
+    /// Seals and writes atomically; the caller holds the lock.
+    fn save_locked(&self, keyring: &Keyring, root: &dyn KeyProvider) -> Result<(), StoreError> {
+        let bytes =
+            sealed::seal(keyring, root, &mut getrandom::SysRng).map_err(StoreError::Rejected)?;
+        self.write_atomic(&bytes)
+    }
+
+    fn write_atomic(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let dir = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix)
+            .map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
+        let tmp = dir.join(format!(".{name}.{}.tmp", hex_lower(&suffix)));
+        let ops = &*self.ops;
+        let mut file = ops.create_new(&tmp).map_err(io_err("create", &tmp))?;
+        let written = ops
+            .write_all(&mut file, bytes)
+            .map_err(io_err("write", &tmp))
+            .and_then(|()| ops.sync(&file).map_err(io_err("fsync", &tmp)))
+            .and_then(|()| ops.close(file).map_err(io_err("close", &tmp)))
+            .and_then(|()| {
+                ops.rename(&tmp, &self.path)
+                    .map_err(io_err("rename into place", &self.path))
+            });
+        if let Err(e) = written {
+            // Best effort: the temp file holds only sealed bytes anyway.
+            let _ = ops.remove(&tmp);
+            return Err(e);
+        }
+        // The new file is in place; a failure here only weakens durability.
+        ops.sync_dir(&dir)
+            .map_err(io_err("fsync the directory", &dir))
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a whole file, refusing files larger than `max` before reading.
+fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(io_err("open", path)(e)),
+    };
+    let len = file.metadata().map_err(io_err("stat", path))?.len();
+    if len > max as u64 {
+        return Err(StoreError::Keyring {
+            path: path.to_path_buf(),
+            source: Error::TooLarge {
+                what: "keyring file length",
+                max,
+            },
+        });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err("read", path))?;
+    Ok(bytes)
+}
+
+/// Loads a key-file root from `path` (for example `/run/secrets/strongroom`):
+/// 32 raw bytes or 64 hex digits. A file that group or others can access is
+/// refused, with the fix in the message.
+///
+/// # Errors
+/// [`StoreError::InsecurePermissions`]; I/O errors;
+/// [`StoreError::Rejected`] for contents of the wrong shape.
+pub fn load_key_file(path: &Path) -> Result<KeyFileRoot, StoreError> {
+    let meta = fs::metadata(path).map_err(io_err("stat the key file", path))?;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(StoreError::InsecurePermissions {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    // Sized to the file before reading (read_bounded), so no reallocation
+    // leaves a copy; wiped once parsed.
+    let mut raw = read_bounded(path, 2 * KEY_LEN + 2)?;
+    let root = KeyFileRoot::from_file_contents(&raw).map_err(StoreError::Rejected);
+    zeroize::Zeroize::zeroize(&mut raw);
+    root
+}
+
+/// Creates a new key file at `path` holding 32 random bytes, mode 0600.
+///
+/// # Errors
+/// I/O errors (including an existing file).
+pub fn create_key_file(path: &Path) -> Result<(), StoreError> {
+    let key = KeyMaterial::generate(&mut getrandom::SysRng).map_err(StoreError::Rejected)?;
+    let mut file = OsFileOps
+        .create_new(path)
+        .map_err(io_err("create the key file", path))?;
+    file.write_all(key.expose_secret())
+        .map_err(io_err("write the key file", path))?;
+    file.sync_all().map_err(io_err("fsync the key file", path))
+}

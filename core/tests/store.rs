@@ -1,0 +1,449 @@
+//! Keyring files on disk: atomic replace under faults and crashes at every
+//! step, SIGKILL at random moments, two processes rotating at once,
+//! permissions, and clear errors for missing, corrupt and wrong-root files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{SeededRng, T0, keyring_with};
+use strongroom::sealed::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
+use strongroom::store::{self, FileOps, KeyringStore, OsFileOps, StoreError};
+use strongroom::{Error, KeyMaterial, Keyring, VersionState};
+
+const CHILD_ENV: &str = "STRONGROOM_STORE_CHILD";
+const PATH_ENV: &str = "STRONGROOM_STORE_PATH";
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let mut nonce = [0u8; 6];
+    getrandom::fill(&mut nonce).unwrap();
+    let dir = std::env::temp_dir().join(format!("strongroom-{name}-{}", hex::encode(nonce)));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// TEST KEY MATERIAL: the key-file root used by these tests.
+fn root() -> KeyFileRoot {
+    KeyFileRoot::new(&KeyMaterial::from_slice(&[0x33; 32]).unwrap())
+}
+
+fn mode_of(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn files_are_owner_only_and_errors_are_clear() {
+    let dir = fresh_dir("basics");
+    let path = dir.join("keyring.srk");
+    let root = root();
+    let store = KeyringStore::new(&path, &root);
+    assert!(matches!(store.load(), Err(StoreError::NotFound { .. })));
+    store
+        .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
+        .unwrap();
+    assert!(matches!(
+        store.create(&Keyring::new()),
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert_eq!(mode_of(&path), 0o600);
+    let mut lock = path.clone().into_os_string();
+    lock.push(".lock");
+    assert_eq!(mode_of(Path::new(&lock)), 0o600);
+    let v = store
+        .update(|k| k.rotate_with("k", &mut SeededRng::new(1), T0))
+        .unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(
+        store.load().unwrap().key_info("k").unwrap().versions.len(),
+        2
+    );
+    // A refused change writes nothing.
+    let before = fs::read(&path).unwrap();
+    let err = store.update(|k| k.destroy_version("k", 2)).unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::Rejected(Error::PrimaryVersion { .. })
+    ));
+    assert_eq!(fs::read(&path).unwrap(), before);
+    // No temp files left behind by successful saves.
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty());
+    // Wrong root, truncated, corrupt: clear errors, never a partial load.
+    let other = KeyFileRoot::new(&KeyMaterial::from_slice(&[0x44; 32]).unwrap());
+    let err = KeyringStore::new(&path, &other).load().unwrap_err();
+    assert!(err.to_string().contains("authentication failed"), "{err}");
+    let pass = PassphraseRoot::with_params(
+        b"pw",
+        Argon2Params {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        },
+    );
+    let err = KeyringStore::new(&path, &pass).load().unwrap_err();
+    assert!(err.to_string().contains("sealed with a key file"), "{err}");
+    fs::write(&path, &before[..before.len() / 2]).unwrap();
+    assert!(matches!(store.load(), Err(StoreError::Keyring { .. })));
+    fs::write(&path, b"not a keyring").unwrap();
+    let err = store.load().unwrap_err();
+    assert!(err.to_string().contains("bad magic"), "{err}");
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn key_files_readable_by_others_are_refused_with_the_fix() {
+    let dir = fresh_dir("keyfile");
+    let path = dir.join("root.key");
+    store::create_key_file(&path).unwrap();
+    assert_eq!(mode_of(&path), 0o600);
+    assert_eq!(fs::read(&path).unwrap().len(), 32);
+    store::load_key_file(&path).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let err = store::load_key_file(&path).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, StoreError::InsecurePermissions { .. }));
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("chmod 600"), "{message}");
+    println!("insecure key file: {message}");
+    // A hex key file (e.g. `openssl rand -hex 32 > key`) works too.
+    let hex_path = dir.join("hex.key");
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&hex_path)
+        .unwrap();
+    writeln!(f, "{}", hex::encode([7u8; 32])).unwrap();
+    fs::set_permissions(&hex_path, fs::Permissions::from_mode(0o400)).unwrap();
+    store::load_key_file(&hex_path).unwrap();
+    fs::remove_dir_all(&dir).ok();
+}
+
+/// File operations that fail (or "crash": fail this and every later
+/// operation, so no cleanup happens) at operation number `fail_at`.
+struct FaultyOps {
+    fail_at: usize,
+    crash: bool,
+    count: AtomicUsize,
+    crashed: AtomicBool,
+}
+
+impl FaultyOps {
+    fn new(fail_at: usize, crash: bool) -> Self {
+        Self {
+            fail_at,
+            crash,
+            count: AtomicUsize::new(0),
+            crashed: AtomicBool::new(false),
+        }
+    }
+
+    fn step(&self) -> io::Result<()> {
+        if self.crashed.load(Ordering::SeqCst) {
+            return Err(io::Error::other("crashed"));
+        }
+        if self.count.fetch_add(1, Ordering::SeqCst) == self.fail_at {
+            if self.crash {
+                self.crashed.store(true, Ordering::SeqCst);
+            }
+            return Err(io::Error::other("injected fault"));
+        }
+        Ok(())
+    }
+}
+
+impl FileOps for FaultyOps {
+    fn create_new(&self, path: &Path) -> io::Result<File> {
+        self.step()?;
+        OsFileOps.create_new(path)
+    }
+    fn write_all(&self, file: &mut File, bytes: &[u8]) -> io::Result<()> {
+        if let Err(e) = self.step() {
+            // A torn write: half the bytes reach the file.
+            let _ = file.write_all(&bytes[..bytes.len() / 2]);
+            return Err(e);
+        }
+        OsFileOps.write_all(file, bytes)
+    }
+    fn sync(&self, file: &File) -> io::Result<()> {
+        self.step()?;
+        OsFileOps.sync(file)
+    }
+    fn close(&self, file: File) -> io::Result<()> {
+        self.step()?;
+        OsFileOps.close(file)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.step()?;
+        OsFileOps.rename(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        self.step()?;
+        OsFileOps.sync_dir(dir)
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        self.step()?;
+        OsFileOps.remove(path)
+    }
+}
+
+type Change = fn(&mut Keyring) -> strongroom::Result<()>;
+
+#[test]
+fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
+    let changes: [(&str, Change); 4] = [
+        ("create key", |k| {
+            k.create_key_with("new", &mut SeededRng::new(7), T0)
+                .map(|_| ())
+        }),
+        ("rotate", |k| {
+            k.rotate_with("k", &mut SeededRng::new(8), T0).map(|_| ())
+        }),
+        ("disable", |k| k.disable_version("k", 1)),
+        ("destroy", |k| k.destroy_version("k", 1)),
+    ];
+    let steps = 6; // create, write, fsync, close, rename, fsync dir
+    let (mut cases, mut before_count, mut after_count) = (0, 0, 0);
+    let dir = fresh_dir("faults");
+    let root = root();
+    let new_root = KeyFileRoot::new(&KeyMaterial::from_slice(&[0x55; 32]).unwrap());
+    for op in 0..=changes.len() {
+        for fail_at in 0..=steps {
+            for crash in [false, true] {
+                let path = dir.join(format!("k-{op}-{fail_at}-{crash}.srk"));
+                let base = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
+                KeyringStore::new(&path, &root).create(&base).unwrap();
+                let before = KeyringStore::new(&path, &root).load().unwrap();
+                let faulty =
+                    KeyringStore::with_ops(&path, &root, Arc::new(FaultyOps::new(fail_at, crash)));
+                // What the state must be if the change lands.
+                let mut after = KeyringStore::new(&path, &root).load().unwrap();
+                let result = if op < changes.len() {
+                    (changes[op].1)(&mut after).unwrap();
+                    faulty.update(changes[op].1)
+                } else {
+                    faulty.change_root(&new_root)
+                };
+                assert_eq!(
+                    result.is_ok(),
+                    fail_at == steps,
+                    "op {op} step {fail_at}: {result:?}"
+                );
+                // Reopen with the real file system: before or after, never corrupt.
+                let old = KeyringStore::new(&path, &root).load();
+                let reopened = match (op < changes.len(), old) {
+                    (_, Ok(k)) => k,
+                    (false, Err(_)) => KeyringStore::new(&path, &new_root)
+                        .load()
+                        .expect("change root: neither root opens"),
+                    (true, Err(e)) => {
+                        panic!("op {op} step {fail_at} crash {crash}: keyring unreadable: {e}")
+                    }
+                };
+                let is_before = reopened.same_contents(&before)
+                    && KeyringStore::new(&path, &root).load().is_ok();
+                let is_after = if op < changes.len() {
+                    reopened.same_contents(&after)
+                } else {
+                    reopened.same_contents(&before)
+                        && KeyringStore::new(&path, &new_root).load().is_ok()
+                };
+                assert!(
+                    is_before || is_after,
+                    "op {op} step {fail_at} crash {crash}: neither before nor after"
+                );
+                // A step before the rename must leave "before"; the rename or later, "after".
+                assert_eq!(
+                    is_after && !is_before,
+                    fail_at >= 5,
+                    "op {op} step {fail_at} crash {crash}"
+                );
+                if is_before {
+                    before_count += 1
+                } else {
+                    after_count += 1
+                }
+                cases += 1;
+            }
+        }
+    }
+    println!(
+        "crash consistency: {cases} runs (create key, rotate, disable, destroy, change root x 7 fault points x fail/crash): {before_count} left the state before, {after_count} the state after, 0 corrupt"
+    );
+    fs::remove_dir_all(&dir).ok();
+}
+
+/// Entry point for child processes (does nothing in a normal test run).
+#[test]
+fn child_process_entry() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let path = PathBuf::from(std::env::var(PATH_ENV).unwrap());
+    let root = root();
+    let store = KeyringStore::new(&path, &root);
+    let rounds = if mode == "rotate50" { 50 } else { 100_000 };
+    let mut rng = SeededRng::new(std::process::id().into());
+    let stdout = io::stdout();
+    for _ in 0..rounds {
+        let v = store.update(|k| k.rotate_with("k", &mut rng, T0)).unwrap();
+        let mut out = stdout.lock();
+        writeln!(out, "saved {v}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+fn spawn_child(mode: &str, path: &Path) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_process_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, mode)
+        .env(PATH_ENV, path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn saved_versions(stdout: std::process::ChildStdout) -> Vec<u32> {
+    BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        // libtest prints "test child_process_entry ... " without a newline
+        // before the test runs, so the first report may share its line.
+        .filter_map(|l| {
+            l.rsplit_once("saved ")
+                .and_then(|(_, v)| v.trim().parse().ok())
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_at_random_moments_never_loses_a_saved_version() {
+    let dir = fresh_dir("sigkill");
+    let path = dir.join("keyring.srk");
+    let root = root();
+    KeyringStore::new(&path, &root)
+        .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
+        .unwrap();
+    let (mut kills, mut max_saved) = (0, 1u32);
+    for _ in 0..100 {
+        let mut child = spawn_child("loop", &path);
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || saved_versions(stdout));
+        let mut delay = [0u8; 1];
+        getrandom::fill(&mut delay).unwrap();
+        std::thread::sleep(Duration::from_millis(5 + u64::from(delay[0]) % 60));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+        let reported = reader.join().unwrap();
+        if let Some(&v) = reported.last() {
+            max_saved = max_saved.max(v);
+        }
+        let keyring = KeyringStore::new(&path, &root)
+            .load()
+            .expect("keyring unreadable after SIGKILL");
+        let info = keyring.key_info("k").unwrap();
+        assert!(
+            info.primary_version >= max_saved,
+            "lost version: saved {max_saved}, file has {}",
+            info.primary_version
+        );
+        assert_eq!(info.versions.len() as u32, info.primary_version);
+    }
+    println!(
+        "sigkill: {kills} children killed at random moments; the keyring always opened and held every reported version (up to v{max_saved})"
+    );
+    assert!(max_saved > 10, "children saved too little to mean anything");
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn two_processes_rotating_at_once_lose_nothing() {
+    let dir = fresh_dir("concurrent");
+    let path = dir.join("keyring.srk");
+    let root = root();
+    KeyringStore::new(&path, &root)
+        .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
+        .unwrap();
+    let mut a = spawn_child("rotate50", &path);
+    let mut b = spawn_child("rotate50", &path);
+    let (sa, sb) = (a.stdout.take().unwrap(), b.stdout.take().unwrap());
+    let (ra, rb) = (
+        std::thread::spawn(move || saved_versions(sa)),
+        std::thread::spawn(move || saved_versions(sb)),
+    );
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let (va, vb) = (ra.join().unwrap(), rb.join().unwrap());
+    assert_eq!((va.len(), vb.len()), (50, 50));
+    let mut all: Vec<u32> = va.iter().chain(&vb).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 100, "two processes reported the same version");
+    let keyring = KeyringStore::new(&path, &root).load().unwrap();
+    let versions = keyring.key_info("k").unwrap().versions.len();
+    println!(
+        "concurrency: 2 processes x 50 rotations -> {versions} versions (1 + 100), no lost update"
+    );
+    assert_eq!(versions, 101);
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn passphrase_sealed_file_round_trips_through_the_store() {
+    let dir = fresh_dir("pass");
+    let path = dir.join("keyring.srk");
+    let fast = Argon2Params {
+        m_cost_kib: 64,
+        t_cost: 1,
+        p_cost: 1,
+    };
+    let pass = PassphraseRoot::with_params(b"hunter2", fast);
+    let store = KeyringStore::new(&path, &pass);
+    store
+        .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
+        .unwrap();
+    store
+        .update(|k| k.rotate_with("k", &mut SeededRng::new(3), T0))
+        .unwrap();
+    // Change root to a key file, then back to a new passphrase.
+    let kf = root();
+    store.change_root(&kf).unwrap();
+    assert!(store.load().is_err());
+    let reopened = KeyringStore::new(&path, &kf).load().unwrap();
+    assert_eq!(reopened.key_info("k").unwrap().versions.len(), 2);
+    let pass2 = PassphraseRoot::with_params(b"new passphrase", fast);
+    KeyringStore::new(&path, &kf).change_root(&pass2).unwrap();
+    let again = KeyringStore::new(&path, &pass2).load().unwrap();
+    assert!(again.same_contents(&reopened));
+    assert_eq!(pass2.root_kind(), strongroom::sealed::RootKind::Passphrase);
+    fs::remove_dir_all(&dir).ok();
+}
