@@ -17,6 +17,7 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use crate::aead::{self, Algorithm, TAG_LEN, XNONCE_LEN};
+use crate::audit::{AuditAction, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::kdf::Prk;
@@ -141,6 +142,18 @@ impl Keyring {
         context: &EncryptionContext,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
+        let r = self.wrap_quiet(name, key, context, rng);
+        let key_ref = self.primary(name).ok().map(|(id, v, _)| (id, Some(v)));
+        self.audited(AuditAction::Encrypt, AuditObject::DataKey, key_ref, r)
+    }
+
+    fn wrap_quiet<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        key: &KeyMaterial,
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
         let (id, version, material) = self.primary(name)?;
         let mut blob = alloc::vec![0u8; WRAPPED_KEY_LEN];
         blob[0] = WRAPPED_KEY_FORMAT_V1;
@@ -165,6 +178,12 @@ impl Keyring {
     /// key lookup and version-state errors of [`Keyring::decrypt_record`];
     /// [`Error::AuthenticationFailed`] for a wrong context or altered blob.
     pub fn unwrap_data_key(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
+        let r = self.unwrap_quiet(blob, context);
+        let key_ref = parse_blob(blob).ok().map(|(id, v)| (id, Some(v)));
+        self.audited(AuditAction::Decrypt, AuditObject::DataKey, key_ref, r)
+    }
+
+    fn unwrap_quiet(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
         let (id, version) = parse_blob(blob)?;
         let material = self.decryption_material(id, version)?;
         let aad = blob_aad(&blob[..9], context);
@@ -196,10 +215,14 @@ impl Keyring {
         context: &EncryptionContext,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
-        let (id, _) = parse_blob(blob)?;
-        let dk = self.unwrap_data_key(blob, context)?;
-        let name = self.key_name(id)?;
-        self.wrap_data_key_with(name, &dk, context, rng)
+        let r = (|| {
+            let (id, _) = parse_blob(blob)?;
+            let dk = self.unwrap_quiet(blob, context)?;
+            let name = self.key_name(id)?;
+            self.wrap_quiet(name, &dk, context, rng)
+        })();
+        let key_ref = parse_blob(blob).ok().map(|(id, v)| (id, Some(v)));
+        self.audited(AuditAction::Rewrap, AuditObject::DataKey, key_ref, r)
     }
 
     /// The key derived from the primary version of `name` for `context`
@@ -219,6 +242,17 @@ impl Keyring {
     /// [`Error::UnknownKeyName`] and the version-state errors of
     /// [`Keyring::decrypt_record`].
     pub fn derive_key_version(
+        &self,
+        name: &str,
+        version: u32,
+        context: &EncryptionContext,
+    ) -> Result<DerivedKey> {
+        let r = self.derive_quiet(name, version, context);
+        let key_ref = self.key_ref(name, Some(version));
+        self.audited(AuditAction::Derive, AuditObject::Key, key_ref, r)
+    }
+
+    fn derive_quiet(
         &self,
         name: &str,
         version: u32,

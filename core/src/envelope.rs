@@ -34,6 +34,7 @@ pub use header::{
 pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor};
 
 use crate::aead::{self, Algorithm, TAG_LEN};
+use crate::audit::{AuditAction, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::kdf::Prk;
@@ -181,10 +182,22 @@ pub fn decrypt(
     envelope: &[u8],
     context: &EncryptionContext,
 ) -> Result<SecretBytes> {
+    let mut opened_by = None;
+    let result = decrypt_quiet(&opener, envelope, context, &mut opened_by);
+    audit_opener(&opener, AuditAction::Decrypt, envelope, opened_by, result)
+}
+
+fn decrypt_quiet(
+    opener: &Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    opened_by: &mut Option<(KeyId, u32)>,
+) -> Result<SecretBytes> {
     let (header, header_len) = header::parse(envelope)?;
     let body = &envelope[header_len..];
     let count = stream::chunk_count(body.len() as u64, header.chunk_size)?;
-    let payload = open_header(&opener, &header, context)?;
+    let (payload, by) = open_header_by(opener, &header, context)?;
+    *opened_by = by;
     let sealed = header.chunk_size as usize + TAG_LEN;
     let mut out = SecretBytes::zeroed(body.len() - count as usize * TAG_LEN);
     let mut written = 0;
@@ -210,6 +223,18 @@ pub fn decrypt_chunk(
     context: &EncryptionContext,
     index: u64,
 ) -> Result<SecretBytes> {
+    let mut opened_by = None;
+    let result = decrypt_chunk_quiet(&opener, envelope, context, index, &mut opened_by);
+    audit_opener(&opener, AuditAction::Decrypt, envelope, opened_by, result)
+}
+
+fn decrypt_chunk_quiet(
+    opener: &Opener<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    index: u64,
+    opened_by: &mut Option<(KeyId, u32)>,
+) -> Result<SecretBytes> {
     let (header, header_len) = header::parse(envelope)?;
     let body = &envelope[header_len..];
     let count = stream::chunk_count(body.len() as u64, header.chunk_size)?;
@@ -218,7 +243,8 @@ pub fn decrypt_chunk(
             reason: "chunk index past the last chunk",
         });
     }
-    let payload = open_header(&opener, &header, context)?;
+    let (payload, by) = open_header_by(opener, &header, context)?;
+    *opened_by = by;
     let sealed = header.chunk_size as u64 + TAG_LEN as u64;
     let start = usize::try_from(index * sealed).map_err(|_| Error::InvalidArgument {
         reason: "chunk index past the last chunk",
@@ -338,14 +364,19 @@ fn edit<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
     change: impl FnOnce(&mut Header, &KeyMaterial, &mut R) -> Result<()>,
 ) -> Result<Vec<u8>> {
-    let (mut header, header_len) = header::parse(envelope)?;
-    let dk = open_data_key(&opener, &header, context)?;
-    change(&mut header, &dk, rng)?;
-    header.commitment = commitment(&Prk::extract(&header.salt, dk.expose_secret()), &header);
-    let body = &envelope[header_len..];
-    let mut out = header.to_bytes();
-    out.extend_from_slice(body);
-    Ok(out)
+    let mut opened_by = None;
+    let result = (|| {
+        let (mut header, header_len) = header::parse(envelope)?;
+        let (dk, by) = open_data_key(&opener, &header, context)?;
+        opened_by = by;
+        change(&mut header, &dk, rng)?;
+        header.commitment = commitment(&Prk::extract(&header.salt, dk.expose_secret()), &header);
+        let body = &envelope[header_len..];
+        let mut out = header.to_bytes();
+        out.extend_from_slice(body);
+        Ok(out)
+    })();
+    audit_opener(&opener, AuditAction::Rewrap, envelope, opened_by, result)
 }
 
 /// A new header for `recipients` and the payload key for its body.
@@ -371,7 +402,12 @@ fn new_header<R: TryCryptoRng + ?Sized>(
     let fixed = Header::fixed_part(chunk_size, &salt, context);
     let mut entries: Vec<RecipientEntry> = Vec::with_capacity(recipients.len());
     for r in recipients {
-        let entry = wrap(r, &dk, &fixed, rng)?;
+        let entry = wrap(r, &dk, &fixed, rng).inspect_err(|e| {
+            if let Recipient::Key { keyring, name } = r {
+                let key = keyring.key_ref(name, None);
+                keyring.emit(AuditAction::Encrypt, AuditObject::Envelope, key, Some(e));
+            }
+        })?;
         check_new_recipient(&entries, &entry)?;
         entries.push(entry);
     }
@@ -386,6 +422,12 @@ fn new_header<R: TryCryptoRng + ?Sized>(
     let prk = Prk::extract(&salt, dk.expose_secret());
     header.commitment = commitment(&prk, &header);
     let payload = prk.expand_key(&[PAYLOAD_LABEL, &header.fixed]);
+    for (r, entry) in recipients.iter().zip(&header.recipients) {
+        if let Recipient::Key { keyring, .. } = r {
+            let key = entry.key.map(|(id, v)| (id, Some(v)));
+            keyring.emit(AuditAction::Encrypt, AuditObject::Envelope, key, None);
+        }
+    }
     Ok((header, payload))
 }
 
@@ -478,33 +520,71 @@ fn open_data_key(
     opener: &Opener<'_>,
     header: &Header,
     context: &EncryptionContext,
-) -> Result<KeyMaterial> {
+) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
     if header.context != *context {
         return Err(Error::AuthenticationFailed);
     }
-    let dk = unwrap_any(opener, header)?;
+    let (dk, opened_by) = unwrap_any(opener, header)?;
     let prk = Prk::extract(&header.salt, dk.expose_secret());
     let expected = commitment(&prk, header);
     if !bool::from(expected.ct_eq(&header.commitment)) {
         return Err(Error::AuthenticationFailed);
     }
-    Ok(dk)
+    Ok((dk, opened_by))
 }
 
 /// Opens a header: the payload key for its body.
+#[cfg(test)]
 fn open_header(
     opener: &Opener<'_>,
     header: &Header,
     context: &EncryptionContext,
 ) -> Result<KeyMaterial> {
-    let dk = open_data_key(opener, header, context)?;
+    open_header_by(opener, header, context).map(|(payload, _)| payload)
+}
+
+/// As [`open_header`], also naming the recipient key that opened it.
+fn open_header_by(
+    opener: &Opener<'_>,
+    header: &Header,
+    context: &EncryptionContext,
+) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
+    let (dk, opened_by) = open_data_key(opener, header, context)?;
     let prk = Prk::extract(&header.salt, dk.expose_secret());
-    Ok(prk.expand_key(&[PAYLOAD_LABEL, &header.fixed]))
+    Ok((prk.expand_key(&[PAYLOAD_LABEL, &header.fixed]), opened_by))
+}
+
+/// Emits an audit event on the opener's keyring (standalone keys have no
+/// keyring and no audit trail). Names the key that opened the header, or
+/// on failure the first keyring recipient it could have used.
+fn audit_opener<T>(
+    opener: &Opener<'_>,
+    action: AuditAction,
+    envelope: &[u8],
+    opened_by: Option<(KeyId, u32)>,
+    result: Result<T>,
+) -> Result<T> {
+    let Opener::Keyring(keyring) = opener else {
+        return result;
+    };
+    let key = opened_by.or_else(|| {
+        let (header, _) = header::parse(envelope).ok()?;
+        header
+            .recipients
+            .iter()
+            .find_map(|r| r.key.filter(|(id, _)| keyring.key_name(*id).is_ok()))
+    });
+    keyring.audited(
+        action,
+        AuditObject::Envelope,
+        key.map(|(id, v)| (id, Some(v))),
+        result,
+    )
 }
 
 /// Tries the recipients the opener can look up, in header order. Keys are
 /// found by id; the first success wins; otherwise the first error.
-fn unwrap_any(opener: &Opener<'_>, header: &Header) -> Result<KeyMaterial> {
+fn unwrap_any(opener: &Opener<'_>, header: &Header) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
     let mut first_error: Option<Error> = None;
     for entry in &header.recipients {
         let attempt = match (opener, entry.key) {
@@ -520,7 +600,7 @@ fn unwrap_any(opener: &Opener<'_>, header: &Header) -> Result<KeyMaterial> {
             _ => continue,
         };
         match attempt {
-            Ok(dk) => return Ok(dk),
+            Ok(dk) => return Ok((dk, entry.key)),
             Err(e) => {
                 first_error.get_or_insert(e);
             }

@@ -27,6 +27,7 @@ use rand_core::TryCryptoRng;
 
 mod encoding;
 
+use crate::audit::{AuditAction, AuditObject};
 use crate::error::{Error, Result};
 use crate::random;
 use crate::secret::KeyMaterial;
@@ -226,6 +227,7 @@ impl KeyImport {
 pub struct Keyring {
     keys: BTreeMap<KeyId, Key>,
     names: BTreeMap<String, KeyId>,
+    pub(crate) audit: Option<crate::audit::Audit>,
 }
 
 impl fmt::Debug for Keyring {
@@ -249,6 +251,17 @@ impl Keyring {
     /// [`Error::TooLarge`] past [`MAX_KEYS`];
     /// [`Error::RandomnessUnavailable`].
     pub fn create_key_with<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        name: &str,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<KeyId> {
+        let r = self.create_key_inner(name, rng, now);
+        let key = r.as_ref().ok().map(|id| (*id, Some(1)));
+        self.audited(AuditAction::KeyCreated, AuditObject::Key, key, r)
+    }
+
+    fn create_key_inner<R: TryCryptoRng + ?Sized>(
         &mut self,
         name: &str,
         rng: &mut R,
@@ -286,6 +299,17 @@ impl Keyring {
         rng: &mut R,
         now: Timestamp,
     ) -> Result<u32> {
+        let r = self.rotate_inner(name, rng, now);
+        let key = self.key_ref(name, r.as_ref().ok().copied());
+        self.audited(AuditAction::KeyRotated, AuditObject::Key, key, r)
+    }
+
+    fn rotate_inner<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        name: &str,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<u32> {
         let key = self.key_mut(name)?;
         let next = key.latest() + 1;
         if next > MAX_VERSIONS {
@@ -310,9 +334,11 @@ impl Keyring {
     /// [`Error::UnknownKeyName`], [`Error::UnknownKeyVersion`],
     /// [`Error::PrimaryVersion`], [`Error::VersionDestroyed`].
     pub fn disable_version(&mut self, name: &str, version: u32) -> Result<()> {
-        let v = self.non_primary_version_mut(name, version)?;
-        v.state = VersionState::Disabled;
-        Ok(())
+        let r = self
+            .non_primary_version_mut(name, version)
+            .map(|v| v.state = VersionState::Disabled);
+        let key = self.key_ref(name, Some(version));
+        self.audited(AuditAction::VersionDisabled, AuditObject::Key, key, r)
     }
 
     /// Enables a disabled version (enabling an enabled one is a no-op).
@@ -321,6 +347,12 @@ impl Keyring {
     /// [`Error::UnknownKeyName`], [`Error::UnknownKeyVersion`],
     /// [`Error::VersionDestroyed`].
     pub fn enable_version(&mut self, name: &str, version: u32) -> Result<()> {
+        let r = self.enable_inner(name, version);
+        let key = self.key_ref(name, Some(version));
+        self.audited(AuditAction::VersionEnabled, AuditObject::Key, key, r)
+    }
+
+    fn enable_inner(&mut self, name: &str, version: u32) -> Result<()> {
         let id = self.key_id(name)?;
         let key = self.key_mut(name)?;
         let v = key.version_mut(id, version)?;
@@ -343,11 +375,13 @@ impl Keyring {
     /// [`Error::PrimaryVersion`], [`Error::VersionDestroyed`] if it already
     /// was.
     pub fn destroy_version(&mut self, name: &str, version: u32) -> Result<()> {
-        let v = self.non_primary_version_mut(name, version)?;
-        v.state = VersionState::Destroyed;
-        // Dropping the KeyMaterial wipes it.
-        v.material = None;
-        Ok(())
+        let r = self.non_primary_version_mut(name, version).map(|v| {
+            v.state = VersionState::Destroyed;
+            // Dropping the KeyMaterial wipes it.
+            v.material = None;
+        });
+        let key = self.key_ref(name, Some(version));
+        self.audited(AuditAction::VersionDestroyed, AuditObject::Key, key, r)
     }
 
     /// Sets the minimum decryption version (1 ..= primary). Lowering it
@@ -357,14 +391,22 @@ impl Keyring {
     /// [`Error::UnknownKeyName`]; [`Error::InvalidArgument`] outside
     /// 1 ..= primary.
     pub fn set_min_decryption_version(&mut self, name: &str, version: u32) -> Result<()> {
-        let key = self.key_mut(name)?;
-        if version == 0 || version > key.primary {
-            return Err(Error::InvalidArgument {
-                reason: "minimum decryption version must be between 1 and the primary version",
-            });
-        }
-        key.min_decryption_version = version;
-        Ok(())
+        let r = self.key_mut(name).and_then(|key| {
+            if version == 0 || version > key.primary {
+                return Err(Error::InvalidArgument {
+                    reason: "minimum decryption version must be between 1 and the primary version",
+                });
+            }
+            key.min_decryption_version = version;
+            Ok(())
+        });
+        let key = self.key_ref(name, Some(version));
+        self.audited(
+            AuditAction::MinDecryptionVersionChanged,
+            AuditObject::Key,
+            key,
+            r,
+        )
     }
 
     /// Sets or clears a key's rotation period, in seconds.
@@ -373,13 +415,21 @@ impl Keyring {
     /// [`Error::UnknownKeyName`]; [`Error::InvalidArgument`] for a zero
     /// period.
     pub fn set_rotation_period(&mut self, name: &str, seconds: Option<u64>) -> Result<()> {
-        if seconds == Some(0) {
-            return Err(Error::InvalidArgument {
+        let r = if seconds == Some(0) {
+            Err(Error::InvalidArgument {
                 reason: "rotation period must be at least one second",
-            });
-        }
-        self.key_mut(name)?.rotation_period_seconds = seconds;
-        Ok(())
+            })
+        } else {
+            self.key_mut(name)
+                .map(|k| k.rotation_period_seconds = seconds)
+        };
+        let key = self.key_ref(name, None);
+        self.audited(AuditAction::RotationPeriodChanged, AuditObject::Key, key, r)
+    }
+
+    /// The (id, version) an audit event names for key `name`, if it exists.
+    pub(crate) fn key_ref(&self, name: &str, version: Option<u32>) -> Option<(KeyId, Option<u32>)> {
+        self.key_id(name).ok().map(|id| (id, version))
     }
 
     /// Names of the keys whose primary version is at least one rotation
@@ -449,6 +499,15 @@ impl Keyring {
     /// decryption version outside 1 ..= primary; [`Error::KeyExists`] for a
     /// taken name or id; [`Error::TooLarge`] past the bounds.
     pub fn import_key(&mut self, import: KeyImport) -> Result<()> {
+        let id = import.key_id;
+        let primary = import.primary_version;
+        let r = self.import_key_inner(import);
+        let key = r.as_ref().ok().map(|()| (id, Some(primary)));
+        self.audited(AuditAction::KeyImported, AuditObject::Key, key, r)
+    }
+
+    /// [`Keyring::import_key`] without an audit event (for decoding files).
+    pub(crate) fn import_key_inner(&mut self, import: KeyImport) -> Result<()> {
         self.check_new_name(&import.name)?;
         let id = import.key_id;
         if id.0 == 0 {

@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 mod aead;
+pub mod audit;
 pub mod context;
 pub mod datakey;
 pub mod envelope;

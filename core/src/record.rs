@@ -21,6 +21,7 @@ use rand_core::TryCryptoRng;
 use zeroize::Zeroize;
 
 use crate::aead::{self, AeadError, Algorithm, TAG_LEN, XNONCE_LEN};
+use crate::audit::{AuditAction, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::keyring::{KeyId, Keyring};
@@ -209,6 +210,19 @@ impl Keyring {
         rng: &mut R,
         out: &mut [u8],
     ) -> Result<usize> {
+        let r = self.encrypt_into_quiet(name, plaintext, context, rng, out);
+        let key = self.primary(name).ok().map(|(id, v, _)| (id, Some(v)));
+        self.audited(AuditAction::Encrypt, AuditObject::Record, key, r)
+    }
+
+    fn encrypt_into_quiet<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+        out: &mut [u8],
+    ) -> Result<usize> {
         let (key_id, version, material) = self.primary(name)?;
         seal_into(
             key_id.as_u32(),
@@ -221,11 +235,8 @@ impl Keyring {
         )
     }
 
-    /// Encrypts `plaintext` under the primary version of key `name`.
-    ///
-    /// # Errors
-    /// As [`Keyring::encrypt_record_into`], without `BufferTooSmall`.
-    pub fn encrypt_record_with<R: TryCryptoRng + ?Sized>(
+    /// Encrypts into a new vector without an audit event.
+    fn encrypt_quiet<R: TryCryptoRng + ?Sized>(
         &self,
         name: &str,
         plaintext: &[u8],
@@ -239,9 +250,24 @@ impl Keyring {
             });
         }
         let mut out = alloc::vec![0u8; record_len(plaintext.len())];
-        let n = self.encrypt_record_into(name, plaintext, context, rng, &mut out)?;
-        out.truncate(n);
+        self.encrypt_into_quiet(name, plaintext, context, rng, &mut out)?;
         Ok(out)
+    }
+
+    /// Encrypts `plaintext` under the primary version of key `name`.
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_record_into`], without `BufferTooSmall`.
+    pub fn encrypt_record_with<R: TryCryptoRng + ?Sized>(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        let r = self.encrypt_quiet(name, plaintext, context, rng);
+        let key = self.primary(name).ok().map(|(id, v, _)| (id, Some(v)));
+        self.audited(AuditAction::Encrypt, AuditObject::Record, key, r)
     }
 
     /// Decrypts a record into `out`, returning the plaintext length. The
@@ -265,6 +291,21 @@ impl Keyring {
         context: &EncryptionContext,
         out: &mut [u8],
     ) -> Result<usize> {
+        let r = self.decrypt_into_quiet(record, context, out);
+        self.audited(
+            AuditAction::Decrypt,
+            AuditObject::Record,
+            header_ref(record),
+            r,
+        )
+    }
+
+    fn decrypt_into_quiet(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+        out: &mut [u8],
+    ) -> Result<usize> {
         let parsed = parse(record)?;
         let header = parsed.header;
         if header.is_standalone() {
@@ -276,6 +317,15 @@ impl Keyring {
         open_into(&parsed, material, context, out)
     }
 
+    /// Decrypts into a wiping container without an audit event.
+    fn decrypt_quiet(&self, record: &[u8], context: &EncryptionContext) -> Result<SecretBytes> {
+        let header = inspect_record(record)?;
+        let mut out = SecretBytes::zeroed(header.plaintext_len);
+        let n = self.decrypt_into_quiet(record, context, out.expose_secret_mut())?;
+        out.truncate(n);
+        Ok(out)
+    }
+
     /// Decrypts a record; the plaintext comes back in a wiping container.
     ///
     /// # Errors
@@ -285,11 +335,13 @@ impl Keyring {
         record: &[u8],
         context: &EncryptionContext,
     ) -> Result<SecretBytes> {
-        let header = inspect_record(record)?;
-        let mut out = SecretBytes::zeroed(header.plaintext_len);
-        let n = self.decrypt_record_into(record, context, out.expose_secret_mut())?;
-        out.truncate(n);
-        Ok(out)
+        let r = self.decrypt_quiet(record, context);
+        self.audited(
+            AuditAction::Decrypt,
+            AuditObject::Record,
+            header_ref(record),
+            r,
+        )
     }
 
     /// Re-encrypts a record under the primary version of its key, inside the
@@ -305,10 +357,25 @@ impl Keyring {
         context: &EncryptionContext,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
+        let r = self.rewrap_quiet(record, context, rng);
+        self.audited(
+            AuditAction::Rewrap,
+            AuditObject::Record,
+            header_ref(record),
+            r,
+        )
+    }
+
+    fn rewrap_quiet<R: TryCryptoRng + ?Sized>(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
         let header = inspect_record(record)?;
-        let plaintext = self.decrypt_record(record, context)?;
+        let plaintext = self.decrypt_quiet(record, context)?;
         let name = self.key_name(header.key_id)?;
-        self.encrypt_record_with(name, plaintext.expose_secret(), context, rng)
+        self.encrypt_quiet(name, plaintext.expose_secret(), context, rng)
     }
 
     /// Encrypts to the text form (`sr1:` + unpadded base64url).
@@ -336,7 +403,10 @@ impl Keyring {
         text: &str,
         context: &EncryptionContext,
     ) -> Result<SecretBytes> {
-        self.decrypt_record(&decode_text(text)?, context)
+        match decode_text(text) {
+            Ok(record) => self.decrypt_record(&record, context),
+            Err(e) => self.audited(AuditAction::Decrypt, AuditObject::Record, None, Err(e)),
+        }
     }
 
     /// Rewraps a text-form record; see [`Keyring::rewrap_record_with`].
@@ -350,8 +420,12 @@ impl Keyring {
         context: &EncryptionContext,
         rng: &mut R,
     ) -> Result<String> {
-        self.rewrap_record_with(&decode_text(text)?, context, rng)
-            .map(|r| record_to_text(&r))
+        match decode_text(text) {
+            Ok(record) => self
+                .rewrap_record_with(&record, context, rng)
+                .map(|r| record_to_text(&r)),
+            Err(e) => self.audited(AuditAction::Rewrap, AuditObject::Record, None, Err(e)),
+        }
     }
 }
 
@@ -521,6 +595,13 @@ pub fn decrypt_with_key(
     let mut out = SecretBytes::zeroed(parsed.body.len());
     open_into(&parsed, key, context, out.expose_secret_mut())?;
     Ok(out)
+}
+
+/// The key a record's header names, for audit events.
+fn header_ref(record: &[u8]) -> Option<(KeyId, Option<u32>)> {
+    inspect_record(record)
+        .ok()
+        .map(|h| (h.key_id, Some(h.key_version)))
 }
 
 fn out_wipe(header: &mut [u8], nonce: &mut [u8]) {

@@ -14,10 +14,12 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use super::header::{self, Header};
-use super::{Opener, Recipient, new_header, open_header};
+use super::{Opener, Recipient, new_header, open_header_by};
 use crate::aead::{self, Algorithm, TAG_LEN};
+use crate::audit::{AuditAction, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
+use crate::keyring::KeyId;
 use crate::secret::{KeyMaterial, SecretBytes};
 
 /// The nonce of chunk `index` (FORMAT.md 7.5).
@@ -233,6 +235,8 @@ pub struct EnvelopeDecryptor<'a> {
     opener: Opener<'a>,
     context: EncryptionContext,
     state: State,
+    /// The recipient key that opened the header (for the audit event).
+    opened_by: Option<(KeyId, u32)>,
 }
 
 impl fmt::Debug for EnvelopeDecryptor<'_> {
@@ -257,6 +261,7 @@ impl<'a> EnvelopeDecryptor<'a> {
             opener,
             context: context.clone(),
             state: State::Header(Vec::new()),
+            opened_by: None,
         }
     }
 
@@ -278,15 +283,30 @@ impl<'a> EnvelopeDecryptor<'a> {
     /// without a valid final chunk; [`Error::AuthenticationFailed`] if the
     /// final chunk does not authenticate (truncation lands here). Sticky.
     pub fn finish(&mut self, out: &mut SecretBytes) -> Result<()> {
+        let already_done = matches!(self.state, State::Done);
         let result = self.end(out);
+        if result.is_ok() && !already_done {
+            self.audit(Ok(()));
+        }
         self.stick(result)
     }
 
+    /// Makes an error sticky; the first one is audited (one event a stream).
     fn stick(&mut self, result: Result<()>) -> Result<()> {
         if let Err(e) = &result {
+            if !matches!(self.state, State::Failed(_)) {
+                self.audit(Err(e.clone()));
+            }
             self.state = State::Failed(e.clone());
         }
         result
+    }
+
+    fn audit(&self, result: Result<()>) {
+        if let Opener::Keyring(keyring) = self.opener {
+            let key = self.opened_by.map(|(id, v)| (id, Some(v)));
+            let _ = keyring.audited(AuditAction::Decrypt, AuditObject::Envelope, key, result);
+        }
     }
 
     fn step(&mut self, mut input: &[u8], out: &mut SecretBytes) -> Result<()> {
@@ -299,7 +319,8 @@ impl<'a> EnvelopeDecryptor<'a> {
                 return Ok(());
             };
             let (parsed, _) = header::parse(buf)?;
-            let payload = open_header(&self.opener, &parsed, &self.context)?;
+            let (payload, opened_by) = open_header_by(&self.opener, &parsed, &self.context)?;
+            self.opened_by = opened_by;
             let leftover = buf.split_off(len);
             self.state = body_state(&parsed, payload);
             self.feed_body(&leftover, out)?;

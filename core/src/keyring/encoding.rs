@@ -193,7 +193,7 @@ impl Keyring {
             import.min_decryption_version = min;
             import.rotation_period_seconds = (period != 0).then_some(period);
             keyring
-                .import_key(import)
+                .import_key_inner(import)
                 .map_err(|_| malformed("keyring payload holds an inconsistent key"))?;
         }
         if !r.rest.is_empty() {
