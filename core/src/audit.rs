@@ -143,6 +143,7 @@ pub fn error_kind(e: &Error) -> &'static str {
         Error::InvalidArgument { .. } => "invalid_argument",
         Error::BufferTooSmall { .. } => "buffer_too_small",
         Error::RandomnessUnavailable => "randomness_unavailable",
+        Error::MemoryNotLocked { .. } => "memory_not_locked",
     }
 }
 
@@ -208,11 +209,11 @@ impl Keyring {
 
 #[cfg(all(feature = "std", unix))]
 mod jsonl {
+    use alloc::string::String;
     use std::fs::{File, OpenOptions};
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     use std::path::Path;
-    use alloc::string::String;
     use std::sync::Mutex;
 
     use super::{AuditEvent, AuditSink};

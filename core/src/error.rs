@@ -104,6 +104,14 @@ pub enum Error {
     /// The random number generator failed (or returned an all-zero block,
     /// which is treated as a failure). Nothing was encrypted.
     RandomnessUnavailable,
+    /// Key pages could not be locked in RAM or excluded from core dumps,
+    /// and the caller required it.
+    MemoryNotLocked {
+        /// Whether every key page is locked.
+        locked: bool,
+        /// Whether every key page is excluded from core dumps.
+        excluded_from_core_dumps: bool,
+    },
 }
 
 impl fmt::Display for Error {
@@ -145,6 +153,14 @@ impl fmt::Display for Error {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
             Self::RandomnessUnavailable => f.write_str("the random number generator failed"),
+            Self::MemoryNotLocked {
+                locked,
+                excluded_from_core_dumps,
+            } => write!(
+                f,
+                "key memory is not protected as required (locked in RAM: {locked}, excluded from core dumps: {excluded_from_core_dumps}); \
+                 raise RLIMIT_MEMLOCK (ulimit -l) or grant CAP_IPC_LOCK"
+            ),
         }
     }
 }

@@ -20,6 +20,8 @@ pub mod record;
 pub mod sealed;
 pub mod secret;
 #[cfg(all(feature = "std", unix))]
+pub mod secure_memory;
+#[cfg(all(feature = "std", unix))]
 pub mod store;
 pub mod time;
 

@@ -26,7 +26,33 @@ pub const KEY_LEN: usize = 32;
 /// # Security
 /// Wiped on drop; `Debug` prints `KeyMaterial(<redacted>)`; equality runs in
 /// constant time.
-pub struct KeyMaterial(Box<[u8; KEY_LEN]>);
+pub struct KeyMaterial(Storage);
+
+/// Where a key's 32 bytes live: a slot in a locked, no-dump page (std,
+/// Unix; see [`crate::secure_memory`]) or, failing that, the heap.
+enum Storage {
+    Heap(Box<[u8; KEY_LEN]>),
+    #[cfg(all(feature = "std", unix))]
+    Locked(crate::secure_memory::LockedSlot),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8; KEY_LEN] {
+        match self {
+            Self::Heap(b) => b,
+            #[cfg(all(feature = "std", unix))]
+            Self::Locked(slot) => slot.get(),
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8; KEY_LEN] {
+        match self {
+            Self::Heap(b) => b,
+            #[cfg(all(feature = "std", unix))]
+            Self::Locked(slot) => slot.get_mut(),
+        }
+    }
+}
 
 impl KeyMaterial {
     /// Fresh random key material from a cryptographically secure RNG.
@@ -35,7 +61,7 @@ impl KeyMaterial {
     /// [`Error::RandomnessUnavailable`] if the RNG fails or yields all zeros.
     pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self> {
         let mut key = Self::zeroed();
-        random::fill(rng, key.0.as_mut_slice())?;
+        random::fill(rng, key.0.bytes_mut().as_mut_slice())?;
         Ok(key)
     }
 
@@ -51,7 +77,7 @@ impl KeyMaterial {
             });
         }
         let mut key = Self::zeroed();
-        key.0.copy_from_slice(bytes);
+        key.0.bytes_mut().copy_from_slice(bytes);
         Ok(key)
     }
 
@@ -59,14 +85,14 @@ impl KeyMaterial {
     /// bytes are never on the stack.
     pub(crate) fn from_fn(fill: impl FnOnce(&mut [u8; KEY_LEN])) -> Self {
         let mut key = Self::zeroed();
-        fill(&mut key.0);
+        fill(key.0.bytes_mut());
         key
     }
 
     /// The raw key bytes. Every call site is a place where key material
     /// leaves its container; keep them few and easy to audit.
     pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
-        &self.0
+        self.0.bytes()
     }
 
     /// Key material written in place by a fallible `fill`; wiped if it fails.
@@ -74,19 +100,25 @@ impl KeyMaterial {
         fill: impl FnOnce(&mut [u8; KEY_LEN]) -> core::result::Result<(), E>,
     ) -> core::result::Result<Self, E> {
         let mut key = Self::zeroed();
-        fill(&mut key.0)?;
+        fill(key.0.bytes_mut())?;
         Ok(key)
     }
 
-    /// A zeroed buffer on the heap, to be filled in place.
+    /// A zeroed buffer (a locked slot where possible), to be filled in
+    /// place.
     fn zeroed() -> Self {
-        Self(Box::new([0u8; KEY_LEN]))
+        #[cfg(all(feature = "std", unix))]
+        if let Some(slot) = crate::secure_memory::LockedSlot::new() {
+            return Self(Storage::Locked(slot));
+        }
+        Self(Storage::Heap(Box::new([0u8; KEY_LEN])))
     }
 }
 
 impl Drop for KeyMaterial {
     fn drop(&mut self) {
-        self.0.zeroize();
+        // A locked slot also wipes itself as it returns to its pool.
+        self.0.bytes_mut().zeroize();
     }
 }
 
@@ -100,7 +132,7 @@ impl fmt::Debug for KeyMaterial {
 
 impl ConstantTimeEq for KeyMaterial {
     fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.as_slice().ct_eq(other.0.as_slice())
+        self.0.bytes().as_slice().ct_eq(other.0.bytes().as_slice())
     }
 }
 

@@ -1,0 +1,269 @@
+//! Locked memory for key material (`std`, Unix): the one module of the core
+//! that may use `unsafe`.
+//!
+//! Key material ([`crate::KeyMaterial`]) lives in 32-byte slots of pages
+//! that this module maps itself, locks into RAM (`mlock`, so they are never
+//! swapped) and excludes from core dumps (`madvise(MADV_DONTDUMP)`). Both
+//! are best effort: an unprivileged process may be refused by
+//! `RLIMIT_MEMLOCK`. Unlike a silent best effort, this module records what
+//! took, and [`status`] reports it; a caller that must not run without
+//! locked pages calls [`require_locked`] at start-up and refuses to go on.
+//!
+//! Pages are never unmapped or unlocked: freed slots are wiped and reused.
+//! If mapping fails altogether, key material falls back to the heap (still
+//! wiped on drop) and [`status`] says so.
+
+#![allow(unsafe_code)]
+
+use alloc::vec::Vec;
+use core::ptr::NonNull;
+use std::sync::Mutex;
+
+use zeroize::Zeroize;
+
+use crate::error::{Error, Result};
+use crate::secret::KEY_LEN;
+
+/// What protection the key pages have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryProtection {
+    /// Pages mapped for key material so far.
+    pub pages: usize,
+    /// Every such page is locked in RAM (and there is at least one).
+    pub locked: bool,
+    /// Every such page is excluded from core dumps (and there is at least one).
+    pub excluded_from_core_dumps: bool,
+    /// Key material that had to live on the ordinary heap (mapping failed).
+    pub heap_fallbacks: usize,
+}
+
+struct Page {
+    base: NonNull<u8>,
+    free: Vec<u16>,
+}
+
+struct Pool {
+    pages: Vec<Page>,
+    page_size: usize,
+    all_locked: bool,
+    all_dont_dump: bool,
+    heap_fallbacks: usize,
+}
+
+// SAFETY: the pool only stores addresses of pages it mapped itself; all
+// access to it goes through the mutex below.
+unsafe impl Send for Pool {}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    pages: Vec::new(),
+    page_size: 0,
+    all_locked: true,
+    all_dont_dump: true,
+    heap_fallbacks: 0,
+});
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|s| *s >= KEY_LEN)
+        .unwrap_or(4096)
+}
+
+impl Pool {
+    /// Maps, locks and marks one more page; `None` if mapping fails.
+    fn grow(&mut self) -> Option<usize> {
+        if self.page_size == 0 {
+            self.page_size = page_size();
+        }
+        let len = self.page_size;
+        // SAFETY: an anonymous private mapping with no address hint touches
+        // no existing memory; the result is checked against MAP_FAILED.
+        let base = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return None;
+        }
+        let base = NonNull::new(base.cast::<u8>())?;
+        // SAFETY: [base, base + len) is the mapping just created.
+        let locked = unsafe { libc::mlock(base.as_ptr().cast(), len) } == 0;
+        // SAFETY: as above; MADV_DONTDUMP only changes core-dump behaviour.
+        let dont_dump =
+            unsafe { libc::madvise(base.as_ptr().cast(), len, libc::MADV_DONTDUMP) } == 0;
+        self.all_locked &= locked;
+        self.all_dont_dump &= dont_dump;
+        let slots = u16::try_from(len / KEY_LEN).unwrap_or(u16::MAX);
+        self.pages.push(Page {
+            base,
+            free: (0..slots).rev().collect(),
+        });
+        Some(self.pages.len() - 1)
+    }
+
+    fn take(&mut self) -> Option<(usize, u16, NonNull<[u8; KEY_LEN]>)> {
+        let page = match self.pages.iter().position(|p| !p.free.is_empty()) {
+            Some(p) => p,
+            None => self.grow()?,
+        };
+        let entry = &mut self.pages[page];
+        let index = entry.free.pop()?;
+        // SAFETY: index < page_size / KEY_LEN, so the slot lies inside the
+        // page; pages are never unmapped.
+        let ptr = unsafe { entry.base.as_ptr().add(usize::from(index) * KEY_LEN) };
+        Some((page, index, NonNull::new(ptr.cast::<[u8; KEY_LEN]>())?))
+    }
+}
+
+/// One 32-byte slot in a locked page, owned exclusively; wiped and returned
+/// to the pool on drop.
+pub(crate) struct LockedSlot {
+    ptr: NonNull<[u8; KEY_LEN]>,
+    page: usize,
+    index: u16,
+}
+
+// SAFETY: the slot is exclusively owned (like a Box), so moving it to or
+// sharing `&` with another thread is as safe as for `Box<[u8; 32]>`.
+unsafe impl Send for LockedSlot {}
+// SAFETY: as above; `&LockedSlot` only gives out `&[u8; 32]`.
+unsafe impl Sync for LockedSlot {}
+
+impl LockedSlot {
+    /// A zeroed slot, or `None` if no page could be mapped (the caller
+    /// falls back to the heap and the fallback is counted).
+    pub(crate) fn new() -> Option<Self> {
+        let mut pool = POOL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match pool.take() {
+            Some((page, index, ptr)) => Some(Self { ptr, page, index }),
+            None => {
+                pool.heap_fallbacks += 1;
+                None
+            }
+        }
+    }
+
+    pub(crate) fn get(&self) -> &[u8; KEY_LEN] {
+        // SAFETY: the slot is inside a live mapping, aligned for u8, owned
+        // by self, and zero-initialised (fresh mapping or wiped on release).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut [u8; KEY_LEN] {
+        // SAFETY: as in `get`; `&mut self` guarantees exclusive access.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+impl Drop for LockedSlot {
+    fn drop(&mut self) {
+        self.get_mut().zeroize();
+        let mut pool = POOL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(page) = pool.pages.get_mut(self.page) {
+            page.free.push(self.index);
+        }
+    }
+}
+
+/// What protection key material has had so far.
+pub fn status() -> MemoryProtection {
+    let pool = POOL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let any = !pool.pages.is_empty();
+    MemoryProtection {
+        pages: pool.pages.len(),
+        locked: any && pool.all_locked,
+        excluded_from_core_dumps: any && pool.all_dont_dump,
+        heap_fallbacks: pool.heap_fallbacks,
+    }
+}
+
+/// Maps the first key page now if needed, and fails unless every key page
+/// is locked and excluded from core dumps. Call it at start-up to refuse to
+/// run without locked memory.
+///
+/// # Errors
+/// [`Error::MemoryNotLocked`] with what did not take.
+pub fn require_locked() -> Result<MemoryProtection> {
+    {
+        let mut pool = POOL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.pages.is_empty() {
+            pool.grow();
+        }
+    }
+    let s = status();
+    if s.locked && s.excluded_from_core_dumps && s.heap_fallbacks == 0 {
+        Ok(s)
+    } else {
+        Err(Error::MemoryNotLocked {
+            locked: s.locked,
+            excluded_from_core_dumps: s.excluded_from_core_dumps,
+        })
+    }
+}
+
+/// Start addresses of the key pages (for tests that check them against
+/// `/proc/self/smaps`). Addresses only; no contents.
+#[doc(hidden)]
+pub fn page_addresses() -> Vec<usize> {
+    let pool = POOL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pool.pages
+        .iter()
+        .map(|p| p.base.as_ptr() as usize)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::KeyMaterial;
+
+    /// Counts canary occurrences across every key page.
+    fn canary_hits(canary: &[u8; KEY_LEN]) -> usize {
+        let pool = POOL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut hits = 0;
+        for page in &pool.pages {
+            let mut bytes = Vec::with_capacity(pool.page_size);
+            for i in 0..pool.page_size {
+                // SAFETY: the page is a live mapping of `page_size` readable
+                // bytes that is never unmapped. Other test threads may be
+                // writing *other* slots of it meanwhile; volatile byte reads
+                // may then see stale values there, which only those slots'
+                // comparison would notice, never the canary's own.
+                bytes.push(unsafe { core::ptr::read_volatile(page.base.as_ptr().add(i)) });
+            }
+            hits += bytes.chunks_exact(KEY_LEN).filter(|c| *c == canary).count();
+        }
+        hits
+    }
+
+    #[test]
+    fn keys_live_in_key_pages_and_released_slots_are_wiped() {
+        let canary = *b"LOCKED-SLOT-CANARY-0123456789abc";
+        let key = KeyMaterial::from_slice(&canary).unwrap();
+        assert_eq!(canary_hits(&canary), 1, "the key is not in a key page");
+        assert!(status().pages >= 1);
+        drop(key);
+        assert_eq!(canary_hits(&canary), 0, "a released slot kept its key");
+    }
+}
