@@ -17,6 +17,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --quiet
 fi
 
+# SoftHSM2, the PKCS#11 token the pkcs11 root is tested against.
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+    echo "setup: installing softhsm2"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 >/dev/null
+fi
+
 # Python with venv, for the independent golden-vector decoder.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     echo "setup: installing python3-venv"

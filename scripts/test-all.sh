@@ -18,6 +18,7 @@ cargo fmt --all -- --check
 step "clippy (workspace, all targets, std and no_std)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p strongroom --no-default-features --lib --locked -- -D warnings
+cargo clippy -p strongroom --features pkcs11 --all-targets --locked -- -D warnings
 
 step "no_std build: core without default features, and the no_std staticlib probe"
 cargo build -p strongroom --no-default-features --locked
@@ -30,6 +31,10 @@ if ! grep -q '^test result: ok' target/test-output.txt; then
     echo "test-all: no test result line: did any test run?" >&2
     exit 1
 fi
+
+step "PKCS#11 root against a throwaway SoftHSM2 token"
+cargo test -p strongroom --features pkcs11 --test pkcs11 --locked -- --nocapture 2>&1 | tee target/pkcs11-output.txt
+grep -q '^test result: ok. [1-9]' target/pkcs11-output.txt
 
 step "golden vectors through the independent Python decoder (FORMAT.md only)"
 venv=target/venv

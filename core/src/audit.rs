@@ -144,6 +144,7 @@ pub fn error_kind(e: &Error) -> &'static str {
         Error::BufferTooSmall { .. } => "buffer_too_small",
         Error::RandomnessUnavailable => "randomness_unavailable",
         Error::MemoryNotLocked { .. } => "memory_not_locked",
+        Error::KeyProvider { .. } => "key_provider",
     }
 }
 

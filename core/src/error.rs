@@ -104,6 +104,12 @@ pub enum Error {
     /// The random number generator failed (or returned an all-zero block,
     /// which is treated as a failure). Nothing was encrypted.
     RandomnessUnavailable,
+    /// An external key provider (PKCS#11, a KMS) failed; the message names
+    /// what (never a PIN or key).
+    KeyProvider {
+        /// What failed.
+        message: String,
+    },
     /// Key pages could not be locked in RAM or excluded from core dumps,
     /// and the caller required it.
     MemoryNotLocked {
@@ -153,6 +159,7 @@ impl fmt::Display for Error {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
             Self::RandomnessUnavailable => f.write_str("the random number generator failed"),
+            Self::KeyProvider { message } => write!(f, "key provider: {message}"),
             Self::MemoryNotLocked {
                 locked,
                 excluded_from_core_dumps,

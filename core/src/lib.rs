@@ -15,6 +15,8 @@ pub mod envelope;
 pub mod error;
 mod kdf;
 pub mod keyring;
+#[cfg(all(feature = "pkcs11", unix))]
+pub mod pkcs11;
 mod random;
 pub mod record;
 pub mod sealed;

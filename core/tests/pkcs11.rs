@@ -1,0 +1,154 @@
+//! The PKCS#11 root against a real SoftHSM2 token (feature `pkcs11`; the
+//! test command installs `softhsm2`). The parent makes a throwaway token
+//! with `softhsm2-util`; a child process (with `SOFTHSM2_CONF` in its
+//! environment from the start) creates a non-extractable AES key, seals a
+//! keyring with it, reopens it, and checks that a wrong PIN and a missing
+//! key give clear errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{keyring_with, test_material};
+use strongroom::pkcs11::Pkcs11Root;
+use strongroom::sealed::{self, RootKind};
+use strongroom::{Error, SysRng, VersionState};
+
+const CHILD_ENV: &str = "STRONGROOM_PKCS11_CHILD";
+const TOKEN: &str = "strongroom-test";
+const PIN: &str = "5678"; // TEST PIN for a throwaway SoftHSM2 token
+
+fn module() -> PathBuf {
+    let candidates = [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    ];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("SoftHSM2 is not installed: run scripts/setup.sh (apt-get install softhsm2)")
+}
+
+#[test]
+fn child_entry() {
+    if std::env::var(CHILD_ENV).is_err() {
+        return;
+    }
+    let module = module();
+    let root = Pkcs11Root::connect(&module, TOKEN, PIN, "keyring-root").unwrap();
+    root.create_key().unwrap();
+    let keyring = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
+    let file = sealed::seal(&keyring, &root, &mut SysRng).unwrap();
+    assert_eq!(sealed::inspect(&file).unwrap().root_kind, RootKind::Pkcs11);
+    let reopened = sealed::open(&file, &root).unwrap();
+    assert!(reopened.same_contents(&keyring));
+    // The material never appears in the file.
+    assert!(
+        !file
+            .windows(32)
+            .any(|w| w == test_material(1) || w == test_material(2))
+    );
+    // Tampering with the header fails authentication.
+    let mut bad = file.clone();
+    bad[9] ^= 1;
+    assert!(sealed::open(&bad, &root).is_err());
+    // Wrong PIN: a clear error at connect, and the PIN is not in it.
+    let wrong = Pkcs11Root::connect(&module, TOKEN, "0000", "keyring-root").unwrap_err();
+    assert!(!wrong.to_string().contains("0000"));
+    // A root configured for a key that does not exist.
+    let missing = Pkcs11Root::connect(&module, TOKEN, PIN, "no-such-key").unwrap();
+    let seal_err = sealed::seal(&keyring, &missing, &mut SysRng).unwrap_err();
+    // Wrong token label.
+    let no_token = Pkcs11Root::connect(&module, "no-such-token", PIN, "keyring-root").unwrap_err();
+    // A second key with the same label is refused.
+    assert!(matches!(root.create_key(), Err(Error::KeyProvider { .. })));
+    println!("child: sealed {} bytes; reopened identical", file.len());
+    println!("child: wrong PIN -> {wrong}");
+    println!("child: missing key -> {seal_err}");
+    println!("child: missing token -> {no_token}");
+}
+
+fn softhsm_conf(dir: &Path) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+#[test]
+fn softhsm2_token_seals_and_opens_a_keyring() {
+    let _ = module();
+    let mut nonce = [0u8; 6];
+    getrandom::fill(&mut nonce).unwrap();
+    let dir = std::env::temp_dir().join(format!("strongroom-softhsm-{}", hex::encode(nonce)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = softhsm_conf(&dir);
+    let init = Command::new("softhsm2-util")
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            TOKEN,
+            "--so-pin",
+            "1234",
+            "--pin",
+            PIN,
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util not found: run scripts/setup.sh");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_once("child: ").map(|(_, r)| r))
+        .collect();
+    assert_eq!(report.len(), 4, "{stdout}");
+    for line in &report {
+        println!("softhsm2: {line}");
+    }
+    assert!(report[1].contains("wrong PIN"), "{}", report[1]);
+    assert!(
+        report[2].contains("no key labelled \"no-such-key\""),
+        "{}",
+        report[2]
+    );
+    assert!(
+        report[3].contains("no PKCS#11 token labelled"),
+        "{}",
+        report[3]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
