@@ -14,6 +14,9 @@
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag, XChaCha20Poly1305, XNonce};
 
+use alloc::vec::Vec;
+
+use crate::context::EncryptionContext;
 use crate::secret::KeyMaterial;
 
 /// Poly1305 tag length in bytes.
@@ -53,6 +56,28 @@ pub(crate) enum AeadError {
     TagLength,
     /// The tag did not verify (or the message exceeded the primitive's limit).
     Authentication,
+}
+
+/// Associated data as every format builds it: a domain-separation label,
+/// then the given byte strings, then (if any) the canonical encryption
+/// context (FORMAT.md 2.2). One builder so that no format forgets a part.
+pub(crate) fn associated_data(
+    label: &[u8],
+    parts: &[&[u8]],
+    context: Option<&EncryptionContext>,
+) -> Vec<u8> {
+    let len = label.len()
+        + parts.iter().map(|p| p.len()).sum::<usize>()
+        + context.map_or(0, |c| c.encoded_len());
+    let mut aad = Vec::with_capacity(len);
+    aad.extend_from_slice(label);
+    for part in parts {
+        aad.extend_from_slice(part);
+    }
+    if let Some(context) = context {
+        context.encode_into(&mut aad);
+    }
+    aad
 }
 
 fn key_ref(key: &KeyMaterial) -> &Key {

@@ -69,14 +69,6 @@ impl fmt::Debug for DerivedKey {
     }
 }
 
-fn blob_aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(DATA_KEY_LABEL.len() + header.len() + context.encoded_len());
-    aad.extend_from_slice(DATA_KEY_LABEL);
-    aad.extend_from_slice(header);
-    context.encode_into(&mut aad);
-    aad
-}
-
 /// Parses a wrapped data key strictly (FORMAT.md 8): exact length, format
 /// byte, non-zero key id and version.
 fn parse_blob(blob: &[u8]) -> Result<(KeyId, u32)> {
@@ -164,7 +156,7 @@ impl Keyring {
         let (body, tag) = rest.split_at_mut(KEY_LEN);
         random::fill(rng, nonce)?;
         body.copy_from_slice(key.expose_secret());
-        let aad = blob_aad(header, context);
+        let aad = aead::associated_data(DATA_KEY_LABEL, &[header], Some(context));
         let t = aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body)
             .map_err(|_| Error::AuthenticationFailed)?;
         tag.copy_from_slice(&t);
@@ -186,7 +178,7 @@ impl Keyring {
     fn unwrap_quiet(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
         let (id, version) = parse_blob(blob)?;
         let material = self.decryption_material(id, version)?;
-        let aad = blob_aad(&blob[..9], context);
+        let aad = aead::associated_data(DATA_KEY_LABEL, &[&blob[..9]], Some(context));
         let nonce = &blob[9..9 + XNONCE_LEN];
         let body = &blob[9 + XNONCE_LEN..9 + XNONCE_LEN + KEY_LEN];
         let tag = &blob[9 + XNONCE_LEN + KEY_LEN..];

@@ -454,11 +454,7 @@ fn commitment(prk: &Prk, header: &Header) -> [u8; COMMITMENT_LEN] {
 
 /// Associated data of one wrap (FORMAT.md 7.2).
 fn wrap_aad(fixed: &[u8], id_version: &[u8; 8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(WRAP_LABEL.len() + fixed.len() + 8);
-    aad.extend_from_slice(WRAP_LABEL);
-    aad.extend_from_slice(fixed);
-    aad.extend_from_slice(id_version);
-    aad
+    aead::associated_data(WRAP_LABEL, &[fixed, id_version], None)
 }
 
 /// Wraps the data key for one recipient.

@@ -25,6 +25,8 @@ pub mod secret;
 pub mod secure_memory;
 #[cfg(all(feature = "std", unix))]
 pub mod store;
+#[cfg(test)]
+mod test_vectors;
 pub mod time;
 
 pub use context::EncryptionContext;

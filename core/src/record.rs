@@ -137,15 +137,6 @@ fn parse(record: &[u8]) -> Result<Parsed<'_>> {
     })
 }
 
-/// Associated data (FORMAT.md 4.2): label, header bytes, canonical context.
-fn associated_data(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(RECORD_AAD_LABEL.len() + header.len() + context.encoded_len());
-    aad.extend_from_slice(RECORD_AAD_LABEL);
-    aad.extend_from_slice(header);
-    context.encode_into(&mut aad);
-    aad
-}
-
 /// Reads a record's public header without decrypting anything.
 ///
 /// # Errors
@@ -243,15 +234,8 @@ impl Keyring {
         context: &EncryptionContext,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
-        if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
-            return Err(Error::TooLarge {
-                what: "record plaintext length",
-                max: MAX_RECORD_PLAINTEXT_LEN,
-            });
-        }
-        let mut out = alloc::vec![0u8; record_len(plaintext.len())];
-        self.encrypt_into_quiet(name, plaintext, context, rng, &mut out)?;
-        Ok(out)
+        let (key_id, version, material) = self.primary(name)?;
+        seal_to_vec(key_id.as_u32(), version, material, plaintext, context, rng)
     }
 
     /// Encrypts `plaintext` under the primary version of key `name`.
@@ -503,7 +487,7 @@ fn seal_into<R: TryCryptoRng + ?Sized>(
     header[5..9].copy_from_slice(&version.to_be_bytes());
     random::fill(rng, nonce).inspect_err(|_| out_wipe(header, nonce))?;
     body.copy_from_slice(plaintext);
-    let aad = associated_data(header, context);
+    let aad = aead::associated_data(RECORD_AAD_LABEL, &[header], Some(context));
     match aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body) {
         Ok(t) => {
             tag.copy_from_slice(&t);
@@ -535,7 +519,7 @@ fn open_into(
         return Err(Error::BufferTooSmall { needed: n });
     };
     out.copy_from_slice(parsed.body);
-    let aad = associated_data(parsed.header_bytes, context);
+    let aad = aead::associated_data(RECORD_AAD_LABEL, &[parsed.header_bytes], Some(context));
     let opened = aead::decrypt_in_place(
         Algorithm::XChaCha20Poly1305,
         material,
@@ -565,6 +549,18 @@ pub fn encrypt_with_key<R: TryCryptoRng + ?Sized>(
     context: &EncryptionContext,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
+    seal_to_vec(0, 0, key, plaintext, context, rng)
+}
+
+/// [`seal_into`] into a new vector of exactly the record's length.
+fn seal_to_vec<R: TryCryptoRng + ?Sized>(
+    key_id: u32,
+    version: u32,
+    material: &KeyMaterial,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
     if plaintext.len() > MAX_RECORD_PLAINTEXT_LEN {
         return Err(Error::TooLarge {
             what: "record plaintext length",
@@ -572,7 +568,7 @@ pub fn encrypt_with_key<R: TryCryptoRng + ?Sized>(
         });
     }
     let mut out = alloc::vec![0u8; record_len(plaintext.len())];
-    seal_into(0, 0, key, plaintext, context, rng, &mut out)?;
+    seal_into(key_id, version, material, plaintext, context, rng, &mut out)?;
     Ok(out)
 }
 

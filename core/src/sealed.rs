@@ -448,10 +448,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
 }
 
 fn labelled(label: &[u8], part: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(label.len() + part.len());
-    v.extend_from_slice(label);
-    v.extend_from_slice(part);
-    v
+    aead::associated_data(label, &[part], None)
 }
 
 /// Reads a sealed keyring's public facts (no root needed).

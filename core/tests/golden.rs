@@ -131,9 +131,37 @@ fn run(v: &Vector) -> Result<Vec<u8>, Error> {
     pt.map(|p| p.expose_secret().to_vec())
 }
 
-fn load_all() -> Vec<Vector> {
-    let mut paths: Vec<_> = std::fs::read_dir(golden_dir())
-        .expect("tests/golden/record exists")
+/// What the shared loader and checker need from a vector of any format.
+trait GoldenVector: serde::de::DeserializeOwned {
+    fn name(&self) -> &str;
+    fn format(&self) -> &str;
+    fn result(&self) -> &str;
+    fn plaintext_hex(&self) -> Option<&String>;
+    fn run(&self) -> Result<Vec<u8>, Error>;
+}
+
+impl GoldenVector for Vector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn format(&self) -> &str {
+        &self.format
+    }
+    fn result(&self) -> &str {
+        &self.result
+    }
+    fn plaintext_hex(&self) -> Option<&String> {
+        self.plaintext_hex.as_ref()
+    }
+    fn run(&self) -> Result<Vec<u8>, Error> {
+        run(self)
+    }
+}
+
+/// Every `*.json` in `dir`, in name order; each file's stem is its name.
+fn load<V: GoldenVector>(dir: &Path) -> Vec<V> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
@@ -141,37 +169,40 @@ fn load_all() -> Vec<Vector> {
     paths
         .iter()
         .map(|p| {
-            let v: Vector = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            assert_eq!(
-                Some(v.name.as_str()),
-                p.file_stem().and_then(|s| s.to_str())
-            );
+            let v: V = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            assert_eq!(Some(v.name()), p.file_stem().and_then(|s| s.to_str()));
             v
         })
         .collect()
 }
 
-#[test]
-fn every_golden_record_vector_gives_its_result() {
-    let vectors = load_all();
+/// Checks every vector of one format; returns (ok, fail_) counts.
+fn check_all<V: GoldenVector>(vectors: &[V], format: &str) -> (usize, usize) {
     let (mut ok, mut fail) = (0, 0);
-    for v in &vectors {
-        assert_eq!(v.format, "record-v1");
-        let got = run(v);
-        assert_eq!(result_name(&got), v.result, "{}: {got:?}", v.name);
+    for v in vectors {
+        assert_eq!(v.format(), format);
+        let got = v.run();
+        assert_eq!(result_name(&got), v.result(), "{}: {got:?}", v.name());
         assert_eq!(
-            v.name.starts_with("fail_"),
-            v.result != "ok",
+            v.name().starts_with("fail_"),
+            v.result() != "ok",
             "{}: naming",
-            v.name
+            v.name()
         );
         if let Ok(pt) = got {
-            assert_eq!(Some(hex::encode(pt)), v.plaintext_hex, "{}", v.name);
+            assert_eq!(Some(&hex::encode(pt)), v.plaintext_hex(), "{}", v.name());
             ok += 1;
         } else {
             fail += 1;
         }
     }
+    (ok, fail)
+}
+
+#[test]
+fn every_golden_record_vector_gives_its_result() {
+    let vectors: Vec<Vector> = load(&golden_dir());
+    let (ok, fail) = check_all(&vectors, "record-v1");
     println!(
         "golden record vectors: {} checked ({ok} decrypt to their plaintext, {fail} fail_ cases give their exact error)",
         vectors.len()
@@ -686,48 +717,28 @@ fn run_envelope(v: &EnvelopeVector) -> Result<Vec<u8>, Error> {
     pt.map(|p| p.expose_secret().to_vec())
 }
 
-fn load_envelopes() -> Vec<EnvelopeVector> {
-    let mut paths: Vec<_> = std::fs::read_dir(envelope_dir())
-        .expect("tests/golden/envelope exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let v: EnvelopeVector =
-                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            assert_eq!(
-                Some(v.name.as_str()),
-                p.file_stem().and_then(|s| s.to_str())
-            );
-            v
-        })
-        .collect()
+impl GoldenVector for EnvelopeVector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn format(&self) -> &str {
+        &self.format
+    }
+    fn result(&self) -> &str {
+        &self.result
+    }
+    fn plaintext_hex(&self) -> Option<&String> {
+        self.plaintext_hex.as_ref()
+    }
+    fn run(&self) -> Result<Vec<u8>, Error> {
+        run_envelope(self)
+    }
 }
 
 #[test]
 fn every_golden_envelope_vector_gives_its_result() {
-    let vectors = load_envelopes();
-    let (mut ok, mut fail) = (0, 0);
-    for v in &vectors {
-        assert_eq!(v.format, "envelope-v1");
-        let got = run_envelope(v);
-        assert_eq!(result_name(&got), v.result, "{}: {got:?}", v.name);
-        assert_eq!(
-            v.name.starts_with("fail_"),
-            v.result != "ok",
-            "{}: naming",
-            v.name
-        );
-        if let Ok(pt) = got {
-            assert_eq!(Some(hex::encode(pt)), v.plaintext_hex, "{}", v.name);
-            ok += 1;
-        } else {
-            fail += 1;
-        }
-    }
+    let vectors: Vec<EnvelopeVector> = load(&envelope_dir());
+    let (ok, fail) = check_all(&vectors, "envelope-v1");
     println!(
         "golden envelope vectors: {} checked ({ok} decrypt to their plaintext, {fail} fail_ cases give their exact error)",
         vectors.len()

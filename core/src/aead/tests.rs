@@ -5,29 +5,12 @@
 extern crate std;
 
 use alloc::string::String;
-use alloc::vec::Vec;
 use std::println;
 
 use serde::Deserialize;
 
 use super::*;
-
-fn vectors_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
-#[derive(Deserialize)]
-struct File {
-    #[serde(rename = "numberOfTests")]
-    number_of_tests: usize,
-    #[serde(rename = "testGroups")]
-    groups: Vec<Group>,
-}
-
-#[derive(Deserialize)]
-struct Group {
-    tests: Vec<Case>,
-}
+use crate::test_vectors::{WycheproofFile, rfc_vectors};
 
 #[derive(Deserialize)]
 struct Case {
@@ -44,12 +27,10 @@ struct Case {
 
 /// Runs one Wycheproof file; returns (total, valid matched, invalid rejected,
 /// rejected at the nonce-length check).
-fn run_wycheproof(file: &str, alg: Algorithm) -> (usize, usize, usize, usize) {
-    let path = vectors_dir().join("wycheproof").join(file);
-    let text = std::fs::read_to_string(&path).expect("read vectors");
-    let file: File = serde_json::from_str(&text).expect("parse vectors");
+fn run_wycheproof(name: &str, alg: Algorithm) -> (usize, usize, usize, usize) {
+    let file = WycheproofFile::<Case>::load(name);
     let (mut total, mut valid, mut invalid, mut nonce_rejects) = (0, 0, 0, 0);
-    for case in file.groups.iter().flat_map(|g| g.tests.iter()) {
+    for case in file.cases() {
         total += 1;
         let h = |s: &str| hex::decode(s).expect("hex");
         let (key, iv, aad, msg, ct, tag) = (
@@ -90,7 +71,7 @@ fn run_wycheproof(file: &str, alg: Algorithm) -> (usize, usize, usize, usize) {
             other => panic!("unknown result {other}"),
         }
     }
-    assert_eq!(total, file.number_of_tests, "{path:?}: every case ran");
+    assert_eq!(total, file.number_of_tests, "{name}: every case ran");
     (total, valid, invalid, nonce_rejects)
 }
 
@@ -116,8 +97,7 @@ fn wycheproof_xchacha20_poly1305() {
 
 #[test]
 fn rfc_known_answers() {
-    let text = std::fs::read_to_string(vectors_dir().join("rfc-vectors.json")).expect("read");
-    let json: serde_json::Value = serde_json::from_str(&text).expect("parse");
+    let json = rfc_vectors();
     let mut matched = 0;
     for (name, alg) in [
         ("aead_chacha20_poly1305", Algorithm::ChaCha20Poly1305),

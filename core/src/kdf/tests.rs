@@ -5,29 +5,12 @@ extern crate std;
 
 use alloc::string::String;
 use alloc::vec;
-use alloc::vec::Vec;
 use std::println;
 
 use serde::Deserialize;
 
 use super::*;
-
-fn vectors_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
-#[derive(Deserialize)]
-struct File {
-    #[serde(rename = "numberOfTests")]
-    number_of_tests: usize,
-    #[serde(rename = "testGroups")]
-    groups: Vec<Group>,
-}
-
-#[derive(Deserialize)]
-struct Group {
-    tests: Vec<Case>,
-}
+use crate::test_vectors::{WycheproofFile, rfc_vectors};
 
 #[derive(Deserialize)]
 struct Case {
@@ -43,11 +26,9 @@ struct Case {
 
 #[test]
 fn wycheproof_hkdf_sha256() {
-    let text = std::fs::read_to_string(vectors_dir().join("wycheproof/hkdf_sha256_test.json"))
-        .expect("read");
-    let file: File = serde_json::from_str(&text).expect("parse");
+    let file = WycheproofFile::<Case>::load("hkdf_sha256_test.json");
     let (mut total, mut valid, mut too_long) = (0, 0, 0);
-    for case in file.groups.iter().flat_map(|g| g.tests.iter()) {
+    for case in file.cases() {
         total += 1;
         let h = |s: &str| hex::decode(s).expect("hex");
         let prk = Prk::extract(&h(&case.salt), &h(&case.ikm));
@@ -82,8 +63,7 @@ fn wycheproof_hkdf_sha256() {
 
 #[test]
 fn rfc5869_sha256_cases() {
-    let text = std::fs::read_to_string(vectors_dir().join("rfc-vectors.json")).expect("read");
-    let json: serde_json::Value = serde_json::from_str(&text).expect("parse");
+    let json = rfc_vectors();
     let cases = json["hkdf_sha256"].as_array().expect("array");
     for case in cases {
         let h = |f: &str| hex::decode(case[f].as_str().expect(f)).expect("hex");
@@ -99,8 +79,7 @@ fn rfc5869_sha256_cases() {
 
 #[test]
 fn rfc9106_argon2id_vector() {
-    let text = std::fs::read_to_string(vectors_dir().join("rfc-vectors.json")).expect("read");
-    let json: serde_json::Value = serde_json::from_str(&text).expect("parse");
+    let json = rfc_vectors();
     let v = &json["argon2id"];
     let h = |f: &str| hex::decode(v[f].as_str().expect(f)).expect("hex");
     let n = |f: &str| u32::try_from(v[f].as_u64().expect(f)).expect("u32");
