@@ -70,6 +70,12 @@ pub enum StoreError {
         /// Its permission bits.
         mode: u32,
     },
+    /// Another process holds the keyring's lock (from
+    /// [`KeyringStore::try_update`]).
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The change function refused (nothing was written).
     Rejected(Error),
 }
@@ -91,6 +97,11 @@ impl fmt::Display for StoreError {
                  (Docker: secret `mode: 0400`; Kubernetes: `defaultMode: 0400`)",
                 path.display(),
                 mode & 0o7777,
+                path.display()
+            ),
+            Self::Locked { path } => write!(
+                f,
+                "the keyring is locked by another process ({}); try again when it is done",
                 path.display()
             ),
             Self::Rejected(e) => write!(f, "{e}"),
@@ -235,7 +246,7 @@ impl<'r> KeyringStore<'r> {
     /// # Errors
     /// [`StoreError::AlreadyExists`]; I/O errors; seal errors.
     pub fn create(&self, keyring: &Keyring) -> Result<(), StoreError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(true)?;
         if self.path.exists() {
             return Err(StoreError::AlreadyExists {
                 path: self.path.clone(),
@@ -267,7 +278,28 @@ impl<'r> KeyringStore<'r> {
         &self,
         change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
     ) -> Result<T, StoreError> {
-        let _lock = self.lock()?;
+        self.update_locked(true, change)
+    }
+
+    /// As [`KeyringStore::update`], but fails at once with
+    /// [`StoreError::Locked`] instead of waiting when another process holds
+    /// the lock.
+    ///
+    /// # Errors
+    /// As [`KeyringStore::update`], plus [`StoreError::Locked`].
+    pub fn try_update<T>(
+        &self,
+        change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.update_locked(false, change)
+    }
+
+    fn update_locked<T>(
+        &self,
+        wait: bool,
+        change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
+    ) -> Result<T, StoreError> {
+        let _lock = self.lock(wait)?;
         let mut keyring = self.load()?;
         let out = change(&mut keyring).map_err(StoreError::Rejected)?;
         self.save_locked(&keyring, self.root)?;
@@ -280,12 +312,12 @@ impl<'r> KeyringStore<'r> {
     /// # Errors
     /// As [`KeyringStore::update`].
     pub fn change_root(&self, new_root: &dyn KeyProvider) -> Result<(), StoreError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(true)?;
         let keyring = self.load()?;
         self.save_locked(&keyring, new_root)
     }
 
-    fn lock(&self) -> Result<File, StoreError> {
+    fn lock(&self, wait: bool) -> Result<File, StoreError> {
         let mut lock_path: OsString = self.path.clone().into_os_string();
         lock_path.push(".lock");
         let lock_path = PathBuf::from(lock_path);
@@ -297,7 +329,17 @@ impl<'r> KeyringStore<'r> {
             .mode(0o600)
             .open(&lock_path)
             .map_err(io_err("open the lock file", &lock_path))?;
-        file.lock().map_err(io_err("lock", &lock_path))?;
+        if wait {
+            file.lock().map_err(io_err("lock", &lock_path))?;
+        } else {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::Locked { path: lock_path });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_err("lock", &lock_path)(e)),
+            }
+        }
         Ok(file)
     }
 

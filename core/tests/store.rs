@@ -79,6 +79,21 @@ fn files_are_owner_only_and_errors_are_clear() {
         StoreError::Rejected(Error::PrimaryVersion { .. })
     ));
     assert_eq!(fs::read(&path).unwrap(), before);
+    // A held lock: try_update refuses at once with a clear error.
+    let mut inner = None;
+    store
+        .update(|_| {
+            inner = Some(store.try_update(|_| Ok(())));
+            Ok(())
+        })
+        .unwrap();
+    let locked = inner.unwrap().unwrap_err();
+    assert!(matches!(locked, StoreError::Locked { .. }));
+    assert!(
+        locked.to_string().contains("locked by another process"),
+        "{locked}"
+    );
+    store.try_update(|_| Ok(())).unwrap();
     // No temp files left behind by successful saves.
     let leftovers: Vec<_> = fs::read_dir(&dir)
         .unwrap()
@@ -289,6 +304,29 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
             }
         }
     }
+    // Key material never reaches any file in raw form: not the keyring
+    // files, not the temp files crashes left behind.
+    let (mut files, mut leftovers) = (0, 0);
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = fs::read(&path).unwrap();
+        files += 1;
+        leftovers += usize::from(path.to_string_lossy().ends_with(".tmp"));
+        for v in 1..=2 {
+            assert!(
+                !bytes.windows(32).any(|w| w == common::test_material(v)),
+                "{}",
+                path.display()
+            );
+        }
+    }
+    println!(
+        "crash consistency: scanned {files} files ({leftovers} temp files left by crashes) for key material: 0 found"
+    );
+    assert!(
+        leftovers > 0,
+        "no crash left a temp file: the scan saw none"
+    );
     println!(
         "crash consistency: {cases} runs (create key, rotate, disable, destroy, change root x 7 fault points x fail/crash): {before_count} left the state before, {after_count} the state after, 0 corrupt"
     );
