@@ -20,6 +20,8 @@
 //! in constant time before any chunk is decrypted.
 
 mod header;
+#[cfg(feature = "std")]
+mod io;
 mod stream;
 
 use alloc::vec::Vec;
@@ -31,6 +33,8 @@ pub use header::{
     DEFAULT_CHUNK_SIZE, ENVELOPE_FORMAT_V1, ENVELOPE_MAGIC, MAX_CHUNK_SIZE, MAX_HEADER_LEN,
     MAX_RECIPIENTS, MIN_CHUNK_SIZE,
 };
+#[cfg(feature = "std")]
+pub use io::{EnvelopeReader, EnvelopeSeekReader, EnvelopeWriter};
 pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor};
 
 use crate::aead::{self, Algorithm, TAG_LEN};
