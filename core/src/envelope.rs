@@ -113,8 +113,22 @@ pub struct EnvelopeInfo {
 /// # Errors
 /// [`Error::Malformed`], [`Error::UnsupportedFormat`].
 pub fn inspect(envelope: &[u8]) -> Result<EnvelopeInfo> {
-    let (header, header_len) = header::parse(envelope)?;
-    let body_len = (envelope.len() - header_len) as u64;
+    inspect_header(envelope, envelope.len() as u64)
+}
+
+/// As [`inspect`], from the start of an envelope (at least its header,
+/// at most [`MAX_HEADER_LEN`] bytes are needed) and its total length, so a
+/// large file need not be read.
+///
+/// # Errors
+/// [`Error::Malformed`], [`Error::UnsupportedFormat`].
+pub fn inspect_header(prefix: &[u8], total_len: u64) -> Result<EnvelopeInfo> {
+    let (header, header_len) = header::parse(prefix)?;
+    let body_len = total_len
+        .checked_sub(header_len as u64)
+        .ok_or(Error::Malformed {
+            reason: "envelope is shorter than its header",
+        })?;
     let chunk_count = stream::chunk_count(body_len, header.chunk_size)?;
     Ok(EnvelopeInfo {
         format: ENVELOPE_FORMAT_V1,

@@ -1,0 +1,139 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "strongroom",
+    version,
+    about = "Encrypt secrets and files under a versioned keyring"
+)]
+pub(crate) struct Cli {
+    /// The keyring file.
+    #[arg(
+        long,
+        env = "STRONGROOM_KEYRING",
+        default_value = "keyring.srk",
+        global = true
+    )]
+    pub(crate) keyring: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) root: RootArgs,
+
+    /// Append audit events (JSON lines) to this file.
+    #[arg(long, env = "STRONGROOM_AUDIT_LOG", global = true)]
+    pub(crate) audit_log: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// How the keyring file is sealed: exactly one of these.
+#[derive(Debug, Args)]
+pub(crate) struct RootArgs {
+    /// Read the passphrase from this file (first line).
+    #[arg(
+        long,
+        env = "STRONGROOM_PASSPHRASE_FILE",
+        global = true,
+        conflicts_with = "key_file"
+    )]
+    pub(crate) passphrase_file: Option<PathBuf>,
+
+    /// Use this key file (32 bytes or 64 hex digits, mode 0600), e.g. a
+    /// mounted secret.
+    #[arg(long, env = "STRONGROOM_KEY_FILE", global = true)]
+    pub(crate) key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create and inspect the keyring file.
+    #[command(subcommand)]
+    Keyring(KeyringCommand),
+    /// Create, list and rotate keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Encrypt a file (or stdin) into an envelope.
+    Encrypt(EncryptArgs),
+    /// Decrypt an envelope (file or stdin).
+    Decrypt(DecryptArgs),
+    /// Print an envelope's public header facts (no secrets, no key needed).
+    Inspect {
+        /// The envelope file.
+        input: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyringCommand {
+    /// Create a new keyring file (refuses to overwrite one).
+    Init {
+        /// Create a first key with this name.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Show the keyring's root kind and keys (metadata only).
+    Info,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Create a key.
+    Create {
+        /// Key name, e.g. `pii` or `tenant/acme`.
+        name: String,
+        /// Rotation period in days (`key rotate --due` honours it).
+        #[arg(long)]
+        rotate_every_days: Option<u64>,
+    },
+    /// List keys, versions and states.
+    List,
+    /// Add a new primary version to a key, or to every key that is due.
+    Rotate {
+        /// The key (omit with --due).
+        #[arg(required_unless_present = "due")]
+        name: Option<String>,
+        /// Rotate every key whose rotation period has passed.
+        #[arg(long, conflicts_with = "name")]
+        due: bool,
+    },
+    /// Disable a version (reversible).
+    Disable { name: String, version: u32 },
+    /// Enable a disabled version.
+    Enable { name: String, version: u32 },
+    /// Destroy a version: its material is wiped and data under it is gone.
+    Destroy { name: String, version: u32 },
+    /// Refuse to decrypt data under versions below this one.
+    SetMinVersion { name: String, version: u32 },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptArgs {
+    /// The key to encrypt under (its primary version).
+    #[arg(long)]
+    pub(crate) key: String,
+    /// Encryption context pair `k=v` (repeatable); decryption needs the same.
+    #[arg(long = "context", value_name = "K=V")]
+    pub(crate) context: Vec<String>,
+    /// Output file (default: stdout).
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Input file (default or `-`: stdin).
+    pub(crate) input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    /// Encryption context pair `k=v` (repeatable), as given at encryption.
+    #[arg(long = "context", value_name = "K=V")]
+    pub(crate) context: Vec<String>,
+    /// Output file (default: stdout).
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Input file (default or `-`: stdin).
+    pub(crate) input: Option<PathBuf>,
+}

@@ -1,0 +1,378 @@
+//! The real `strongroom` binary, driven as an operator would: every
+//! subcommand so far, stdin/stdout, and every failure's exit code, message
+//! and (absence of) partial output.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core
+)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use strongroom::envelope::{self, Opener, Recipient};
+use strongroom::sealed::KeyFileRoot;
+use strongroom::store::KeyringStore;
+use strongroom::{EncryptionContext, SysRng};
+
+struct Env {
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(name: &str) -> Self {
+        let mut nonce = [0u8; 6];
+        getrandom_fill(&mut nonce);
+        let dir = std::env::temp_dir().join(format!("strongroom-cli-{name}-{}", hex(&nonce)));
+        fs::create_dir_all(&dir).unwrap();
+        // TEST KEY FILE: fixed bytes, mode 0600.
+        let key = dir.join("root.key");
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&key)
+            .unwrap();
+        f.write_all(&[0x42; 32]).unwrap();
+        drop(f);
+        fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Runs the binary with the test keyring and key file.
+    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strongroom"));
+        cmd.current_dir(&self.dir)
+            .env_clear()
+            .env("STRONGROOM_KEYRING", self.path("keyring.srk"))
+            .env("STRONGROOM_KEY_FILE", self.path("root.key"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(data) = stdin {
+            child.stdin.take().unwrap().write_all(data).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, None);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a failing command: checks the exit code and a one-line message.
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args, None);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: not one line: {stderr}"
+        );
+        assert!(stderr.starts_with("strongroom: "), "{stderr}");
+        stderr
+    }
+
+    fn no_partial_files(&self) {
+        for e in fs::read_dir(&self.dir).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.ends_with(".partial") && !name.ends_with(".tmp"),
+                "left behind: {name}"
+            );
+        }
+    }
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    use strongroom::rand_core::TryRng;
+    SysRng.try_fill_bytes(buf).unwrap();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn init(env: &Env) {
+    env.ok(&["keyring", "init", "--key", "files"]);
+}
+
+#[test]
+fn key_lifecycle_subcommands() {
+    let env = Env::new("keys");
+    init(&env);
+    assert!(
+        env.ok(&["key", "create", "pii", "--rotate-every-days", "90"])
+            .contains("created key pii")
+    );
+    assert!(
+        env.ok(&["key", "rotate", "pii"])
+            .contains("version 2 is primary")
+    );
+    assert!(
+        env.ok(&["key", "rotate", "--due"])
+            .contains("no key is due")
+    );
+    env.ok(&["key", "disable", "pii", "1"]);
+    assert!(env.ok(&["key", "list"]).contains("v1 disabled, v2 enabled"));
+    env.ok(&["key", "enable", "pii", "1"]);
+    env.ok(&["key", "set-min-version", "pii", "2"]);
+    env.ok(&["key", "destroy", "pii", "1"]);
+    let list = env.ok(&["key", "list"]);
+    assert!(
+        list.contains("pii") && list.contains("min v2") && list.contains("v1 destroyed"),
+        "{list}"
+    );
+    assert!(
+        env.ok(&["keyring", "info"])
+            .contains("sealed with a key file, 2 keys")
+    );
+    // Refusals: exit 1, one line, nothing changed.
+    let before = fs::read(env.path("keyring.srk")).unwrap();
+    assert!(
+        env.fails(&["key", "destroy", "pii", "2"], 1)
+            .contains("primary version")
+    );
+    assert!(
+        env.fails(&["key", "create", "pii"], 1)
+            .contains("already exists")
+    );
+    assert_eq!(fs::read(env.path("keyring.srk")).unwrap(), before);
+    // Usage errors: exit 2.
+    let out = env.run(&["key", "rotate"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        env.fails(&["keyring", "init"], 4)
+            .contains("already exists")
+    );
+}
+
+#[test]
+fn encrypt_and_decrypt_files_and_pipes_with_clear_failures() {
+    let env = Env::new("crypt");
+    init(&env);
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    fs::write(env.path("dump.sql"), &data).unwrap();
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        "db=prod",
+        "-o",
+        "dump.sql.sr",
+        "dump.sql",
+    ]);
+    assert!(
+        env.ok(&["inspect", "dump.sql.sr"])
+            .contains("chunks: 5, plaintext: 300000 bytes")
+    );
+    env.ok(&[
+        "decrypt",
+        "--context",
+        "db=prod",
+        "-o",
+        "back.sql",
+        "dump.sql.sr",
+    ]);
+    assert_eq!(fs::read(env.path("back.sql")).unwrap(), data);
+    // stdin -> stdout both ways.
+    let sealed = env.run(&["encrypt", "--key", "files"], Some(b"from a pipe"));
+    assert!(sealed.status.success());
+    let opened = env.run(&["decrypt"], Some(&sealed.stdout));
+    assert_eq!(opened.stdout, b"from a pipe");
+    // Wrong context, tampered, truncated mid-chunk: exit 3, no output file.
+    assert!(
+        env.fails(
+            &[
+                "decrypt",
+                "--context",
+                "db=dev",
+                "-o",
+                "x.sql",
+                "dump.sql.sr"
+            ],
+            3
+        )
+        .contains("authentication failed")
+    );
+    let mut tampered = fs::read(env.path("dump.sql.sr")).unwrap();
+    let n = tampered.len();
+    tampered[n - 70_000] ^= 1;
+    fs::write(env.path("tampered.sr"), &tampered).unwrap();
+    env.fails(
+        &[
+            "decrypt",
+            "--context",
+            "db=prod",
+            "-o",
+            "x.sql",
+            "tampered.sr",
+        ],
+        3,
+    );
+    let full = fs::read(env.path("dump.sql.sr")).unwrap();
+    fs::write(env.path("cut.sr"), &full[..full.len() - 1000]).unwrap();
+    env.fails(
+        &["decrypt", "--context", "db=prod", "-o", "x.sql", "cut.sr"],
+        3,
+    );
+    assert!(!env.path("x.sql").exists(), "partial plaintext left behind");
+    env.no_partial_files();
+    // Wrong root key: exit 3. Missing keyring, unwritable output: exit 4.
+    fs::write(env.path("other.key"), [7u8; 32]).unwrap();
+    fs::set_permissions(
+        env.path("other.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    let out = cmd
+        .current_dir(&env.dir)
+        .env_clear()
+        .args([
+            "--keyring",
+            "keyring.srk",
+            "--key-file",
+            "other.key",
+            "key",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        env.fails(&["--keyring", "nope.srk", "key", "list"], 4)
+            .contains("no keyring at")
+    );
+    assert!(
+        env.fails(
+            &[
+                "encrypt",
+                "--key",
+                "files",
+                "-o",
+                "no/such/dir/out.sr",
+                "dump.sql"
+            ],
+            4
+        )
+        .contains("cannot create")
+    );
+    assert!(
+        env.fails(&["encrypt", "--key", "files", "missing.txt"], 4)
+            .contains("cannot read")
+    );
+    assert!(
+        env.fails(&["encrypt", "--key", "nokey", "-o", "y.sr", "dump.sql"], 1)
+            .contains("no key named")
+    );
+    assert!(!env.path("y.sr").exists());
+    env.no_partial_files();
+}
+
+#[test]
+fn cli_and_library_interoperate() {
+    let env = Env::new("interop");
+    init(&env);
+    let root = KeyFileRoot::new(&strongroom::KeyMaterial::from_slice(&[0x42; 32]).unwrap());
+    let store = KeyringStore::new(env.path("keyring.srk"), &root);
+    let ctx = EncryptionContext::new().with("who", "library").unwrap();
+    // CLI -> library.
+    fs::write(env.path("a.txt"), b"written by the CLI").unwrap();
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        "who=library",
+        "-o",
+        "a.sr",
+        "a.txt",
+    ]);
+    let keyring = store.load().unwrap();
+    let plain = keyring
+        .decrypt_envelope(&fs::read(env.path("a.sr")).unwrap(), &ctx)
+        .unwrap();
+    assert_eq!(plain.expose_secret(), b"written by the CLI");
+    // Library -> CLI.
+    let sealed = envelope::encrypt(
+        &[Recipient::Key {
+            keyring: &keyring,
+            name: "files",
+        }],
+        b"written by the library",
+        &ctx,
+        1024,
+        &mut SysRng,
+    )
+    .unwrap();
+    fs::write(env.path("b.sr"), sealed).unwrap();
+    assert_eq!(
+        env.ok(&["decrypt", "--context", "who=library", "b.sr"]),
+        "written by the library"
+    );
+    let _ = Opener::Keyring(&keyring);
+}
+
+#[test]
+fn audit_log_records_cli_operations() {
+    let env = Env::new("audit");
+    init(&env);
+    let log = env.path("audit.jsonl");
+    let log_arg = log.to_str().unwrap();
+    fs::write(env.path("a.txt"), b"x").unwrap();
+    env.ok(&["--audit-log", log_arg, "key", "rotate", "files"]);
+    env.ok(&[
+        "--audit-log",
+        log_arg,
+        "encrypt",
+        "--key",
+        "files",
+        "-o",
+        "a.sr",
+        "a.txt",
+    ]);
+    env.fails(
+        &[
+            "--audit-log",
+            log_arg,
+            "decrypt",
+            "--context",
+            "k=v",
+            "a.sr",
+        ],
+        3,
+    );
+    let text = fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].contains("\"action\":\"key_rotated\""));
+    assert!(
+        lines[1].contains("\"action\":\"encrypt\"") && lines[1].contains("\"object\":\"envelope\"")
+    );
+    assert!(
+        lines[2].contains("\"outcome\":\"failure\"") && lines[2].contains("authentication_failed")
+    );
+    assert!(Path::new(&log).exists());
+}
