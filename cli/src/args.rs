@@ -66,6 +66,24 @@ pub(crate) enum Command {
         /// The envelope file.
         input: PathBuf,
     },
+    /// Move encrypted files to the primary key versions, in place: only the
+    /// header is rewritten (atomically); the body bytes stay as they are.
+    Rewrap {
+        /// The envelope files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// A root for a new seal or a backup: exactly one of these.
+#[derive(Debug, Args)]
+pub(crate) struct OtherRootArgs {
+    /// The passphrase file of the other root.
+    #[arg(long, conflicts_with = "new_key_file")]
+    pub(crate) new_passphrase_file: Option<PathBuf>,
+    /// The key file of the other root.
+    #[arg(long)]
+    pub(crate) new_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +96,8 @@ pub(crate) enum KeyringCommand {
     },
     /// Show the keyring's root kind and keys (metadata only).
     Info,
+    /// Re-seal the keyring under another root (keys unchanged).
+    ChangeRoot(OtherRootArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +129,22 @@ pub(crate) enum KeyCommand {
     Destroy { name: String, version: u32 },
     /// Refuse to decrypt data under versions below this one.
     SetMinVersion { name: String, version: u32 },
+    /// Write a backup of one key (all versions), sealed under its own root.
+    Backup {
+        name: String,
+        /// The backup file.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        root: OtherRootArgs,
+    },
+    /// Import a key from a backup.
+    Import {
+        /// The backup file.
+        input: PathBuf,
+        #[command(flatten)]
+        root: OtherRootArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! What each subcommand does.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use strongroom::audit::JsonLinesSink;
@@ -46,6 +46,52 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
                 keyring.len()
             );
             list(&keyring);
+            Ok(())
+        }
+        Command::Keyring(KeyringCommand::ChangeRoot(other)) => {
+            let new_root = root::load_other(&other)?;
+            store.change_root(new_root.as_ref())?;
+            println!(
+                "re-sealed {} under a {}; keys unchanged",
+                cli.keyring.display(),
+                new_root.root_kind()
+            );
+            Ok(())
+        }
+        Command::Key(KeyCommand::Backup {
+            name,
+            output,
+            root: other,
+        }) => {
+            let backup_root = root::load_other(&other)?;
+            let keyring = store.load()?;
+            let backup = keyring.export_key_with(&name, backup_root.as_ref(), &mut SysRng)?;
+            let mut out = Output::open(Some(&output))?;
+            out.write_all(&backup)
+                .map_err(|e| CliError::io(&format!("cannot write {}", output.display()), e))?;
+            out.commit()?;
+            println!("wrote a backup of key {name} to {}", output.display());
+            Ok(())
+        }
+        Command::Key(KeyCommand::Import { input, root: other }) => {
+            let backup_root = root::load_other(&other)?;
+            let backup = std::fs::read(&input)
+                .map_err(|e| CliError::io(&format!("cannot read {}", input.display()), e))?;
+            let id = store.update(|keyring| {
+                with_audit(keyring, audit).map_err(|_| strongroom::Error::InvalidArgument {
+                    reason: "audit log",
+                })?;
+                keyring.import_key_backup(&backup, backup_root.as_ref())
+            })?;
+            println!("imported key {id} from {}", input.display());
+            Ok(())
+        }
+        Command::Rewrap { files } => {
+            let mut keyring = store.load()?;
+            with_audit(&mut keyring, audit)?;
+            for file in &files {
+                println!("{}", rewrap_file(&keyring, file)?);
+            }
             Ok(())
         }
         Command::Key(cmd) => key_command(&store, audit, cmd),
@@ -132,7 +178,10 @@ fn key_command(
                 keyring.set_min_decryption_version(name, *version)?;
                 Ok(format!("{name}: minimum decryption version is {version}"))
             }
-            KeyCommand::List => Ok(String::new()),
+            // Handled in `run`.
+            KeyCommand::List | KeyCommand::Backup { .. } | KeyCommand::Import { .. } => {
+                Ok(String::new())
+            }
         }
     });
     if let Some(e) = audit_error {
@@ -232,6 +281,49 @@ fn decrypt(
     let mut plain = EnvelopeReader::new(reader, Opener::Keyring(&keyring), &ctx);
     io::copy(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
     out.commit()
+}
+
+/// Rewrites the header of one envelope file to the primary versions,
+/// atomically (temp file, fsync, rename); the body bytes are copied as they
+/// are. Returns a one-line summary of what moved.
+fn rewrap_file(keyring: &Keyring, path: &Path) -> Result<String, CliError> {
+    let read_err = |e| CliError::io(&format!("cannot read {}", path.display()), e);
+    let mut f = File::open(path).map_err(read_err)?;
+    let total = f.metadata().map_err(read_err)?.len();
+    let mut head = Vec::new();
+    (&mut f)
+        .take(envelope::MAX_HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(read_err)?;
+    let before = envelope::inspect_header(&head, total)?;
+    let (header, old_len) = envelope::rewrap_header(keyring, &head, &before.context, &mut SysRng)?;
+    let after = envelope::inspect_header(&header, total - old_len as u64 + header.len() as u64)?;
+    f.seek(SeekFrom::Start(old_len as u64)).map_err(read_err)?;
+    let mut out = Output::open(Some(path))?;
+    out.write_all(&header)
+        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
+    io::copy(&mut f, &mut out)
+        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
+    out.commit()?;
+    let moves: Vec<String> = before
+        .recipients
+        .iter()
+        .zip(&after.recipients)
+        .filter_map(|(b, a)| match (b.key, a.key) {
+            (Some((id, from)), Some((_, to))) if from != to => {
+                Some(format!("key {id} v{from} -> v{to}"))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(if moves.is_empty() {
+        format!(
+            "{}: already at the primary versions (header rewritten)",
+            path.display()
+        )
+    } else {
+        format!("{}: {}", path.display(), moves.join(", "))
+    })
 }
 
 fn inspect(path: &Path) -> Result<(), CliError> {

@@ -1,33 +1,57 @@
 //! Turning `--passphrase-file` / `--key-file` into a root key.
 
 use std::fs;
+use std::path::Path;
 
 use strongroom::sealed::{KeyProvider, PassphraseRoot};
 use strongroom::store;
 
-use crate::args::RootArgs;
+use crate::args::{OtherRootArgs, RootArgs};
 use crate::error::CliError;
 
 /// The root the flags name.
 pub(crate) fn load(args: &RootArgs) -> Result<Box<dyn KeyProvider>, CliError> {
-    if let Some(path) = &args.passphrase_file {
-        let text = fs::read(path)
-            .map_err(|e| CliError::io(&format!("cannot read {}", path.display()), e))?;
-        let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            return Err(CliError::Usage(format!(
-                "{} holds an empty passphrase",
-                path.display()
-            )));
-        }
-        return Ok(Box::new(PassphraseRoot::new(line)));
+    from_files(args.passphrase_file.as_deref(), args.key_file.as_deref()).unwrap_or_else(|| {
+        Err(CliError::Usage(
+            "no root key: pass --passphrase-file FILE or --key-file FILE (or set STRONGROOM_PASSPHRASE_FILE / STRONGROOM_KEY_FILE)"
+                .into(),
+        ))
+    })
+}
+
+/// The other root (for change-root, backups).
+pub(crate) fn load_other(args: &OtherRootArgs) -> Result<Box<dyn KeyProvider>, CliError> {
+    from_files(
+        args.new_passphrase_file.as_deref(),
+        args.new_key_file.as_deref(),
+    )
+    .unwrap_or_else(|| {
+        Err(CliError::Usage(
+            "pass --new-passphrase-file FILE or --new-key-file FILE".into(),
+        ))
+    })
+}
+
+fn from_files(
+    passphrase: Option<&Path>,
+    key: Option<&Path>,
+) -> Option<Result<Box<dyn KeyProvider>, CliError>> {
+    if let Some(path) = passphrase {
+        return Some(passphrase_root(path));
     }
-    if let Some(path) = &args.key_file {
-        return Ok(Box::new(store::load_key_file(path)?));
+    key.map(|path| Ok(Box::new(store::load_key_file(path)?) as Box<dyn KeyProvider>))
+}
+
+fn passphrase_root(path: &Path) -> Result<Box<dyn KeyProvider>, CliError> {
+    let text =
+        fs::read(path).map_err(|e| CliError::io(&format!("cannot read {}", path.display()), e))?;
+    let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{} holds an empty passphrase",
+            path.display()
+        )));
     }
-    Err(CliError::Usage(
-        "no root key: pass --passphrase-file FILE or --key-file FILE (or set STRONGROOM_PASSPHRASE_FILE / STRONGROOM_KEY_FILE)"
-            .into(),
-    ))
+    Ok(Box::new(PassphraseRoot::new(line)))
 }

@@ -376,3 +376,112 @@ fn audit_log_records_cli_operations() {
     );
     assert!(Path::new(&log).exists());
 }
+
+#[test]
+fn rewrap_change_root_backup_and_import() {
+    let env = Env::new("rewrap");
+    init(&env);
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    fs::write(env.path("export.csv"), &data).unwrap();
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        "t=x",
+        "-o",
+        "a.sr",
+        "export.csv",
+    ]);
+    fs::copy(env.path("a.sr"), env.path("backup-copy.sr")).unwrap();
+    let before = fs::read(env.path("a.sr")).unwrap();
+    env.ok(&["key", "rotate", "files"]);
+    // Header-only rewrap of files in place, with a summary.
+    let summary = env.ok(&["rewrap", "a.sr"]);
+    assert!(summary.contains("v1 -> v2"), "{summary}");
+    let after = fs::read(env.path("a.sr")).unwrap();
+    let (hb, ha) = (
+        envelope::inspect(&before).unwrap().header_len,
+        envelope::inspect(&after).unwrap().header_len,
+    );
+    assert_eq!(&before[hb..], &after[ha..], "body bytes changed");
+    env.ok(&["key", "destroy", "files", "1"]);
+    env.ok(&["decrypt", "--context", "t=x", "-o", "back.csv", "a.sr"]);
+    assert_eq!(fs::read(env.path("back.csv")).unwrap(), data);
+    assert!(
+        env.fails(&["decrypt", "--context", "t=x", "backup-copy.sr"], 1)
+            .contains("destroyed")
+    );
+    env.no_partial_files();
+    // Change root to a passphrase; the old key file no longer opens it.
+    fs::write(env.path("pass.txt"), "a long passphrase\n").unwrap();
+    assert!(
+        env.ok(&[
+            "keyring",
+            "change-root",
+            "--new-passphrase-file",
+            "pass.txt"
+        ])
+        .contains("re-sealed")
+    );
+    assert!(
+        env.fails(&["key", "list"], 1)
+            .contains("sealed with a passphrase")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .current_dir(&env.dir)
+        .env_clear()
+        .args([
+            "--keyring",
+            "keyring.srk",
+            "--passphrase-file",
+            "pass.txt",
+            "key",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Backup of one key under its own root, imported into a new keyring.
+    let run_pass = |args: &[&str]| {
+        let mut full = vec!["--keyring", "keyring.srk", "--passphrase-file", "pass.txt"];
+        full.extend_from_slice(args);
+        let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .current_dir(&env.dir)
+            .env_clear()
+            .args(&full)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run_pass(&[
+        "key",
+        "backup",
+        "files",
+        "-o",
+        "files.backup",
+        "--new-key-file",
+        "root.key",
+    ]);
+    let other = Env::new("import");
+    fs::copy(env.path("files.backup"), other.path("files.backup")).unwrap();
+    other.ok(&["keyring", "init"]);
+    other.ok(&[
+        "key",
+        "import",
+        "files.backup",
+        "--new-key-file",
+        "root.key",
+    ]);
+    fs::copy(env.path("a.sr"), other.path("a.sr")).unwrap();
+    other.ok(&["decrypt", "--context", "t=x", "-o", "back.csv", "a.sr"]);
+    assert_eq!(fs::read(other.path("back.csv")).unwrap(), data);
+}

@@ -299,19 +299,7 @@ pub fn rewrap<R: TryCryptoRng + ?Sized>(
         envelope,
         context,
         rng,
-        |header, dk, rng| {
-            for i in 0..header.recipients.len() {
-                let Some((id, _)) = header.recipients[i].key else {
-                    continue;
-                };
-                let Ok(name) = keyring.key_name(id) else {
-                    continue;
-                };
-                let recipient = Recipient::Key { keyring, name };
-                header.recipients[i] = wrap(&recipient, dk, &header.fixed, rng)?;
-            }
-            Ok(())
-        },
+        |header, dk, rng| rewrap_recipients(keyring, header, dk, rng),
     )
 }
 
@@ -382,19 +370,74 @@ fn edit<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
     change: impl FnOnce(&mut Header, &KeyMaterial, &mut R) -> Result<()>,
 ) -> Result<Vec<u8>> {
+    let (mut out, header_len) = edit_header(opener, envelope, context, rng, change)?;
+    out.extend_from_slice(&envelope[header_len..]);
+    Ok(out)
+}
+
+/// As [`edit`] on the header alone: `prefix` holds at least the header;
+/// returns the new header and the old header's length (the body starts
+/// there, and is not needed).
+fn edit_header<R: TryCryptoRng + ?Sized>(
+    opener: Opener<'_>,
+    prefix: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+    change: impl FnOnce(&mut Header, &KeyMaterial, &mut R) -> Result<()>,
+) -> Result<(Vec<u8>, usize)> {
     let mut opened_by = None;
     let result = (|| {
-        let (mut header, header_len) = header::parse(envelope)?;
+        let (mut header, header_len) = header::parse(prefix)?;
         let (dk, by) = open_data_key(&opener, &header, context)?;
         opened_by = by;
         change(&mut header, &dk, rng)?;
         header.commitment = commitment(&Prk::extract(&header.salt, dk.expose_secret()), &header);
-        let body = &envelope[header_len..];
-        let mut out = header.to_bytes();
-        out.extend_from_slice(body);
-        Ok(out)
+        Ok((header.to_bytes(), header_len))
     })();
-    audit_opener(&opener, AuditAction::Rewrap, envelope, opened_by, result)
+    audit_opener(&opener, AuditAction::Rewrap, prefix, opened_by, result)
+}
+
+/// Rewraps the header at the start of `prefix` (see [`rewrap`]) without
+/// the body: for rewriting the header of a large file. Returns the new
+/// header and the length of the old one; the body bytes that follow the
+/// old header follow the new one unchanged.
+///
+/// # Errors
+/// As [`rewrap`].
+pub fn rewrap_header<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    prefix: &[u8],
+    context: &EncryptionContext,
+    rng: &mut R,
+) -> Result<(Vec<u8>, usize)> {
+    edit_header(
+        Opener::Keyring(keyring),
+        prefix,
+        context,
+        rng,
+        |header, dk, rng| rewrap_recipients(keyring, header, dk, rng),
+    )
+}
+
+/// Replaces every recipient whose key is in `keyring` with a wrap under
+/// that key's primary version.
+fn rewrap_recipients<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    header: &mut Header,
+    dk: &KeyMaterial,
+    rng: &mut R,
+) -> Result<()> {
+    for i in 0..header.recipients.len() {
+        let Some((id, _)) = header.recipients[i].key else {
+            continue;
+        };
+        let Ok(name) = keyring.key_name(id) else {
+            continue;
+        };
+        let recipient = Recipient::Key { keyring, name };
+        header.recipients[i] = wrap(&recipient, dk, &header.fixed, rng)?;
+    }
+    Ok(())
 }
 
 /// A new header for `recipients` and the payload key for its body.
