@@ -75,8 +75,13 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Key(KeyCommand::Import { input, root: other }) => {
             let backup_root = root::load_other(&other)?;
-            let backup = std::fs::read(&input)
-                .map_err(|e| CliError::io(&format!("cannot read {}", input.display()), e))?;
+            let mut backup = Vec::new();
+            let read_err = |e| CliError::io(&format!("cannot read {}", input.display()), e);
+            File::open(&input)
+                .map_err(read_err)?
+                .take(strongroom::sealed::MAX_SEALED_LEN as u64 + 1)
+                .read_to_end(&mut backup)
+                .map_err(read_err)?;
             let id = store.update(|keyring| {
                 with_audit(keyring, audit).map_err(|_| strongroom::Error::InvalidArgument {
                     reason: "audit log",

@@ -1,6 +1,7 @@
 //! Turning `--passphrase-file` / `--key-file` into a root key.
 
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use strongroom::sealed::{KeyProvider, PassphraseRoot};
@@ -42,16 +43,28 @@ fn from_files(
     key.map(|path| Ok(Box::new(store::load_key_file(path)?) as Box<dyn KeyProvider>))
 }
 
+/// Longest passphrase file read (the first line is the passphrase).
+const MAX_PASSPHRASE_FILE: u64 = 4096;
+
 fn passphrase_root(path: &Path) -> Result<Box<dyn KeyProvider>, CliError> {
-    let text =
-        fs::read(path).map_err(|e| CliError::io(&format!("cannot read {}", path.display()), e))?;
+    let err = |e| CliError::io(&format!("cannot read {}", path.display()), e);
+    let mut text = Vec::new();
+    fs::File::open(path)
+        .map_err(err)?
+        .take(MAX_PASSPHRASE_FILE)
+        .read_to_end(&mut text)
+        .map_err(err)?;
     let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.is_empty() {
-        return Err(CliError::Usage(format!(
+    let root = if line.is_empty() {
+        Err(CliError::Usage(format!(
             "{} holds an empty passphrase",
             path.display()
-        )));
-    }
-    Ok(Box::new(PassphraseRoot::new(line)))
+        )))
+    } else {
+        Ok(Box::new(PassphraseRoot::new(line)) as Box<dyn KeyProvider>)
+    };
+    // PassphraseRoot keeps its own wiping copy; wipe ours.
+    zeroize::Zeroize::zeroize(&mut text);
+    root
 }
