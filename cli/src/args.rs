@@ -23,6 +23,10 @@ pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) root: RootArgs,
 
+    /// Threads for encrypting and decrypting files (default: all cores).
+    #[arg(long, env = "STRONGROOM_THREADS", global = true)]
+    pub(crate) threads: Option<usize>,
+
     /// Append audit events (JSON lines) to this file.
     #[arg(long, env = "STRONGROOM_AUDIT_LOG", global = true)]
     pub(crate) audit_log: Option<PathBuf>,

@@ -100,10 +100,16 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Key(cmd) => key_command(&store, audit, cmd),
-        Command::Encrypt(args) => encrypt(&store, audit, &args),
-        Command::Decrypt(args) => decrypt(&store, audit, &args),
+        Command::Encrypt(args) => encrypt(&store, audit, threads(cli.threads), &args),
+        Command::Decrypt(args) => decrypt(&store, audit, threads(cli.threads), &args),
         Command::Inspect { .. } => Ok(()),
     }
+}
+
+/// The thread count: the flag, or every available core.
+fn threads(flag: Option<usize>) -> usize {
+    flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1)
 }
 
 fn with_audit(keyring: &mut Keyring, audit: Option<&Path>) -> Result<(), CliError> {
@@ -253,6 +259,7 @@ fn input(path: Option<&Path>) -> Result<Box<dyn Read>, CliError> {
 fn encrypt(
     store: &KeyringStore<'_>,
     audit: Option<&Path>,
+    threads: usize,
     args: &EncryptArgs,
 ) -> Result<(), CliError> {
     let mut keyring = store.load()?;
@@ -265,7 +272,8 @@ fn encrypt(
         name: &args.key,
     }];
     let mut writer = EnvelopeWriter::new(out, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
-        .map_err(|e| CliError::io("cannot start the envelope", e))?;
+        .map_err(|e| CliError::io("cannot start the envelope", e))?
+        .with_threads(threads);
     io::copy(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
     let out = writer
         .finish()
@@ -276,6 +284,7 @@ fn encrypt(
 fn decrypt(
     store: &KeyringStore<'_>,
     audit: Option<&Path>,
+    threads: usize,
     args: &DecryptArgs,
 ) -> Result<(), CliError> {
     let mut keyring = store.load()?;
@@ -283,7 +292,8 @@ fn decrypt(
     let ctx = context(&args.context)?;
     let reader = input(args.input.as_deref())?;
     let mut out = Output::open(args.output.as_deref())?;
-    let mut plain = EnvelopeReader::new(reader, Opener::Keyring(&keyring), &ctx);
+    let mut plain =
+        EnvelopeReader::new(reader, Opener::Keyring(&keyring), &ctx).with_threads(threads);
     io::copy(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
     out.commit()
 }

@@ -58,6 +58,14 @@ impl<W: Write> EnvelopeWriter<W> {
         })
     }
 
+    /// Seals batches of chunks on up to `threads` threads (output identical
+    /// to one thread).
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.encryptor.set_threads(threads);
+        self
+    }
+
     /// Writes the final chunk, flushes, and returns the inner writer.
     ///
     /// # Errors
@@ -115,6 +123,16 @@ impl<'a, R: Read> EnvelopeReader<'a, R> {
             pos: 0,
             ended: false,
         }
+    }
+}
+
+impl<R: Read> EnvelopeReader<'_, R> {
+    /// Opens batches of chunks on up to `threads` threads (same plaintext,
+    /// same failures as one thread).
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.decryptor.set_threads(threads);
+        self
     }
 }
 

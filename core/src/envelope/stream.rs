@@ -49,6 +49,63 @@ pub(crate) fn seal_chunk(
         .unwrap_or([0; TAG_LEN])
 }
 
+/// Seals consecutive chunks of `data` (from chunk `first`) in place, the
+/// final one flagged when `last`; `tags[i]` gets chunk i's tag. Runs on up
+/// to `threads` scoped threads with `std`.
+fn seal_batch(
+    payload: &KeyMaterial,
+    first: u64,
+    last: bool,
+    data: &mut [u8],
+    chunk_size: usize,
+    tags: &mut [[u8; TAG_LEN]],
+    threads: usize,
+) {
+    let count = tags.len();
+    let mut jobs: Vec<(u64, &mut [u8], &mut [u8; TAG_LEN])> = Vec::with_capacity(count);
+    if data.is_empty() {
+        if let Some(tag) = tags.first_mut() {
+            jobs.push((first, &mut [][..], tag));
+        }
+    } else {
+        for ((i, chunk), tag) in data.chunks_mut(chunk_size).enumerate().zip(tags.iter_mut()) {
+            jobs.push((first + i as u64, chunk, tag));
+        }
+    }
+    let final_index = first + count as u64 - 1;
+    let seal = |jobs: &mut [(u64, &mut [u8], &mut [u8; TAG_LEN])]| {
+        for (index, chunk, tag) in jobs.iter_mut() {
+            **tag = seal_chunk(payload, *index, last && *index == final_index, chunk);
+        }
+    };
+    run_parallel(&mut jobs, threads, seal);
+}
+
+/// Chunks staged per batch: one at a time on one thread; 16 per thread
+/// (1 MiB a thread at the default chunk size) otherwise, so that spawning
+/// the scoped threads is amortised over enough work.
+const fn batch_chunks(threads: usize) -> usize {
+    if threads > 1 { threads * 16 } else { 1 }
+}
+
+/// Runs `work` over `jobs` split into up to `threads` parts: on scoped
+/// threads with `std`, on the calling thread otherwise.
+fn run_parallel<J: Send>(jobs: &mut [J], threads: usize, work: impl Fn(&mut [J]) + Sync) {
+    #[cfg(feature = "std")]
+    if threads > 1 && jobs.len() > 1 {
+        let per = jobs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            for part in jobs.chunks_mut(per) {
+                let work = &work;
+                scope.spawn(move || work(part));
+            }
+        });
+        return;
+    }
+    let _ = threads;
+    work(jobs);
+}
+
 /// Verifies and decrypts one chunk in place.
 pub(crate) fn open_chunk(
     payload: &KeyMaterial,
@@ -102,6 +159,9 @@ pub struct EnvelopeEncryptor {
     payload: KeyMaterial,
     index: u64,
     chunk_size: usize,
+    /// Chunks sealed per batch (1, or 4 per thread when parallel).
+    batch_chunks: usize,
+    threads: usize,
     /// Plaintext staging; grows to `chunk_size` only when the data needs it.
     staging: SecretBytes,
     filled: usize,
@@ -150,6 +210,8 @@ impl EnvelopeEncryptor {
             payload,
             index: 0,
             chunk_size,
+            batch_chunks: 1,
+            threads: 1,
             staging: SecretBytes::zeroed(chunk_size.min(expected_len)),
             filled: 0,
         };
@@ -163,13 +225,14 @@ impl EnvelopeEncryptor {
     /// # Errors
     /// [`Error::TooLarge`] if the chunk counter would overflow.
     pub fn update(&mut self, mut plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let batch_len = self.chunk_size * self.batch_chunks;
         while !plaintext.is_empty() {
-            if self.filled == self.chunk_size {
+            if self.filled == batch_len {
                 self.emit(false, out)?;
             }
             if self.filled == self.staging.len() {
-                // Grow to a full chunk; the old buffer is wiped as it drops.
-                let mut bigger = SecretBytes::zeroed(self.chunk_size);
+                // Grow to a full batch; the old buffer is wiped as it drops.
+                let mut bigger = SecretBytes::zeroed(batch_len);
                 bigger.expose_secret_mut()[..self.filled]
                     .copy_from_slice(&self.staging.expose_secret()[..self.filled]);
                 self.staging = bigger;
@@ -191,18 +254,46 @@ impl EnvelopeEncryptor {
         self.emit(true, out)
     }
 
+    /// Seals a batch of chunks in parallel on up to `threads` threads
+    /// (`std`); 1 (the default) seals on the calling thread. The output is
+    /// byte-for-byte the same either way.
+    #[cfg(feature = "std")]
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+        self.batch_chunks = batch_chunks(self.threads);
+    }
+
+    /// Seals what is staged: full chunks, and with `last` the final one.
     fn emit(&mut self, last: bool, out: &mut Vec<u8>) -> Result<()> {
         let n = self.filled;
-        let buf = &mut self.staging.expose_secret_mut()[..n];
-        let tag = seal_chunk(&self.payload, self.index, last, buf);
-        out.reserve(n + TAG_LEN);
-        out.extend_from_slice(buf);
-        out.extend_from_slice(&tag);
+        let data = &mut self.staging.expose_secret_mut()[..n];
+        let count = n.div_ceil(self.chunk_size).max(1);
+        let mut tags = alloc::vec![[0u8; TAG_LEN]; count];
+        seal_batch(
+            &self.payload,
+            self.index,
+            last,
+            data,
+            self.chunk_size,
+            &mut tags,
+            self.threads,
+        );
+        out.reserve(n + count * TAG_LEN);
+        if n == 0 {
+            out.extend_from_slice(&tags[0]);
+        }
+        for (chunk, tag) in data.chunks(self.chunk_size).zip(&tags) {
+            out.extend_from_slice(chunk);
+            out.extend_from_slice(tag);
+        }
         self.filled = 0;
-        self.index = self.index.checked_add(1).ok_or(Error::TooLarge {
-            what: "chunk count",
-            max: usize::MAX,
-        })?;
+        self.index = self
+            .index
+            .checked_add(count as u64)
+            .ok_or(Error::TooLarge {
+                what: "chunk count",
+                max: usize::MAX,
+            })?;
         Ok(())
     }
 }
@@ -212,6 +303,8 @@ enum State {
     Body {
         payload: KeyMaterial,
         sealed_len: usize,
+        /// Ciphertext bytes buffered before a batch is opened.
+        batch_len: usize,
         index: u64,
         ciphertext: Vec<u8>,
         staging: SecretBytes,
@@ -235,6 +328,7 @@ pub struct EnvelopeDecryptor<'a> {
     opener: Opener<'a>,
     context: EncryptionContext,
     state: State,
+    threads: usize,
     /// The recipient key that opened the header (for the audit event).
     opened_by: Option<(KeyId, u32)>,
 }
@@ -262,7 +356,16 @@ impl<'a> EnvelopeDecryptor<'a> {
             context: context.clone(),
             state: State::Header(Vec::new()),
             opened_by: None,
+            threads: 1,
         }
+    }
+
+    /// Opens batches of chunks in parallel on up to `threads` threads
+    /// (`std`); 1 (the default) opens on the calling thread. What is
+    /// released, and when an error stops it, is the same either way.
+    #[cfg(feature = "std")]
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
     }
 
     /// Feeds envelope bytes; appends every chunk that authenticated to
@@ -322,7 +425,7 @@ impl<'a> EnvelopeDecryptor<'a> {
             let (payload, opened_by) = open_header_by(&self.opener, &parsed, &self.context)?;
             self.opened_by = opened_by;
             let leftover = buf.split_off(len);
-            self.state = body_state(&parsed, payload);
+            self.state = body_state(&parsed, payload, self.threads);
             self.feed_body(&leftover, out)?;
         }
         self.feed_body(input, out)
@@ -344,21 +447,26 @@ impl<'a> EnvelopeDecryptor<'a> {
             State::Body {
                 payload,
                 sealed_len,
+                batch_len,
                 index,
                 ciphertext,
                 staging,
             } => {
+                let threads = self.threads;
                 while !input.is_empty() {
-                    if ciphertext.len() == *sealed_len {
-                        // More bytes follow, so this chunk is not the last.
-                        open_into(payload, *index, false, ciphertext, staging, out)?;
-                        *index = index.checked_add(1).ok_or(Error::TooLarge {
-                            what: "chunk count",
-                            max: usize::MAX,
-                        })?;
+                    if ciphertext.len() == *batch_len {
+                        // More bytes follow, so none of these is the last.
+                        let pieces: Vec<&[u8]> = ciphertext.chunks(*sealed_len).collect();
+                        open_batch(payload, *index, &pieces, false, staging, out, threads)?;
+                        *index = index
+                            .checked_add(pieces.len() as u64)
+                            .ok_or(Error::TooLarge {
+                                what: "chunk count",
+                                max: usize::MAX,
+                            })?;
                         ciphertext.clear();
                     }
-                    let take = (*sealed_len - ciphertext.len()).min(input.len());
+                    let take = (*batch_len - ciphertext.len()).min(input.len());
                     ciphertext.extend_from_slice(&input[..take]);
                     input = &input[take..];
                 }
@@ -376,22 +484,32 @@ impl<'a> EnvelopeDecryptor<'a> {
             }),
             State::Body {
                 payload,
+                sealed_len,
                 index,
                 ciphertext,
                 staging,
                 ..
             } => {
-                if ciphertext.len() < TAG_LEN {
+                // Non-final chunks first (releasing the valid prefix), then
+                // the final one, as a chunk-at-a-time reader would.
+                let pieces: Vec<&[u8]> = ciphertext.chunks(*sealed_len).collect();
+                let (last_piece, before) = match pieces.split_last() {
+                    Some((l, b)) => (*l, b),
+                    None => (&[][..], &[][..]),
+                };
+                open_batch(payload, *index, before, false, staging, out, self.threads)?;
+                let final_index = *index + before.len() as u64;
+                if last_piece.len() < TAG_LEN {
                     return Err(Error::Malformed {
                         reason: "final chunk is shorter than a tag",
                     });
                 }
-                if *index > 0 && ciphertext.len() == TAG_LEN {
+                if final_index > 0 && last_piece.len() == TAG_LEN {
                     return Err(Error::Malformed {
                         reason: "empty final chunk after other chunks",
                     });
                 }
-                open_into(payload, *index, true, ciphertext, staging, out)?;
+                open_batch(payload, final_index, &[last_piece], true, staging, out, 1)?;
                 self.state = State::Done;
                 Ok(())
             }
@@ -399,33 +517,76 @@ impl<'a> EnvelopeDecryptor<'a> {
     }
 }
 
-fn body_state(header: &Header, payload: KeyMaterial) -> State {
+fn body_state(header: &Header, payload: KeyMaterial, threads: usize) -> State {
     let chunk_size = header.chunk_size as usize;
+    let batch_chunks = batch_chunks(threads);
+    let sealed_len = chunk_size + TAG_LEN;
     State::Body {
         payload,
-        sealed_len: chunk_size + TAG_LEN,
+        sealed_len,
+        batch_len: sealed_len * batch_chunks,
         index: 0,
-        ciphertext: Vec::with_capacity(chunk_size + TAG_LEN),
-        staging: SecretBytes::zeroed(chunk_size),
+        ciphertext: Vec::with_capacity(sealed_len),
+        staging: SecretBytes::zeroed(chunk_size * batch_chunks),
     }
 }
 
-/// Decrypts one sealed chunk through the staging buffer and appends its
-/// plaintext to `out` only if it authenticated.
-fn open_into(
-    payload: &KeyMaterial,
+/// One chunk to open: where its plaintext goes, its tag, and the outcome.
+struct OpenJob<'a> {
     index: u64,
+    slot: &'a mut [u8],
+    tag: &'a [u8],
+    result: Result<()>,
+}
+
+/// Opens sealed chunks `first, first + 1, ...` through the staging buffer
+/// (in parallel on up to `threads` threads with `std`), the last one with
+/// the final flag when `last`. Appends to `out` the plaintext of every
+/// chunk before the first that fails, then returns that failure: exactly
+/// what a chunk-at-a-time reader would release.
+fn open_batch(
+    payload: &KeyMaterial,
+    first: u64,
+    pieces: &[&[u8]],
     last: bool,
-    sealed: &[u8],
     staging: &mut SecretBytes,
     out: &mut SecretBytes,
+    threads: usize,
 ) -> Result<()> {
-    let n = sealed.len() - TAG_LEN;
-    let buf = &mut staging.expose_secret_mut()[..n];
-    buf.copy_from_slice(&sealed[..n]);
-    open_chunk(payload, index, last, buf, &sealed[n..])?;
-    out.extend_from_slice(buf);
-    // Leave only ciphertext-free zeros behind.
+    if pieces.iter().any(|p| p.len() < TAG_LEN) {
+        return Err(Error::Malformed {
+            reason: "chunk is shorter than a tag",
+        });
+    }
+    let lens: Vec<usize> = pieces.iter().map(|p| p.len() - TAG_LEN).collect();
+    let total: usize = lens.iter().sum();
+    let buf = &mut staging.expose_secret_mut()[..total];
+    let final_index = first + pieces.len() as u64;
+    let mut jobs: Vec<OpenJob<'_>> = Vec::with_capacity(pieces.len());
+    let mut rest = &mut *buf;
+    for (i, (piece, len)) in pieces.iter().zip(&lens).enumerate() {
+        let (slot, tail) = rest.split_at_mut(*len);
+        slot.copy_from_slice(&piece[..*len]);
+        jobs.push(OpenJob {
+            index: first + i as u64,
+            slot,
+            tag: &piece[*len..],
+            result: Ok(()),
+        });
+        rest = tail;
+    }
+    run_parallel(&mut jobs, threads, |jobs| {
+        for job in jobs.iter_mut() {
+            let final_chunk = last && job.index + 1 == final_index;
+            job.result = open_chunk(payload, job.index, final_chunk, job.slot, job.tag);
+        }
+    });
+    let failed = jobs.iter().position(|j| j.result.is_err());
+    let good: usize = lens[..failed.unwrap_or(lens.len())].iter().sum();
+    let error = failed.and_then(|i| jobs.get(i).and_then(|j| j.result.clone().err()));
+    drop(jobs);
+    out.extend_from_slice(&buf[..good]);
+    // Leave no plaintext behind in the staging buffer.
     zeroize::Zeroize::zeroize(buf);
-    Ok(())
+    error.map_or(Ok(()), Err)
 }

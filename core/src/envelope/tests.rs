@@ -135,8 +135,29 @@ fn check_rejected(keyring: &Keyring, s: &Sample, body: &[u8], feed: usize) {
     assert_eq!(out.expose_secret(), &s.plaintext[..released]);
     // Sticky: the same error, and nothing more, on every further call.
     assert_eq!(d.update(&s.chunks[0], &mut out), Err(err.clone()));
-    assert_eq!(d.finish(&mut out), Err(err));
+    assert_eq!(d.finish(&mut out), Err(err.clone()));
     assert_eq!(out.len(), released);
+
+    // The parallel decryptor releases the same prefix and fails the same way.
+    let mut p = EnvelopeDecryptor::new(Opener::Keyring(keyring), &ctx());
+    p.set_threads(3);
+    let mut pout = SecretBytes::new();
+    let mut presult = Ok(());
+    for piece in envelope.chunks(feed) {
+        presult = p.update(piece, &mut pout);
+        if presult.is_err() {
+            break;
+        }
+    }
+    if presult.is_ok() {
+        presult = p.finish(&mut pout);
+    }
+    assert_eq!(presult, Err(err), "parallel decryptor");
+    assert_eq!(
+        pout.expose_secret(),
+        out.expose_secret(),
+        "parallel released a different prefix"
+    );
 }
 
 /// Every stream attack on envelopes of 1, 2, 3, 8 and 257 chunks.
