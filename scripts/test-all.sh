@@ -44,9 +44,11 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cryptography>=42'
 "$venv/bin/python" tests/golden/independent_decoder.py
 
-step "main job (example)"
-cargo run --quiet -p strongroom --example pii_records --locked > target/main-job.txt
+step "main job: the README's command (CLI) and the library example"
+LARGE_MIB=16 bash scripts/main-job.sh > target/main-job.txt
 tail -n 1 target/main-job.txt
+cargo run --quiet -p strongroom --example pii_records --locked > target/main-job-example.txt
+tail -n 1 target/main-job-example.txt
 
 step "fuzz smoke run: ${FUZZ_SECONDS}s per target"
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
