@@ -48,7 +48,9 @@ const MAX_PASSPHRASE_FILE: u64 = 4096;
 
 fn passphrase_root(path: &Path) -> Result<Box<dyn KeyProvider>, CliError> {
     let err = |e| CliError::io(&format!("cannot read {}", path.display()), e);
-    let mut text = Vec::new();
+    // Sized once for the whole bounded read, so read_to_end never
+    // reallocates and frees an unwiped copy of the passphrase.
+    let mut text = Vec::with_capacity(MAX_PASSPHRASE_FILE as usize + 1);
     fs::File::open(path)
         .map_err(err)?
         .take(MAX_PASSPHRASE_FILE)

@@ -10,10 +10,10 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use strongroom::envelope::{self, Opener, Recipient};
+use strongroom::envelope::{self, Recipient};
 use strongroom::sealed::KeyFileRoot;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, SysRng};
@@ -332,7 +332,6 @@ fn cli_and_library_interoperate() {
         env.ok(&["decrypt", "--context", "who=library", "b.sr"]),
         "written by the library"
     );
-    let _ = Opener::Keyring(&keyring);
 }
 
 #[test]
@@ -374,7 +373,6 @@ fn audit_log_records_cli_operations() {
     assert!(
         lines[2].contains("\"outcome\":\"failure\"") && lines[2].contains("authentication_failed")
     );
-    assert!(Path::new(&log).exists());
 }
 
 #[test]

@@ -203,7 +203,22 @@ impl Keyring {
         key: Option<(KeyId, Option<u32>)>,
         result: crate::Result<T>,
     ) -> crate::Result<T> {
-        self.emit(action, object, key, result.as_ref().err());
+        self.audited_lazy(action, object, || key, result)
+    }
+
+    /// As [`Keyring::audited`], working out the key only when a sink is
+    /// attached (the hot paths: a second key lookup or header parse per
+    /// call would otherwise be paid by every caller).
+    pub(crate) fn audited_lazy<T>(
+        &self,
+        action: AuditAction,
+        object: AuditObject,
+        key: impl FnOnce() -> Option<(KeyId, Option<u32>)>,
+        result: crate::Result<T>,
+    ) -> crate::Result<T> {
+        if self.audit.is_some() {
+            self.emit(action, object, key(), result.as_ref().err());
+        }
         result
     }
 }

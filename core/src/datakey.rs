@@ -98,6 +98,11 @@ fn parse_blob(blob: &[u8]) -> Result<(KeyId, u32)> {
     Ok((KeyId::from_u32(id), version))
 }
 
+/// The key a wrapped data key names, for audit events.
+fn blob_ref(blob: &[u8]) -> Option<(KeyId, Option<u32>)> {
+    parse_blob(blob).ok().map(|(id, v)| (id, Some(v)))
+}
+
 /// Reads which key and version a wrapped data key is under.
 ///
 /// # Errors
@@ -135,8 +140,12 @@ impl Keyring {
         rng: &mut R,
     ) -> Result<Vec<u8>> {
         let r = self.wrap_quiet(name, key, context, rng);
-        let key_ref = self.primary(name).ok().map(|(id, v, _)| (id, Some(v)));
-        self.audited(AuditAction::Encrypt, AuditObject::DataKey, key_ref, r)
+        self.audited_lazy(
+            AuditAction::Encrypt,
+            AuditObject::DataKey,
+            || self.primary_ref(name),
+            r,
+        )
     }
 
     fn wrap_quiet<R: TryCryptoRng + ?Sized>(
@@ -171,8 +180,12 @@ impl Keyring {
     /// [`Error::AuthenticationFailed`] for a wrong context or altered blob.
     pub fn unwrap_data_key(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
         let r = self.unwrap_quiet(blob, context);
-        let key_ref = parse_blob(blob).ok().map(|(id, v)| (id, Some(v)));
-        self.audited(AuditAction::Decrypt, AuditObject::DataKey, key_ref, r)
+        self.audited_lazy(
+            AuditAction::Decrypt,
+            AuditObject::DataKey,
+            || blob_ref(blob),
+            r,
+        )
     }
 
     fn unwrap_quiet(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
@@ -213,8 +226,12 @@ impl Keyring {
             let name = self.key_name(id)?;
             self.wrap_quiet(name, &dk, context, rng)
         })();
-        let key_ref = parse_blob(blob).ok().map(|(id, v)| (id, Some(v)));
-        self.audited(AuditAction::Rewrap, AuditObject::DataKey, key_ref, r)
+        self.audited_lazy(
+            AuditAction::Rewrap,
+            AuditObject::DataKey,
+            || blob_ref(blob),
+            r,
+        )
     }
 
     /// The key derived from the primary version of `name` for `context`

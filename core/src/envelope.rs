@@ -294,13 +294,9 @@ pub fn rewrap<R: TryCryptoRng + ?Sized>(
     context: &EncryptionContext,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    edit(
-        Opener::Keyring(keyring),
-        envelope,
-        context,
-        rng,
-        |header, dk, rng| rewrap_recipients(keyring, header, dk, rng),
-    )
+    let (mut out, header_len) = rewrap_header(keyring, envelope, context, rng)?;
+    out.extend_from_slice(&envelope[header_len..]);
+    Ok(out)
 }
 
 /// Adds a recipient (a new wrapped copy of the data key). The body is

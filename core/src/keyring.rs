@@ -427,6 +427,11 @@ impl Keyring {
         self.audited(AuditAction::RotationPeriodChanged, AuditObject::Key, key, r)
     }
 
+    /// The (id, primary version) an audit event names for key `name`.
+    pub(crate) fn primary_ref(&self, name: &str) -> Option<(KeyId, Option<u32>)> {
+        self.primary(name).ok().map(|(id, v, _)| (id, Some(v)))
+    }
+
     /// The (id, version) an audit event names for key `name`, if it exists.
     pub(crate) fn key_ref(&self, name: &str, version: Option<u32>) -> Option<(KeyId, Option<u32>)> {
         self.key_id(name).ok().map(|id| (id, version))

@@ -201,28 +201,14 @@ impl Keyring {
         rng: &mut R,
         out: &mut [u8],
     ) -> Result<usize> {
-        let r = self.encrypt_into_quiet(name, plaintext, context, rng, out);
-        let key = self.primary(name).ok().map(|(id, v, _)| (id, Some(v)));
-        self.audited(AuditAction::Encrypt, AuditObject::Record, key, r)
-    }
-
-    fn encrypt_into_quiet<R: TryCryptoRng + ?Sized>(
-        &self,
-        name: &str,
-        plaintext: &[u8],
-        context: &EncryptionContext,
-        rng: &mut R,
-        out: &mut [u8],
-    ) -> Result<usize> {
-        let (key_id, version, material) = self.primary(name)?;
-        seal_into(
-            key_id.as_u32(),
-            version,
-            material,
-            plaintext,
-            context,
-            rng,
-            out,
+        let r = self.primary(name).and_then(|(id, version, material)| {
+            seal_into(id.as_u32(), version, material, plaintext, context, rng, out)
+        });
+        self.audited_lazy(
+            AuditAction::Encrypt,
+            AuditObject::Record,
+            || self.primary_ref(name),
+            r,
         )
     }
 
@@ -250,8 +236,12 @@ impl Keyring {
         rng: &mut R,
     ) -> Result<Vec<u8>> {
         let r = self.encrypt_quiet(name, plaintext, context, rng);
-        let key = self.primary(name).ok().map(|(id, v, _)| (id, Some(v)));
-        self.audited(AuditAction::Encrypt, AuditObject::Record, key, r)
+        self.audited_lazy(
+            AuditAction::Encrypt,
+            AuditObject::Record,
+            || self.primary_ref(name),
+            r,
+        )
     }
 
     /// Decrypts a record into `out`, returning the plaintext length. The
@@ -276,10 +266,10 @@ impl Keyring {
         out: &mut [u8],
     ) -> Result<usize> {
         let r = self.decrypt_into_quiet(record, context, out);
-        self.audited(
+        self.audited_lazy(
             AuditAction::Decrypt,
             AuditObject::Record,
-            header_ref(record),
+            || header_ref(record),
             r,
         )
     }
@@ -320,10 +310,10 @@ impl Keyring {
         context: &EncryptionContext,
     ) -> Result<SecretBytes> {
         let r = self.decrypt_quiet(record, context);
-        self.audited(
+        self.audited_lazy(
             AuditAction::Decrypt,
             AuditObject::Record,
-            header_ref(record),
+            || header_ref(record),
             r,
         )
     }
@@ -342,10 +332,10 @@ impl Keyring {
         rng: &mut R,
     ) -> Result<Vec<u8>> {
         let r = self.rewrap_quiet(record, context, rng);
-        self.audited(
+        self.audited_lazy(
             AuditAction::Rewrap,
             AuditObject::Record,
-            header_ref(record),
+            || header_ref(record),
             r,
         )
     }
