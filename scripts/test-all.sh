@@ -32,9 +32,13 @@ if ! grep -q '^test result: ok' target/test-output.txt; then
     exit 1
 fi
 
-step "PKCS#11 root against a throwaway SoftHSM2 token"
-cargo test -p strongroom --features pkcs11 --test pkcs11 --locked -- --nocapture 2>&1 | tee target/pkcs11-output.txt
-grep -q '^test result: ok. [1-9]' target/pkcs11-output.txt
+step "PKCS#11 roots ran against a throwaway SoftHSM2 token"
+# The CLI enables the core's `pkcs11` feature, so the workspace run above
+# built and ran both PKCS#11 tests (library and command line); make sure
+# neither was left out.
+grep -q '^softhsm2: ' target/test-output.txt
+grep -q '^pkcs11 cli: ' target/test-output.txt
+grep -E '^softhsm2: |^pkcs11 cli: ' target/test-output.txt
 
 step "golden vectors through the independent Python decoder (FORMAT.md only)"
 venv=target/venv

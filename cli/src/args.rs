@@ -27,6 +27,11 @@ pub(crate) struct Cli {
     #[arg(long, env = "STRONGROOM_THREADS", global = true)]
     pub(crate) threads: Option<usize>,
 
+    /// Never draw a progress bar (it is drawn only on a terminal, for
+    /// files of 16 MiB or more).
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+
     /// Append audit events (JSON lines) to this file.
     #[arg(long, env = "STRONGROOM_AUDIT_LOG", global = true)]
     pub(crate) audit_log: Option<PathBuf>,
@@ -35,22 +40,49 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// How the keyring file is sealed: exactly one of these.
+/// The root that seals the keyring file. An existing file says which kind
+/// it was sealed with, and the flag for that kind is used; with none of
+/// them given, the passphrase is asked for on the terminal. `keyring init`
+/// takes at most one and asks for a new passphrase when given none: the
+/// embedded default is a local file sealed by a passphrase, with no
+/// external service.
 #[derive(Debug, Args)]
 pub(crate) struct RootArgs {
     /// Read the passphrase from this file (first line).
-    #[arg(
-        long,
-        env = "STRONGROOM_PASSPHRASE_FILE",
-        global = true,
-        conflicts_with = "key_file"
-    )]
+    #[arg(long, env = "STRONGROOM_PASSPHRASE_FILE", global = true)]
     pub(crate) passphrase_file: Option<PathBuf>,
 
     /// Use this key file (32 bytes or 64 hex digits, mode 0600), e.g. a
     /// mounted secret.
     #[arg(long, env = "STRONGROOM_KEY_FILE", global = true)]
     pub(crate) key_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) pkcs11: Pkcs11Args,
+}
+
+/// A PKCS#11 root: an AES-256 key inside a token (an HSM).
+#[derive(Debug, Args)]
+pub(crate) struct Pkcs11Args {
+    /// Seal with a key in a PKCS#11 token: the module (.so) to load.
+    #[arg(long, env = "STRONGROOM_PKCS11_MODULE", global = true)]
+    pub(crate) pkcs11_module: Option<PathBuf>,
+    /// The token's label.
+    #[arg(long, env = "STRONGROOM_PKCS11_TOKEN", global = true)]
+    pub(crate) pkcs11_token: Option<String>,
+    /// The label of the AES key that seals (for new seals; an existing file
+    /// names its own key).
+    #[arg(
+        long,
+        env = "STRONGROOM_PKCS11_KEY",
+        global = true,
+        default_value = "strongroom-root"
+    )]
+    pub(crate) pkcs11_key: String,
+    /// Read the user PIN from this file (first line); without it the PIN
+    /// is asked for on the terminal.
+    #[arg(long, env = "STRONGROOM_PKCS11_PIN_FILE", global = true)]
+    pub(crate) pkcs11_pin_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,15 +111,26 @@ pub(crate) enum Command {
     },
 }
 
-/// A root for a new seal or a backup: exactly one of these.
+/// A root for a new seal or a backup: at most one of these; with none, a
+/// new passphrase is asked for on the terminal.
 #[derive(Debug, Args)]
 pub(crate) struct OtherRootArgs {
     /// The passphrase file of the other root.
-    #[arg(long, conflicts_with = "new_key_file")]
+    #[arg(long, conflicts_with_all = ["new_key_file", "new_pkcs11_token"])]
     pub(crate) new_passphrase_file: Option<PathBuf>,
     /// The key file of the other root.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "new_pkcs11_token")]
     pub(crate) new_key_file: Option<PathBuf>,
+    /// A PKCS#11 token for the other root (module and PIN as for the
+    /// keyring's own: `--pkcs11-module`, `--pkcs11-pin-file` or a prompt).
+    #[arg(long)]
+    pub(crate) new_pkcs11_token: Option<String>,
+    /// The label of the token key for the other root.
+    #[arg(long, default_value = "strongroom-root")]
+    pub(crate) new_pkcs11_key: String,
+    /// Create that token key first (AES-256, sensitive, never extractable).
+    #[arg(long, requires = "new_pkcs11_token")]
+    pub(crate) new_pkcs11_create_key: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +140,10 @@ pub(crate) enum KeyringCommand {
         /// Create a first key with this name.
         #[arg(long)]
         key: Option<String>,
+        /// With `--pkcs11-module`: create the token key first (AES-256,
+        /// sensitive, never extractable).
+        #[arg(long, requires = "pkcs11_module")]
+        pkcs11_create_key: bool,
     },
     /// Show the keyring's root kind and keys (metadata only).
     Info,

@@ -14,29 +14,24 @@ use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp, VersionState};
 use crate::args::{Cli, Command, DecryptArgs, EncryptArgs, KeyCommand, KeyringCommand};
 use crate::error::CliError;
 use crate::output::Output;
-use crate::root;
+use crate::{progress, root};
 
 pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Inspect { input } = &cli.command {
         return inspect(input);
     }
-    let root = root::load(&cli.root)?;
+    if let Command::Keyring(KeyringCommand::Init {
+        key,
+        pkcs11_create_key,
+    }) = &cli.command
+    {
+        return init(&cli, key.as_deref(), *pkcs11_create_key);
+    }
+    let root = root::for_keyring(&cli.root, &cli.keyring)?;
     let store = KeyringStore::new(&cli.keyring, root.as_ref());
     let audit = cli.audit_log.as_deref();
+    let progress = !cli.no_progress;
     match cli.command {
-        Command::Keyring(KeyringCommand::Init { key }) => {
-            let mut keyring = Keyring::new();
-            if let Some(name) = &key {
-                keyring.create_key(name)?;
-            }
-            store.create(&keyring)?;
-            println!(
-                "created keyring {} ({})",
-                cli.keyring.display(),
-                root.root_kind()
-            );
-            Ok(())
-        }
         Command::Keyring(KeyringCommand::Info) => {
             let keyring = store.load()?;
             println!(
@@ -49,7 +44,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Keyring(KeyringCommand::ChangeRoot(other)) => {
-            let new_root = root::load_other(&other)?;
+            let new_root = root::other(&other, &cli.root.pkcs11, "the re-sealed keyring", true)?;
             store.change_root(new_root.as_ref())?;
             println!(
                 "re-sealed {} under a {}; keys unchanged",
@@ -63,7 +58,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             output,
             root: other,
         }) => {
-            let backup_root = root::load_other(&other)?;
+            let backup_root = root::other(&other, &cli.root.pkcs11, "the backup", true)?;
             let keyring = store.load()?;
             let backup = keyring.export_key_with(&name, backup_root.as_ref(), &mut SysRng)?;
             let mut out = Output::open(Some(&output))?;
@@ -74,7 +69,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Key(KeyCommand::Import { input, root: other }) => {
-            let backup_root = root::load_other(&other)?;
+            let backup_root = root::other(&other, &cli.root.pkcs11, "the backup", false)?;
             let mut backup = Vec::new();
             let read_err = |e| CliError::io(&format!("cannot read {}", input.display()), e);
             File::open(&input)
@@ -100,10 +95,34 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Key(cmd) => key_command(&store, audit, cmd),
-        Command::Encrypt(args) => encrypt(&store, audit, threads(cli.threads), &args),
-        Command::Decrypt(args) => decrypt(&store, audit, threads(cli.threads), &args),
-        Command::Inspect { .. } => Ok(()),
+        Command::Encrypt(args) => encrypt(&store, audit, threads(cli.threads), progress, &args),
+        Command::Decrypt(args) => decrypt(&store, audit, threads(cli.threads), progress, &args),
+        // Handled above.
+        Command::Inspect { .. } | Command::Keyring(KeyringCommand::Init { .. }) => Ok(()),
     }
+}
+
+/// `keyring init`: a new keyring file under a new root.
+fn init(cli: &Cli, key: Option<&str>, create_token_key: bool) -> Result<(), CliError> {
+    // Refuse before asking for a passphrase that would not be used.
+    if cli.keyring.exists() {
+        return Err(strongroom::store::StoreError::AlreadyExists {
+            path: cli.keyring.clone(),
+        }
+        .into());
+    }
+    let root = root::for_new_keyring(&cli.root, &cli.keyring, create_token_key)?;
+    let mut keyring = Keyring::new();
+    if let Some(name) = key {
+        keyring.create_key(name)?;
+    }
+    KeyringStore::new(&cli.keyring, root.as_ref()).create(&keyring)?;
+    println!(
+        "created keyring {} ({})",
+        cli.keyring.display(),
+        root.root_kind()
+    );
+    Ok(())
 }
 
 /// The thread count: the flag, or every available core.
@@ -244,14 +263,16 @@ fn context(pairs: &[String]) -> Result<EncryptionContext, CliError> {
     Ok(ctx)
 }
 
-fn input(path: Option<&Path>) -> Result<Box<dyn Read>, CliError> {
+/// The input and, for a regular file, its length.
+fn input(path: Option<&Path>) -> Result<(Box<dyn Read>, Option<u64>), CliError> {
     match path {
-        None => Ok(Box::new(io::stdin().lock())),
-        Some(p) if p == Path::new("-") => Ok(Box::new(io::stdin().lock())),
+        None => Ok((Box::new(io::stdin().lock()), None)),
+        Some(p) if p == Path::new("-") => Ok((Box::new(io::stdin().lock()), None)),
         Some(p) => {
-            let f = File::open(p)
-                .map_err(|e| CliError::io(&format!("cannot read {}", p.display()), e))?;
-            Ok(Box::new(f))
+            let err = |e| CliError::io(&format!("cannot read {}", p.display()), e);
+            let f = File::open(p).map_err(err)?;
+            let meta = f.metadata().map_err(err)?;
+            Ok((Box::new(f), meta.is_file().then_some(meta.len())))
         }
     }
 }
@@ -260,12 +281,14 @@ fn encrypt(
     store: &KeyringStore<'_>,
     audit: Option<&Path>,
     threads: usize,
+    progress: bool,
     args: &EncryptArgs,
 ) -> Result<(), CliError> {
     let mut keyring = store.load()?;
     with_audit(&mut keyring, audit)?;
     let ctx = context(&args.context)?;
-    let mut reader = input(args.input.as_deref())?;
+    let (reader, len) = input(args.input.as_deref())?;
+    let (mut reader, _bar) = progress::track(reader, len, progress, "encrypting");
     let out = Output::open(args.output.as_deref())?;
     let recipients = [Recipient::Key {
         keyring: &keyring,
@@ -285,12 +308,14 @@ fn decrypt(
     store: &KeyringStore<'_>,
     audit: Option<&Path>,
     threads: usize,
+    progress: bool,
     args: &DecryptArgs,
 ) -> Result<(), CliError> {
     let mut keyring = store.load()?;
     with_audit(&mut keyring, audit)?;
     let ctx = context(&args.context)?;
-    let reader = input(args.input.as_deref())?;
+    let (reader, len) = input(args.input.as_deref())?;
+    let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
     let mut out = Output::open(args.output.as_deref())?;
     let mut plain =
         EnvelopeReader::new(reader, Opener::Keyring(&keyring), &ctx).with_threads(threads);
@@ -313,13 +338,6 @@ fn rewrap_file(keyring: &Keyring, path: &Path) -> Result<String, CliError> {
     let before = envelope::inspect_header(&head, total)?;
     let (header, old_len) = envelope::rewrap_header(keyring, &head, &before.context, &mut SysRng)?;
     let after = envelope::inspect_header(&header, total - old_len as u64 + header.len() as u64)?;
-    f.seek(SeekFrom::Start(old_len as u64)).map_err(read_err)?;
-    let mut out = Output::open(Some(path))?;
-    out.write_all(&header)
-        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
-    io::copy(&mut f, &mut out)
-        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
-    out.commit()?;
     let moves: Vec<String> = before
         .recipients
         .iter()
@@ -331,14 +349,21 @@ fn rewrap_file(keyring: &Keyring, path: &Path) -> Result<String, CliError> {
             _ => None,
         })
         .collect();
-    Ok(if moves.is_empty() {
-        format!(
-            "{}: already at the primary versions (header rewritten)",
+    if moves.is_empty() {
+        // Nothing to move: leave the file (and its mtime) alone.
+        return Ok(format!(
+            "{}: already at the primary versions, unchanged",
             path.display()
-        )
-    } else {
-        format!("{}: {}", path.display(), moves.join(", "))
-    })
+        ));
+    }
+    f.seek(SeekFrom::Start(old_len as u64)).map_err(read_err)?;
+    let mut out = Output::open(Some(path))?;
+    out.write_all(&header)
+        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
+    io::copy(&mut f, &mut out)
+        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
+    out.commit()?;
+    Ok(format!("{}: {}", path.display(), moves.join(", ")))
 }
 
 fn inspect(path: &Path) -> Result<(), CliError> {

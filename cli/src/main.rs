@@ -5,13 +5,16 @@
 //! authentication failure (wrong passphrase or key, wrong context, altered
 //! or truncated ciphertext); 4 I/O error (missing keyring, unreadable
 //! input, unwritable output). Every failure prints one line to stderr and
-//! leaves no partial output file behind.
+//! leaves no partial output file behind. docs/CLI.md has the rules for
+//! roots, prompts, threads and the progress bar.
 
 mod args;
 mod commands;
 mod error;
 mod output;
+mod progress;
 mod root;
+mod tty;
 
 use std::process::ExitCode;
 

@@ -5,108 +5,20 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::std_instead_of_core
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
 )]
 
+mod common;
+
 use std::fs;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+
+use common::{Env, strongroom};
 
 use strongroom::envelope::{self, Recipient};
 use strongroom::sealed::KeyFileRoot;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, SysRng};
-
-struct Env {
-    dir: PathBuf,
-}
-
-impl Env {
-    fn new(name: &str) -> Self {
-        let mut nonce = [0u8; 6];
-        getrandom_fill(&mut nonce);
-        let dir = std::env::temp_dir().join(format!("strongroom-cli-{name}-{}", hex(&nonce)));
-        fs::create_dir_all(&dir).unwrap();
-        // TEST KEY FILE: fixed bytes, mode 0600.
-        let key = dir.join("root.key");
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&key)
-            .unwrap();
-        f.write_all(&[0x42; 32]).unwrap();
-        drop(f);
-        fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    /// Runs the binary with the test keyring and key file.
-    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strongroom"));
-        cmd.current_dir(&self.dir)
-            .env_clear()
-            .env("STRONGROOM_KEYRING", self.path("keyring.srk"))
-            .env("STRONGROOM_KEY_FILE", self.path("root.key"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        if let Some(data) = stdin {
-            child.stdin.take().unwrap().write_all(data).unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args, None);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs a failing command: checks the exit code and a one-line message.
-    fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.run(args, None);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-        assert_eq!(
-            stderr.lines().count(),
-            1,
-            "{args:?}: not one line: {stderr}"
-        );
-        assert!(stderr.starts_with("strongroom: "), "{stderr}");
-        stderr
-    }
-
-    fn no_partial_files(&self) {
-        for e in fs::read_dir(&self.dir).unwrap() {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(
-                !name.ends_with(".partial") && !name.ends_with(".tmp"),
-                "left behind: {name}"
-            );
-        }
-    }
-}
-
-fn getrandom_fill(buf: &mut [u8]) {
-    use strongroom::rand_core::TryRng;
-    SysRng.try_fill_bytes(buf).unwrap();
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn init(env: &Env) {
     env.ok(&["keyring", "init", "--key", "files"]);
@@ -160,6 +72,38 @@ fn key_lifecycle_subcommands() {
         env.fails(&["keyring", "init"], 4)
             .contains("already exists")
     );
+    // No root flag and no terminal to ask on: usage errors naming the flags.
+    let bare = |args: &[&str]| {
+        let out = strongroom()
+            .current_dir(&env.dir)
+            .env_clear()
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, msg) = bare(&["--keyring", "keyring.srk", "key", "list"]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("sealed with a key file: pass --key-file"),
+        "{msg}"
+    );
+    let (code, msg) = bare(&["--keyring", "new.srk", "keyring", "init"]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(msg.contains("no root for the new keyring"), "{msg}");
+    let (code, msg) = bare(&[
+        "--keyring",
+        "new.srk",
+        "--key-file",
+        "root.key",
+        "--passphrase-file",
+        "root.key",
+        "keyring",
+        "init",
+    ]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(msg.contains("give one root"), "{msg}");
+    assert!(!env.path("new.srk").exists());
 }
 
 #[test]
@@ -241,7 +185,7 @@ fn encrypt_and_decrypt_files_and_pipes_with_clear_failures() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    let mut cmd = strongroom();
     let out = cmd
         .current_dir(&env.dir)
         .env_clear()
@@ -398,6 +342,10 @@ fn rewrap_change_root_backup_and_import() {
     let summary = env.ok(&["rewrap", "a.sr"]);
     assert!(summary.contains("v1 -> v2"), "{summary}");
     let after = fs::read(env.path("a.sr")).unwrap();
+    // A file already at the primary version is left as it is.
+    let again = env.ok(&["rewrap", "a.sr"]);
+    assert!(again.contains("unchanged"), "{again}");
+    assert_eq!(fs::read(env.path("a.sr")).unwrap(), after);
     let (hb, ha) = (
         envelope::inspect(&before).unwrap().header_len,
         envelope::inspect(&after).unwrap().header_len,
@@ -422,11 +370,13 @@ fn rewrap_change_root_backup_and_import() {
         ])
         .contains("re-sealed")
     );
+    // The file says which root it needs; the wrong kind is a usage error
+    // naming the right flag (a prompt needs a terminal, and there is none).
     assert!(
-        env.fails(&["key", "list"], 1)
-            .contains("sealed with a passphrase")
+        env.fails(&["key", "list"], 2)
+            .contains("sealed with a passphrase: pass --passphrase-file")
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+    let out = strongroom()
         .current_dir(&env.dir)
         .env_clear()
         .args([
@@ -448,7 +398,7 @@ fn rewrap_change_root_backup_and_import() {
     let run_pass = |args: &[&str]| {
         let mut full = vec!["--keyring", "keyring.srk", "--passphrase-file", "pass.txt"];
         full.extend_from_slice(args);
-        let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        let out = strongroom()
             .current_dir(&env.dir)
             .env_clear()
             .args(&full)

@@ -390,6 +390,21 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Reads the public facts of the keyring file at `path` (root kind,
+/// Argon2 costs) without any root: what a caller needs to choose the root
+/// to open it with.
+///
+/// # Errors
+/// [`StoreError::NotFound`]; I/O errors; [`StoreError::Keyring`] for a
+/// file that is not a keyring.
+pub fn inspect_file(path: &Path) -> Result<sealed::SealedInfo, StoreError> {
+    let bytes = read_bounded(path, MAX_SEALED_LEN)?;
+    sealed::inspect(&bytes).map_err(|source| StoreError::Keyring {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Reads a whole file, refusing files larger than `max` before reading.
 fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
     let file = match File::open(path) {

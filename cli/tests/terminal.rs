@@ -1,0 +1,201 @@
+//! The binary on a real (pseudo-)terminal: the no-echo passphrase prompt
+//! and the progress bar, seen from the terminal's side.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::fs;
+use std::process::{Output, Stdio};
+
+use common::{Env, Pty, spawn_on_terminal, strongroom};
+use rustix::termios::{LocalModes, tcgetattr};
+
+/// TEST PASSPHRASE, typed at the prompt.
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// Runs the binary on a fresh terminal, answering each prompt in turn.
+/// Returns its output and everything the terminal showed, after checking
+/// that the terminal has its echo back.
+fn prompted(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> (Output, String) {
+    let pty = Pty::new();
+    assert!(
+        tcgetattr(pty.slave_file())
+            .unwrap()
+            .local_modes
+            .contains(LocalModes::ECHO)
+    );
+    let child = spawn_on_terminal(env, &pty, args);
+    for (prompt, answer) in answers {
+        pty.wait_for(prompt);
+        pty.type_text(&format!("{answer}\n"));
+    }
+    let out = child.wait_with_output().unwrap();
+    let modes = tcgetattr(pty.slave_file()).unwrap().local_modes;
+    assert!(modes.contains(LocalModes::ECHO), "{args:?} left echo off");
+    (out, pty.screen())
+}
+
+#[test]
+fn passphrase_prompt_does_not_echo_and_restores_the_terminal() {
+    let env = Env::new("prompt");
+    fs::write(env.path("notes.txt"), b"prompted secret notes").unwrap();
+    let mut screens = String::new();
+    let ask = "Passphrase for keyring.srk: ";
+
+    // keyring init with no root flag: a new passphrase, asked twice.
+    let (out, screen) = prompted(
+        &env,
+        &[
+            "--keyring",
+            "keyring.srk",
+            "keyring",
+            "init",
+            "--key",
+            "files",
+        ],
+        &[
+            ("New passphrase for the keyring keyring.srk: ", PASSPHRASE),
+            ("Repeat the passphrase: ", PASSPHRASE),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(passphrase)"));
+    screens += &screen;
+
+    // Encrypt with the passphrase asked for on the terminal.
+    let (out, screen) = prompted(
+        &env,
+        &[
+            "--keyring",
+            "keyring.srk",
+            "encrypt",
+            "--key",
+            "files",
+            "-o",
+            "notes.sr",
+            "notes.txt",
+        ],
+        &[(ask, PASSPHRASE)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    screens += &screen;
+
+    // A wrong passphrase: exit 3, one line, and no output file.
+    let (out, screen) = prompted(
+        &env,
+        &[
+            "--keyring",
+            "keyring.srk",
+            "decrypt",
+            "-o",
+            "back.txt",
+            "notes.sr",
+        ],
+        &[(ask, "not the passphrase")],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("authentication failed"));
+    assert!(!env.path("back.txt").exists());
+    screens += &screen;
+
+    // Plaintext to stdout: the prompt went to the terminal, not into it.
+    let (out, screen) = prompted(
+        &env,
+        &["--keyring", "keyring.srk", "decrypt", "notes.sr"],
+        &[(ask, PASSPHRASE)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"prompted secret notes");
+    screens += &screen;
+
+    // Two different answers to a new passphrase: exit 2, no keyring file.
+    let (out, screen) = prompted(
+        &env,
+        &["--keyring", "other.srk", "keyring", "init"],
+        &[
+            ("New passphrase for the keyring other.srk: ", "first answer"),
+            ("Repeat the passphrase: ", "second answer"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("do not match"));
+    assert!(!env.path("other.srk").exists());
+    screens += &screen;
+
+    // Nothing typed was echoed.
+    for typed in [
+        PASSPHRASE,
+        "not the passphrase",
+        "first answer",
+        "second answer",
+    ] {
+        assert!(
+            !screens.contains(typed),
+            "{typed:?} was echoed: {screens:?}"
+        );
+    }
+    println!(
+        "prompt: 5 runs on a terminal, {} prompts answered, 0 answers echoed, echo restored after each",
+        screens.matches("assphrase").count()
+    );
+}
+
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let env = Env::new("progress");
+    env.ok(&["keyring", "init", "--key", "files"]);
+    let data: Vec<u8> = (0..48u32 << 20).map(|i| (i % 251) as u8).collect();
+    fs::write(env.path("big.bin"), &data).unwrap();
+    let args = ["encrypt", "--key", "files", "-o", "big.sr", "big.bin"];
+    let run_with_stderr = |stderr: Stdio, extra: &[&str]| {
+        let out = strongroom()
+            .current_dir(&env.dir)
+            .env_clear()
+            .env("STRONGROOM_KEYRING", env.path("keyring.srk"))
+            .env("STRONGROOM_KEY_FILE", env.path("root.key"))
+            // As a terminal emulator sets it (no TERM means a dumb one).
+            .env("TERM", "xterm")
+            .args(extra)
+            .args(args)
+            .stderr(stderr)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        fs::remove_file(env.path("big.sr")).unwrap();
+        out
+    };
+    // stderr on a terminal: the bar is drawn there.
+    let pty = Pty::new();
+    run_with_stderr(pty.slave(), &[]);
+    pty.wait_for("encrypting [");
+    assert!(pty.screen().contains("MiB"), "{:?}", pty.screen());
+    // --no-progress on a terminal, and stderr to a pipe: nothing.
+    let quiet = Pty::new();
+    run_with_stderr(quiet.slave(), &["--no-progress"]);
+    let piped = run_with_stderr(Stdio::piped(), &[]);
+    assert!(piped.stderr.is_empty(), "{:?}", piped.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(quiet.screen(), "");
+    println!(
+        "progress: {} bytes drawn on a terminal; 0 with --no-progress; 0 to a pipe",
+        pty.screen().len()
+    );
+}
