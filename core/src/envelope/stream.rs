@@ -531,9 +531,11 @@ fn body_state(header: &Header, payload: KeyMaterial, threads: usize) -> State {
     }
 }
 
-/// One chunk to open: where its plaintext goes, its tag, and the outcome.
+/// One chunk to open: its ciphertext and tag, where its plaintext goes, and
+/// the outcome.
 struct OpenJob<'a> {
     index: u64,
+    ciphertext: &'a [u8],
     slot: &'a mut [u8],
     tag: &'a [u8],
     result: Result<()>,
@@ -566,11 +568,12 @@ fn open_batch(
     let mut rest = &mut *buf;
     for (i, (piece, len)) in pieces.iter().zip(&lens).enumerate() {
         let (slot, tail) = rest.split_at_mut(*len);
-        slot.copy_from_slice(&piece[..*len]);
+        let (ciphertext, tag) = piece.split_at(*len);
         jobs.push(OpenJob {
             index: first + i as u64,
+            ciphertext,
             slot,
-            tag: &piece[*len..],
+            tag,
             result: Ok(()),
         });
         rest = tail;
@@ -578,6 +581,8 @@ fn open_batch(
     run_parallel(&mut jobs, threads, |jobs| {
         for job in jobs.iter_mut() {
             let final_chunk = last && job.index + 1 == final_index;
+            // The copy in runs on the worker too, not serially before.
+            job.slot.copy_from_slice(job.ciphertext);
             job.result = open_chunk(payload, job.index, final_chunk, job.slot, job.tag);
         }
     });
