@@ -23,6 +23,12 @@ if ! command -v softhsm2-util >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 >/dev/null
 fi
 
+# age (the peer in benches/files_vs_age.sh) and GNU time (its RSS figures).
+if ! command -v age >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
+    echo "setup: installing age and time"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age time >/dev/null
+fi
+
 # Python with venv, for the independent golden-vector decoder.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     echo "setup: installing python3-venv"
