@@ -382,7 +382,7 @@ fn rewrap_file(keyring: &Keyring, path: &Path) -> Result<String, CliError> {
     let mut out = Output::open(Some(path))?;
     out.write_all(&header)
         .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
-    io::copy(&mut f, &mut out)
+    copy_wiped(&mut f, &mut out)
         .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
     out.commit()?;
     Ok(format!("{}: {}", path.display(), moves.join(", ")))
