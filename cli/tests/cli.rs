@@ -223,6 +223,24 @@ fn encrypt_and_decrypt_files_and_pipes_with_clear_failures() {
         )
         .contains("cannot create")
     );
+    // Directories nobody can write to, even root (whose capabilities pass
+    // over mode bits): a regular file as the parent, and /proc.
+    for unwritable in ["dump.sql/out.sr", "/proc/strongroom-out.sr"] {
+        assert!(
+            env.fails(
+                &[
+                    "decrypt",
+                    "--context",
+                    "db=prod",
+                    "-o",
+                    unwritable,
+                    "dump.sql.sr"
+                ],
+                4
+            )
+            .contains("cannot create")
+        );
+    }
     assert!(
         env.fails(&["encrypt", "--key", "files", "missing.txt"], 4)
             .contains("cannot read")
@@ -394,6 +412,20 @@ fn rewrap_change_root_backup_and_import() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A wrong passphrase: exit 3, one line, the passphrase nowhere in it.
+    fs::write(env.path("wrong.txt"), "not the passphrase\n").unwrap();
+    let out = strongroom()
+        .current_dir(&env.dir)
+        .env_clear()
+        .args(["--keyring", "keyring.srk", "--passphrase-file", "wrong.txt"])
+        .args(["decrypt", "--context", "t=x", "-o", "w.csv", "a.sr"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stderr.contains("authentication failed") && !stderr.contains("not the passphrase"));
+    assert!(!env.path("w.csv").exists());
     // Backup of one key under its own root, imported into a new keyring.
     let run_pass = |args: &[&str]| {
         let mut full = vec!["--keyring", "keyring.srk", "--passphrase-file", "pass.txt"];

@@ -13,7 +13,7 @@ mod common;
 use std::fs;
 use std::process::{Output, Stdio};
 
-use common::{Env, Pty, spawn_on_terminal, strongroom};
+use common::{Env, Pty, spawn_on_terminal, spawn_on_terminal_with_pipe, strongroom};
 use rustix::termios::{LocalModes, tcgetattr};
 
 /// TEST PASSPHRASE, typed at the prompt.
@@ -23,6 +23,16 @@ const PASSPHRASE: &str = "correct horse battery staple";
 /// Returns its output and everything the terminal showed, after checking
 /// that the terminal has its echo back.
 fn prompted(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> (Output, String) {
+    prompted_with(env, None, args, answers)
+}
+
+/// As [`prompted`], with `pipe_in` (a file) piped into stdin when given.
+fn prompted_with(
+    env: &Env,
+    pipe_in: Option<&str>,
+    args: &[&str],
+    answers: &[(&str, &str)],
+) -> (Output, String) {
     let pty = Pty::new();
     assert!(
         tcgetattr(pty.slave_file())
@@ -30,7 +40,10 @@ fn prompted(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> (Output, Stri
             .local_modes
             .contains(LocalModes::ECHO)
     );
-    let child = spawn_on_terminal(env, &pty, args);
+    let child = match pipe_in {
+        Some(input) => spawn_on_terminal_with_pipe(env, &pty, input, args),
+        None => spawn_on_terminal(env, &pty, args),
+    };
     for (prompt, answer) in answers {
         pty.wait_for(prompt);
         pty.type_text(&format!("{answer}\n"));
@@ -126,6 +139,28 @@ fn passphrase_prompt_does_not_echo_and_restores_the_terminal() {
     assert_eq!(out.stdout, b"prompted secret notes");
     screens += &screen;
 
+    // Plaintext from a pipe, passphrase from the terminal, as with age.
+    let (out, screen) = prompted_with(
+        &env,
+        Some("notes.txt"),
+        &["--keyring", "keyring.srk", "encrypt", "--key", "files"],
+        &[(ask, PASSPHRASE)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(env.path("piped.sr"), &out.stdout).unwrap();
+    screens += &screen;
+    let (out, screen) = prompted(
+        &env,
+        &["--keyring", "keyring.srk", "decrypt", "piped.sr"],
+        &[(ask, PASSPHRASE)],
+    );
+    assert_eq!(out.stdout, b"prompted secret notes");
+    screens += &screen;
+
     // Two different answers to a new passphrase: exit 2, no keyring file.
     let (out, screen) = prompted(
         &env,
@@ -153,7 +188,7 @@ fn passphrase_prompt_does_not_echo_and_restores_the_terminal() {
         );
     }
     println!(
-        "prompt: 5 runs on a terminal, {} prompts answered, 0 answers echoed, echo restored after each",
+        "prompt: 7 runs on a terminal, {} prompts answered, 0 answers echoed, echo restored after each",
         screens.matches("assphrase").count()
     );
 }

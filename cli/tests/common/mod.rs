@@ -201,15 +201,33 @@ impl Pty {
 /// Starts the binary in a new session whose controlling terminal is `pty`
 /// (stdin is the terminal; stdout and stderr are captured).
 pub fn spawn_on_terminal(env: &Env, pty: &Pty, args: &[&str]) -> Child {
-    Command::new("setsid")
-        .args(["--ctty", "--wait"])
+    on_terminal(env, pty)
         .arg(env!("CARGO_BIN_EXE_strongroom"))
         .args(args)
-        .current_dir(&env.dir)
-        .env_clear()
-        .stdin(pty.slave())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// As [`spawn_on_terminal`], with the file `input` piped into the binary's
+/// stdin by `cat`: the terminal stays the controlling one, for prompts.
+pub fn spawn_on_terminal_with_pipe(env: &Env, pty: &Pty, input: &str, args: &[&str]) -> Child {
+    on_terminal(env, pty)
+        .args(["sh", "-c", r#"cat "$INPUT" | "$0" "$@""#])
+        .arg(env!("CARGO_BIN_EXE_strongroom"))
+        .args(args)
+        .env("INPUT", input)
+        .spawn()
+        .unwrap()
+}
+
+fn on_terminal(env: &Env, pty: &Pty) -> Command {
+    let mut cmd = Command::new("setsid");
+    cmd.args(["--ctty", "--wait"])
+        .current_dir(&env.dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(pty.slave())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
 }
