@@ -12,7 +12,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 
-use rustix::termios::{self, LocalModes, OptionalActions, Termios};
+use rustix::termios::{self, LocalModes, OptionalActions, QueueSelector, Termios};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
@@ -62,6 +62,10 @@ pub(crate) fn ask_secret(prompt: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Cli
     (&tty).write_all(prompt.as_bytes()).map_err(term_err)?;
     (&tty).flush().map_err(term_err)?;
     let answer = read_line(&tty).map_err(term_err)?;
+    if answer.is_none() {
+        // Drop the rest of an overlong line, so the shell never reads it.
+        let _ = termios::tcflush(&tty, QueueSelector::IFlush);
+    }
     drop(guard);
     match answer {
         Some(line) if !line.is_empty() => Ok(Some(line)),
