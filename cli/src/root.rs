@@ -51,11 +51,17 @@ pub(crate) fn for_keyring(args: &RootArgs, keyring: &Path) -> Result<Root, CliEr
             None => Err(CliError::Usage(format!("{sealed}: pass --key-file FILE"))),
         },
         RootKind::Pkcs11 => {
-            let token = args.pkcs11.pkcs11_token.as_deref().ok_or_else(|| {
-                CliError::Usage(format!(
-                    "{sealed}: pass --pkcs11-module MODULE and --pkcs11-token LABEL"
-                ))
-            })?;
+            let token = args
+                .pkcs11
+                .pkcs11_token
+                .as_deref()
+                .filter(|_| !wrong_flag)
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "{sealed}: pass --pkcs11-module MODULE and --pkcs11-token LABEL \
+                         (and no --passphrase-file or --key-file)"
+                    ))
+                })?;
             pkcs11_root(&args.pkcs11, token, &args.pkcs11.pkcs11_key, false)
         }
         _ => Err(CliError::Usage(format!(

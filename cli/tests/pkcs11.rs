@@ -144,6 +144,13 @@ fn pkcs11_root_from_the_command_line() {
         "--new-pkcs11-create-key",
     ]));
     assert!(ok(&with_pin(&["key", "list"])).contains("files"));
+    // A root flag of another kind: a usage error naming the PKCS#11 flags.
+    let (code, _, stderr) = run(&with_pin(&["--key-file", "root.key", "key", "list"]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("sealed with a PKCS#11 key: pass --pkcs11-module"),
+        "{stderr}"
+    );
     ok(&with_pin(&["decrypt", "-o", "again.txt", "plain.sr"]));
     assert_eq!(
         fs::read(env.path("again.txt")).unwrap(),
