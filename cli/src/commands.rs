@@ -9,7 +9,7 @@ use strongroom::envelope::{
     self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Opener, Recipient,
 };
 use strongroom::store::KeyringStore;
-use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp, VersionState};
+use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
 
 use crate::args::{Cli, Command, DecryptArgs, EncryptArgs, KeyCommand, KeyringCommand};
 use crate::error::CliError;
@@ -221,21 +221,12 @@ fn key_command(
     Ok(())
 }
 
-fn state_name(s: VersionState) -> &'static str {
-    match s {
-        VersionState::Enabled => "enabled",
-        VersionState::Disabled => "disabled",
-        VersionState::Destroyed => "destroyed",
-        _ => "unknown",
-    }
-}
-
 fn list(keyring: &Keyring) {
     for k in keyring.keys() {
         let versions: Vec<String> = k
             .versions
             .iter()
-            .map(|v| format!("v{} {}", v.version, state_name(v.state)))
+            .map(|v| format!("v{} {}", v.version, v.state.name()))
             .collect();
         let period = k.rotation_period_seconds.map_or(String::new(), |s| {
             format!(", rotate every {} days", s / 86_400)

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use strongroom::{EncryptionContext, Error, Keyring, VersionState, inspect_record_text};
+use strongroom::{EncryptionContext, Error, Keyring, inspect_record_text};
 
 const CUSTOMERS: [(&str, &str); 3] = [
     ("1001", "ada@example.com"),
@@ -79,7 +79,7 @@ fn run() -> Result<(), Error> {
     let states: Vec<String> = info
         .versions
         .iter()
-        .map(|v| format!("v{}={}", v.version, state_name(v.state)))
+        .map(|v| format!("v{}={}", v.version, v.state.name()))
         .collect();
     println!("destroyed version 1: {}", states.join(", "));
     for (row, record) in &column {
@@ -112,14 +112,5 @@ fn describe<T, E: core::fmt::Display>(r: Result<T, E>) -> String {
     match r {
         Ok(_) => "decrypted".to_string(),
         Err(e) => format!("refused: {e}"),
-    }
-}
-
-fn state_name(s: VersionState) -> &'static str {
-    match s {
-        VersionState::Enabled => "enabled",
-        VersionState::Disabled => "disabled",
-        VersionState::Destroyed => "destroyed",
-        _ => "unknown",
     }
 }

@@ -75,6 +75,23 @@ pub enum VersionState {
     Destroyed,
 }
 
+impl VersionState {
+    /// A short lower-case name for listings and messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+            Self::Destroyed => "destroyed",
+        }
+    }
+}
+
+impl core::fmt::Display for VersionState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 struct Version {
     state: VersionState,
     created: Timestamp,
