@@ -4,12 +4,12 @@
 //! per-chunk nonces and tags).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+extern crate alloc;
+
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use strongroom::envelope::{
-    DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Opener, Recipient,
-};
+use strongroom::envelope::{DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Recipient};
 use strongroom::{EncryptionContext, Keyring, SecretBytes, SysRng};
 
 const SIZES: [usize; 4] = [1 << 10, 64 << 10, 1 << 20, 16 << 20];
@@ -86,6 +86,7 @@ fn envelope(c: &mut Criterion) {
 fn threads(c: &mut Criterion) {
     let mut keyring = Keyring::new();
     keyring.create_key("files").unwrap();
+    let keyring = alloc::sync::Arc::new(keyring);
     let ctx = EncryptionContext::new();
     let plaintext = vec![0x5a_u8; 16 << 20];
     let recipients = [Recipient::Key {
@@ -113,7 +114,7 @@ fn threads(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("decrypt_16MiB", threads), |b| {
             b.iter(|| {
-                let mut dec = EnvelopeDecryptor::new(Opener::Keyring(&keyring), &ctx);
+                let mut dec = EnvelopeDecryptor::new(keyring.clone(), &ctx);
                 dec.set_threads(threads);
                 // Consumed and cleared after each write, as EnvelopeReader
                 // does, so the output buffer stays one batch long.

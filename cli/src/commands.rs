@@ -1,13 +1,12 @@
 //! What each subcommand does.
 
+use alloc::sync::Arc;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use strongroom::audit::JsonLinesSink;
-use strongroom::envelope::{
-    self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Opener, Recipient,
-};
+use strongroom::audit::{AuditContext, JsonLinesSink};
+use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
 
@@ -28,10 +27,42 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         return init(&cli, key.as_deref(), *pkcs11_create_key);
     }
     let root = root::for_keyring(&cli.root, &cli.keyring)?;
-    let store = KeyringStore::new(&cli.keyring, root.as_ref());
-    let audit = cli.audit_log.as_deref();
+    let mut store = KeyringStore::new(&cli.keyring, root.clone());
+    let sink = open_audit_log(cli.audit_log.as_deref())?;
+    if let Some(sink) = &sink {
+        store.set_audit(AuditContext::with_system_clock(sink.clone()));
+    }
+    let result = dispatch(&cli, store, &root);
+    // A log that lost events makes the command fail, even if it did its work.
+    if let (Some(sink), Some(path)) = (&sink, &cli.audit_log) {
+        let lost = sink.write_errors();
+        if lost > 0 {
+            let message = format!(
+                "{lost} audit events could not be written to {}",
+                path.display()
+            );
+            if result.is_err() {
+                // The command's own error is the exit code; still say it.
+                eprintln!("strongroom: warning: {message}");
+                return result;
+            }
+            return Err(CliError::Io(message));
+        }
+    }
+    result
+}
+
+/// Opens the `--audit-log` file, if one was named.
+fn open_audit_log(path: Option<&Path>) -> Result<Option<Arc<JsonLinesSink>>, CliError> {
+    let Some(path) = path else { return Ok(None) };
+    let sink = JsonLinesSink::open(path)
+        .map_err(|e| CliError::io(&format!("cannot open {}", path.display()), e))?;
+    Ok(Some(Arc::new(sink)))
+}
+
+fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(), CliError> {
     let progress = !cli.no_progress;
-    match cli.command {
+    match &cli.command {
         Command::Keyring(KeyringCommand::Info) => {
             let keyring = store.load()?;
             println!(
@@ -44,8 +75,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Keyring(KeyringCommand::ChangeRoot(other)) => {
-            let new_root = root::other(&other, &cli.root.pkcs11, "the re-sealed keyring", true)?;
-            store.change_root(new_root.as_ref())?;
+            let new_root = root::other(other, &cli.root.pkcs11, "the re-sealed keyring", true)?;
+            store.change_root(new_root.clone())?;
             println!(
                 "re-sealed {} under a {}; keys unchanged",
                 cli.keyring.display(),
@@ -58,10 +89,10 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             output,
             root: other,
         }) => {
-            let backup_root = root::other(&other, &cli.root.pkcs11, "the backup", true)?;
+            let backup_root = root::other(other, &cli.root.pkcs11, "the backup", true)?;
             let keyring = store.load()?;
-            let backup = keyring.export_key_with(&name, backup_root.as_ref(), &mut SysRng)?;
-            let mut out = Output::open(Some(&output))?;
+            let backup = keyring.export_key_with(name, backup_root.as_ref(), &mut SysRng)?;
+            let mut out = Output::open(Some(output))?;
             out.write_all(&backup)
                 .map_err(|e| CliError::io(&format!("cannot write {}", output.display()), e))?;
             out.commit()?;
@@ -69,34 +100,29 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Key(KeyCommand::Import { input, root: other }) => {
-            let backup_root = root::other(&other, &cli.root.pkcs11, "the backup", false)?;
+            let backup_root = root::other(other, &cli.root.pkcs11, "the backup", false)?;
             let mut backup = Vec::new();
             let read_err = |e| CliError::io(&format!("cannot read {}", input.display()), e);
-            File::open(&input)
+            File::open(input)
                 .map_err(read_err)?
                 .take(strongroom::sealed::MAX_SEALED_LEN as u64 + 1)
                 .read_to_end(&mut backup)
                 .map_err(read_err)?;
-            let id = store.update(|keyring| {
-                with_audit(keyring, audit).map_err(|_| strongroom::Error::InvalidArgument {
-                    reason: "audit log",
-                })?;
-                keyring.import_key_backup(&backup, backup_root.as_ref())
-            })?;
+            let id =
+                store.update(|keyring| keyring.import_key_backup(&backup, backup_root.as_ref()))?;
             println!("imported key {id} from {}", input.display());
             Ok(())
         }
         Command::Rewrap { files } => {
-            let mut keyring = store.load()?;
-            with_audit(&mut keyring, audit)?;
-            for file in &files {
+            let keyring = store.load()?;
+            for file in files {
                 println!("{}", rewrap_file(&keyring, file)?);
             }
             Ok(())
         }
-        Command::Key(cmd) => key_command(&store, audit, cmd),
-        Command::Encrypt(args) => encrypt(&store, audit, threads(cli.threads), progress, &args),
-        Command::Decrypt(args) => decrypt(&store, audit, threads(cli.threads), progress, &args),
+        Command::Key(cmd) => key_command(&store, cmd),
+        Command::Encrypt(args) => encrypt(&store, threads(cli.threads), progress, args),
+        Command::Decrypt(args) => decrypt(&store, threads(cli.threads), progress, args),
         // Handled above.
         Command::Inspect { .. } | Command::Keyring(KeyringCommand::Init { .. }) => Ok(()),
     }
@@ -116,7 +142,7 @@ fn init(cli: &Cli, key: Option<&str>, create_token_key: bool) -> Result<(), CliE
     if let Some(name) = key {
         keyring.create_key(name)?;
     }
-    KeyringStore::new(&cli.keyring, root.as_ref()).create(&keyring)?;
+    KeyringStore::new(&cli.keyring, root.clone()).create(&keyring)?;
     println!(
         "created keyring {} ({})",
         cli.keyring.display(),
@@ -131,33 +157,13 @@ fn threads(flag: Option<usize>) -> usize {
         .max(1)
 }
 
-fn with_audit(keyring: &mut Keyring, audit: Option<&Path>) -> Result<(), CliError> {
-    if let Some(path) = audit {
-        let sink = JsonLinesSink::open(path)
-            .map_err(|e| CliError::io(&format!("cannot open {}", path.display()), e))?;
-        keyring.set_audit(Box::new(sink), Timestamp::now);
-    }
-    Ok(())
-}
-
-fn key_command(
-    store: &KeyringStore<'_>,
-    audit: Option<&Path>,
-    cmd: KeyCommand,
-) -> Result<(), CliError> {
+fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
     if let KeyCommand::List = cmd {
         list(&store.load()?);
         return Ok(());
     }
-    let mut audit_error = None;
     let message = store.update(|keyring| {
-        if let Err(e) = with_audit(keyring, audit) {
-            audit_error = Some(e);
-            return Err(strongroom::Error::InvalidArgument {
-                reason: "audit log",
-            });
-        }
-        match &cmd {
+        match cmd {
             KeyCommand::Create {
                 name,
                 rotate_every_days,
@@ -214,9 +220,6 @@ fn key_command(
             }
         }
     });
-    if let Some(e) = audit_error {
-        return Err(e);
-    }
     println!("{}", message?);
     Ok(())
 }
@@ -269,14 +272,12 @@ fn input(path: Option<&Path>) -> Result<(Box<dyn Read>, Option<u64>), CliError> 
 }
 
 fn encrypt(
-    store: &KeyringStore<'_>,
-    audit: Option<&Path>,
+    store: &KeyringStore,
     threads: usize,
     progress: bool,
     args: &EncryptArgs,
 ) -> Result<(), CliError> {
-    let mut keyring = store.load()?;
-    with_audit(&mut keyring, audit)?;
+    let keyring = store.load()?;
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (mut reader, _bar) = progress::track(reader, len, progress, "encrypting");
@@ -296,20 +297,17 @@ fn encrypt(
 }
 
 fn decrypt(
-    store: &KeyringStore<'_>,
-    audit: Option<&Path>,
+    store: &KeyringStore,
     threads: usize,
     progress: bool,
     args: &DecryptArgs,
 ) -> Result<(), CliError> {
-    let mut keyring = store.load()?;
-    with_audit(&mut keyring, audit)?;
+    let keyring = Arc::new(store.load()?);
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
     let mut out = Output::open(args.output.as_deref())?;
-    let mut plain =
-        EnvelopeReader::new(reader, Opener::Keyring(&keyring), &ctx).with_threads(threads);
+    let mut plain = EnvelopeReader::new(reader, keyring, &ctx).with_threads(threads);
     copy_wiped(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
     out.commit()
 }

@@ -3,6 +3,7 @@
 use core::fmt;
 use std::io;
 
+use strongroom::ErrorKind;
 use strongroom::store::StoreError;
 
 /// What went wrong, by the exit code it maps to.
@@ -37,29 +38,32 @@ impl fmt::Display for CliError {
     }
 }
 
+impl CliError {
+    /// The exit-code class of a core error kind (the one mapping from the
+    /// core's numbered table to exit codes).
+    fn from_kind(kind: ErrorKind, message: String) -> Self {
+        match kind {
+            ErrorKind::AuthenticationFailed => Self::Auth(message),
+            ErrorKind::Io | ErrorKind::NotFound | ErrorKind::AlreadyExists => Self::Io(message),
+            _ => Self::Other(message),
+        }
+    }
+}
+
 impl From<strongroom::Error> for CliError {
     fn from(e: strongroom::Error) -> Self {
-        match e {
-            strongroom::Error::AuthenticationFailed => Self::Auth(e.to_string()),
-            _ => Self::Other(e.to_string()),
-        }
+        Self::from_kind(e.kind(), e.to_string())
     }
 }
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
-        let message = e.to_string();
-        match e {
-            StoreError::Io { .. }
-            | StoreError::NotFound { .. }
-            | StoreError::AlreadyExists { .. } => Self::Io(message),
-            StoreError::Keyring {
-                source: strongroom::Error::AuthenticationFailed,
-                ..
-            } => Self::Auth(message),
-            StoreError::Rejected(inner) => Self::from(inner),
-            _ => Self::Other(message),
-        }
+        let message = match &e {
+            // A refused change reads as the core's own message.
+            StoreError::Rejected(inner) => inner.to_string(),
+            _ => e.to_string(),
+        };
+        Self::from_kind(e.kind(), message)
     }
 }
 

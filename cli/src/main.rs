@@ -8,6 +8,8 @@
 //! leaves no partial output file behind. docs/CLI.md has the rules for
 //! roots, prompts, threads and the progress bar.
 
+extern crate alloc;
+
 mod args;
 mod commands;
 mod error;

@@ -11,6 +11,7 @@
 //!   flags, or else from a passphrase asked for on the terminal.
 //! - Without a terminal, a missing root is a usage error naming the flags.
 
+use alloc::sync::Arc;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -23,7 +24,7 @@ use crate::args::{OtherRootArgs, Pkcs11Args, RootArgs};
 use crate::error::CliError;
 use crate::tty;
 
-type Root = Box<dyn KeyProvider>;
+pub(crate) type Root = Arc<dyn KeyProvider>;
 
 /// The root that opens the existing keyring at `keyring`.
 pub(crate) fn for_keyring(args: &RootArgs, keyring: &Path) -> Result<Root, CliError> {
@@ -43,7 +44,7 @@ pub(crate) fn for_keyring(args: &RootArgs, keyring: &Path) -> Result<Root, CliEr
                         "{sealed}: pass --passphrase-file FILE (no terminal to ask on)"
                     ))
                 })?;
-                Ok(Box::new(PassphraseRoot::new(&passphrase)))
+                Ok(Arc::new(PassphraseRoot::new(&passphrase)))
             }
         },
         RootKind::KeyFile => match &args.key_file {
@@ -147,7 +148,7 @@ pub(crate) fn other(
     } else {
         let passphrase =
             tty::ask_secret(&format!("Passphrase for {what}: "))?.ok_or_else(missing)?;
-        Ok(Box::new(PassphraseRoot::new(&passphrase)))
+        Ok(Arc::new(PassphraseRoot::new(&passphrase)))
     }
 }
 
@@ -157,16 +158,16 @@ fn new_passphrase(what: &str) -> Result<Option<Root>, CliError> {
         &format!("New passphrase for {what}: "),
         "Repeat the passphrase: ",
     )?;
-    Ok(passphrase.map(|p| Box::new(PassphraseRoot::new(&p)) as Root))
+    Ok(passphrase.map(|p| Arc::new(PassphraseRoot::new(&p)) as Root))
 }
 
 fn key_file_root(path: &Path) -> Result<Root, CliError> {
-    Ok(Box::new(store::load_key_file(path)?))
+    Ok(Arc::new(store::load_key_file(path)?))
 }
 
 fn passphrase_root(path: &Path) -> Result<Root, CliError> {
     let passphrase = first_line(path, "passphrase")?;
-    Ok(Box::new(PassphraseRoot::new(&passphrase)))
+    Ok(Arc::new(PassphraseRoot::new(&passphrase)))
 }
 
 /// Reads the first line of a secret file (a passphrase or a PIN), without
@@ -223,7 +224,7 @@ fn pkcs11_root(
     if create {
         root.create_key()?;
     }
-    Ok(Box::new(root))
+    Ok(Arc::new(root))
 }
 
 #[cfg(not(feature = "pkcs11"))]

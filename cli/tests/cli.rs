@@ -258,7 +258,7 @@ fn cli_and_library_interoperate() {
     let env = Env::new("interop");
     init(&env);
     let root = KeyFileRoot::new(&strongroom::KeyMaterial::from_slice(&[0x42; 32]).unwrap());
-    let store = KeyringStore::new(env.path("keyring.srk"), &root);
+    let store = KeyringStore::new(env.path("keyring.srk"), std::sync::Arc::new(root));
     let ctx = EncryptionContext::new().with("who", "library").unwrap();
     // CLI -> library.
     fs::write(env.path("a.txt"), b"written by the CLI").unwrap();
@@ -297,6 +297,18 @@ fn cli_and_library_interoperate() {
 }
 
 #[test]
+fn an_audit_log_that_cannot_be_written_fails_the_command() {
+    let env = Env::new("audit-full");
+    init(&env);
+    // /dev/full opens, and every write to it fails with ENOSPC.
+    let err = env.fails(&["--audit-log", "/dev/full", "key", "rotate", "files"], 4);
+    assert!(err.contains("audit events could not be written"), "{err}");
+    // The rotation itself was done and saved.
+    let out = env.ok(&["key", "list"]);
+    assert!(out.contains("primary v2"), "{out}");
+}
+
+#[test]
 fn audit_log_records_cli_operations() {
     let env = Env::new("audit");
     init(&env);
@@ -327,13 +339,24 @@ fn audit_log_records_cli_operations() {
     );
     let text = fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[0].contains("\"action\":\"key_rotated\""));
+    // Each command opens the keyring file (one event), then does its work.
+    assert_eq!(lines.len(), 6, "{text}");
+    for i in [0, 2, 4] {
+        assert!(
+            lines[i].contains("\"action\":\"keyring_opened\"")
+                && lines[i].contains("\"outcome\":\"success\""),
+            "{text}"
+        );
+    }
+    assert!(lines[1].contains("\"action\":\"key_rotated\""));
     assert!(
-        lines[1].contains("\"action\":\"encrypt\"") && lines[1].contains("\"object\":\"envelope\"")
+        lines[3].contains("\"action\":\"encrypt\"") && lines[3].contains("\"object\":\"envelope\"")
     );
     assert!(
-        lines[2].contains("\"outcome\":\"failure\"") && lines[2].contains("authentication_failed")
+        lines[5].contains("\"outcome\":\"failure\"")
+            && lines[5].contains("authentication_failed")
+            && lines[5].contains("\"key\":\"files\""),
+        "{text}"
     );
 }
 

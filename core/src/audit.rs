@@ -2,49 +2,86 @@
 //! data, never plaintext: an event carries only names, ids, versions, an
 //! action, an outcome, a public error kind and a time.
 //!
-//! Attach a sink with [`Keyring::set_audit`]; every lifecycle operation and
+//! Attach a sink with [`Keyring::set_audit`](crate::Keyring::set_audit); every lifecycle operation and
 //! every encrypt, decrypt (success or failure) and rewrap through that
 //! keyring then emits exactly one event. With `std`,
 //! [`JsonLinesSink`] appends events to a file, one JSON object per line.
 
 use alloc::boxed::Box;
+#[cfg(all(feature = "std", unix))]
+use alloc::string::String;
+use alloc::sync::Arc;
+#[cfg(all(feature = "std", unix))]
+use alloc::vec::Vec;
 use core::fmt;
 
-use crate::error::Error;
-use crate::keyring::{KeyId, Keyring};
+use crate::error::ErrorKind;
+use crate::key_id::KeyId;
 use crate::time::Timestamp;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum AuditAction {
     /// A key was created.
-    KeyCreated,
+    KeyCreated = 1,
     /// A key was imported (from a backup or with known material).
-    KeyImported,
+    KeyImported = 2,
     /// A key got a new primary version.
-    KeyRotated,
+    KeyRotated = 3,
     /// A version was enabled.
-    VersionEnabled,
+    VersionEnabled = 4,
     /// A version was disabled.
-    VersionDisabled,
+    VersionDisabled = 5,
     /// A version was destroyed.
-    VersionDestroyed,
+    VersionDestroyed = 6,
     /// The minimum decryption version changed.
-    MinDecryptionVersionChanged,
+    MinDecryptionVersionChanged = 7,
     /// The rotation period changed.
-    RotationPeriodChanged,
+    RotationPeriodChanged = 8,
     /// Data was encrypted (or a data key wrapped).
-    Encrypt,
+    Encrypt = 9,
     /// Data was decrypted (or a data key unwrapped); see the outcome.
-    Decrypt,
+    Decrypt = 10,
     /// Ciphertext moved to the primary version.
-    Rewrap,
+    Rewrap = 11,
     /// A key was derived from a version.
-    Derive,
+    Derive = 12,
+    /// A key's material left the keyring in a backup
+    /// ([`Keyring::export_key_with`](crate::Keyring::export_key_with)).
+    KeyExported = 13,
+    /// A keyring file was sealed again under another root.
+    RootChanged = 14,
+    /// A keyring file was read and opened (or failed to open).
+    KeyringOpened = 15,
 }
 
 impl AuditAction {
+    /// Every action, in number order.
+    pub const ALL: &'static [AuditAction] = &[
+        Self::KeyCreated,
+        Self::KeyImported,
+        Self::KeyRotated,
+        Self::VersionEnabled,
+        Self::VersionDisabled,
+        Self::VersionDestroyed,
+        Self::MinDecryptionVersionChanged,
+        Self::RotationPeriodChanged,
+        Self::Encrypt,
+        Self::Decrypt,
+        Self::Rewrap,
+        Self::Derive,
+        Self::KeyExported,
+        Self::RootChanged,
+        Self::KeyringOpened,
+    ];
+
+    /// The stable number (never reused; see `docs/AUDIT.md`).
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
     /// The event's name in logs.
     pub const fn name(self) -> &'static str {
         match self {
@@ -60,6 +97,9 @@ impl AuditAction {
             Self::Decrypt => "decrypt",
             Self::Rewrap => "rewrap",
             Self::Derive => "derive",
+            Self::KeyExported => "key_exported",
+            Self::RootChanged => "root_changed",
+            Self::KeyringOpened => "keyring_opened",
         }
     }
 }
@@ -67,18 +107,35 @@ impl AuditAction {
 /// What kind of object the action touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum AuditObject {
     /// The key itself (lifecycle actions).
-    Key,
+    Key = 1,
     /// A record.
-    Record,
+    Record = 2,
     /// An envelope.
-    Envelope,
+    Envelope = 3,
     /// A wrapped data key.
-    DataKey,
+    DataKey = 4,
+    /// A whole keyring (file opens, root changes).
+    Keyring = 5,
 }
 
 impl AuditObject {
+    /// Every object kind, in number order.
+    pub const ALL: &'static [AuditObject] = &[
+        Self::Key,
+        Self::Record,
+        Self::Envelope,
+        Self::DataKey,
+        Self::Keyring,
+    ];
+
+    /// The stable number (never reused; see `docs/AUDIT.md`).
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
     /// The object's name in logs.
     pub const fn name(self) -> &'static str {
         match self {
@@ -86,6 +143,7 @@ impl AuditObject {
             Self::Record => "record",
             Self::Envelope => "envelope",
             Self::DataKey => "data_key",
+            Self::Keyring => "keyring",
         }
     }
 }
@@ -94,7 +152,7 @@ impl AuditObject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuditEvent<'a> {
-    /// When (from the clock given to [`Keyring::set_audit`]).
+    /// When (from the [`AuditContext`]'s clock).
     pub time: Timestamp,
     /// What happened.
     pub action: AuditAction,
@@ -107,8 +165,8 @@ pub struct AuditEvent<'a> {
     /// The version involved, when known.
     pub version: Option<u32>,
     /// `None` on success; on failure the public error kind (for example
-    /// `"authentication_failed"`, `"version_destroyed"`).
-    pub error: Option<&'static str>,
+    /// [`ErrorKind::AuthenticationFailed`], logged as its name).
+    pub error: Option<ErrorKind>,
 }
 
 impl AuditEvent<'_> {
@@ -125,101 +183,144 @@ pub trait AuditSink: Send + Sync {
     fn record(&self, event: &AuditEvent<'_>);
 }
 
-/// The public kind of an error, as audit events and golden vectors name it.
-pub fn error_kind(e: &Error) -> &'static str {
-    match e {
-        Error::AuthenticationFailed => "authentication_failed",
-        Error::UnknownKeyName { .. } => "unknown_key_name",
-        Error::UnknownKeyId { .. } => "unknown_key_id",
-        Error::UnknownKeyVersion { .. } => "unknown_key_version",
-        Error::VersionDisabled { .. } => "version_disabled",
-        Error::VersionDestroyed { .. } => "version_destroyed",
-        Error::VersionBelowMinimum { .. } => "version_below_minimum",
-        Error::PrimaryVersion { .. } => "primary_version",
-        Error::KeyExists { .. } => "key_exists",
-        Error::Malformed { .. } => "malformed",
-        Error::UnsupportedFormat { .. } => "unsupported_format",
-        Error::TooLarge { .. } => "too_large",
-        Error::InvalidArgument { .. } => "invalid_argument",
-        Error::BufferTooSmall { .. } => "buffer_too_small",
-        Error::RandomnessUnavailable => "randomness_unavailable",
-        Error::MemoryNotLocked { .. } => "memory_not_locked",
-        Error::KeyProvider { .. } => "key_provider",
-    }
+/// A sink and the clock that stamps its events.
+///
+/// Attach one to a keyring ([`Keyring::set_audit`](crate::Keyring::set_audit))
+/// or to a keyring store, which attaches it to every keyring it loads, so
+/// that the sink survives reloads. Streams opened from a keyring keep an
+/// `Arc` to it and log through it after the keyring is gone.
+///
+/// Shared (`Send + Sync`): one context serves every thread.
+pub struct AuditContext {
+    sink: Arc<dyn AuditSink>,
+    clock: Box<dyn Fn() -> Timestamp + Send + Sync>,
 }
 
-/// A sink and its clock, held by a keyring.
-pub(crate) struct Audit {
-    sink: Box<dyn AuditSink>,
-    clock: fn() -> Timestamp,
-}
-
-impl fmt::Debug for Audit {
+impl fmt::Debug for AuditContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Audit")
+        f.write_str("AuditContext")
     }
 }
 
-impl Keyring {
-    /// Sends audit events to `sink`, stamped by `clock`. Replaces any
-    /// previous sink.
-    pub fn set_audit(&mut self, sink: Box<dyn AuditSink>, clock: fn() -> Timestamp) {
-        self.audit = Some(Audit { sink, clock });
+impl AuditContext {
+    /// Events go to `sink`, stamped by `clock` (no_std: the caller's clock).
+    pub fn new(
+        sink: Arc<dyn AuditSink>,
+        clock: impl Fn() -> Timestamp + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            sink,
+            clock: Box::new(clock),
+        })
     }
 
-    /// Stops sending audit events.
-    pub fn clear_audit(&mut self) {
-        self.audit = None;
+    /// Events go to `sink`, stamped by the system clock.
+    #[cfg(feature = "std")]
+    pub fn with_system_clock(sink: Arc<dyn AuditSink>) -> Arc<Self> {
+        Self::new(sink, Timestamp::now)
     }
 
-    /// Emits one event (no-op without a sink). `key` is the id and version
-    /// involved, when known; the name is looked up from the id.
+    /// The current time by this context's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Sends one event to the sink.
+    pub fn record(&self, event: &AuditEvent<'_>) {
+        self.sink.record(event);
+    }
+
+    /// Builds and sends one event stamped now.
     pub(crate) fn emit(
         &self,
         action: AuditAction,
         object: AuditObject,
-        key: Option<(KeyId, Option<u32>)>,
-        error: Option<&Error>,
+        key_name: Option<&str>,
+        key: Option<KeyVersionRef>,
+        error: Option<ErrorKind>,
     ) {
-        let Some(audit) = &self.audit else { return };
         let key_id = key.map(|(id, _)| id).filter(|id| id.as_u32() != 0);
-        let event = AuditEvent {
-            time: (audit.clock)(),
+        self.record(&AuditEvent {
+            time: self.now(),
             action,
             object,
-            key_name: key_id.and_then(|id| self.key_name(id).ok()),
+            key_name: key_id.and(key_name),
             key_id,
             version: key.and_then(|(_, v)| v),
-            error: error.map(error_kind),
+            error,
+        });
+    }
+}
+
+/// A key id and, when known, a version: what an event names.
+pub(crate) type KeyVersionRef = (KeyId, Option<u32>);
+
+/// An event with owned fields, held back until the change it reports is
+/// saved (see the keyring store).
+#[cfg(all(feature = "std", unix))]
+#[derive(Debug, Clone)]
+pub(crate) struct HeldEvent {
+    time: Timestamp,
+    action: AuditAction,
+    object: AuditObject,
+    key_name: Option<String>,
+    key_id: Option<KeyId>,
+    version: Option<u32>,
+    error: Option<ErrorKind>,
+}
+
+#[cfg(all(feature = "std", unix))]
+impl HeldEvent {
+    /// The event, with `failure` as its outcome if it succeeded but what it
+    /// reports was then not saved.
+    pub(crate) fn replay(&self, to: &AuditContext, failure: Option<ErrorKind>) {
+        to.record(&AuditEvent {
+            time: self.time,
+            action: self.action,
+            object: self.object,
+            key_name: self.key_name.as_deref(),
+            key_id: self.key_id,
+            version: self.version,
+            error: self.error.or(failure),
+        });
+    }
+}
+
+/// A sink that holds events in memory, in order (for deferring them).
+#[cfg(all(feature = "std", unix))]
+#[derive(Debug, Default)]
+pub(crate) struct HoldingSink {
+    events: std::sync::Mutex<Vec<HeldEvent>>,
+}
+
+#[cfg(all(feature = "std", unix))]
+impl HoldingSink {
+    /// The events held so far, in order.
+    pub(crate) fn take(&self) -> Vec<HeldEvent> {
+        let mut events = self
+            .events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        core::mem::take(&mut *events)
+    }
+}
+
+#[cfg(all(feature = "std", unix))]
+impl AuditSink for HoldingSink {
+    fn record(&self, e: &AuditEvent<'_>) {
+        let held = HeldEvent {
+            time: e.time,
+            action: e.action,
+            object: e.object,
+            key_name: e.key_name.map(String::from),
+            key_id: e.key_id,
+            version: e.version,
+            error: e.error,
         };
-        audit.sink.record(&event);
-    }
-
-    /// Emits the event for `result` and passes it on.
-    pub(crate) fn audited<T>(
-        &self,
-        action: AuditAction,
-        object: AuditObject,
-        key: Option<(KeyId, Option<u32>)>,
-        result: crate::Result<T>,
-    ) -> crate::Result<T> {
-        self.audited_lazy(action, object, || key, result)
-    }
-
-    /// As [`Keyring::audited`], working out the key only when a sink is
-    /// attached (the hot paths: a second key lookup or header parse per
-    /// call would otherwise be paid by every caller).
-    pub(crate) fn audited_lazy<T>(
-        &self,
-        action: AuditAction,
-        object: AuditObject,
-        key: impl FnOnce() -> Option<(KeyId, Option<u32>)>,
-        result: crate::Result<T>,
-    ) -> crate::Result<T> {
-        if self.audit.is_some() {
-            self.emit(action, object, key(), result.as_ref().err());
-        }
-        result
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(held);
     }
 }
 

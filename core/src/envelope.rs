@@ -24,6 +24,7 @@ mod header;
 mod io;
 mod stream;
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use rand_core::TryCryptoRng;
@@ -38,7 +39,7 @@ pub use io::{EnvelopeReader, EnvelopeSeekReader, EnvelopeWriter};
 pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor};
 
 use crate::aead::{self, Algorithm, TAG_LEN};
-use crate::audit::{AuditAction, AuditObject};
+use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::kdf::Prk;
@@ -70,14 +71,69 @@ pub enum Recipient<'a> {
     Standalone(&'a KeyMaterial),
 }
 
-/// What opens an envelope's header.
+/// What unwraps an envelope's data key: the decryption side of a
+/// [`Recipient`] (age calls it an identity).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Opener<'a> {
+pub enum Identity<'a> {
     /// A keyring: recipients are looked up by key id.
     Keyring(&'a Keyring),
     /// A standalone key: tried on the standalone recipients.
     Standalone(&'a KeyMaterial),
+}
+
+/// An [`Identity`] that owns what it holds, for objects that live longer
+/// than one call (the streaming decryptor and reader): a shared keyring
+/// snapshot, or a standalone key. The stream keeps it only until the header
+/// is opened, then holds just the payload key.
+///
+/// A borrowed [`Identity`] cannot stand in: a stream that kept one would
+/// borrow the keyring for its whole life, which a C handle or a Python
+/// object cannot do. `core/tests/shape.rs` asserts `Send + 'static` for
+/// every long-lived type; the same check rejects a borrowing one:
+///
+/// ```compile_fail,E0597
+/// fn exclusive<T: Send + 'static>(_: T) {}
+/// let keyring = strongroom::Keyring::new();
+/// exclusive(strongroom::envelope::Identity::Keyring(&keyring));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OwnedIdentity {
+    /// A keyring (for example [`crate::SharedKeyring::current`]).
+    Keyring(Arc<Keyring>),
+    /// A standalone key: a data key or a derived key.
+    Standalone(KeyMaterial),
+}
+
+impl OwnedIdentity {
+    /// The borrowed form, for one call.
+    pub fn as_identity(&self) -> Identity<'_> {
+        match self {
+            Self::Keyring(k) => Identity::Keyring(k),
+            Self::Standalone(m) => Identity::Standalone(m),
+        }
+    }
+
+    /// The audit context of the keyring, if any.
+    pub(crate) fn audit(&self) -> Option<Arc<AuditContext>> {
+        match self {
+            Self::Keyring(k) => k.audit().cloned(),
+            Self::Standalone(_) => None,
+        }
+    }
+}
+
+impl From<Arc<Keyring>> for OwnedIdentity {
+    fn from(keyring: Arc<Keyring>) -> Self {
+        Self::Keyring(keyring)
+    }
+}
+
+impl From<KeyMaterial> for OwnedIdentity {
+    fn from(key: KeyMaterial) -> Self {
+        Self::Standalone(key)
+    }
 }
 
 /// One recipient as the header states it.
@@ -152,7 +208,7 @@ pub fn inspect_header(prefix: &[u8], total_len: u64) -> Result<EnvelopeInfo> {
 ///
 /// # Example
 /// ```
-/// use strongroom::envelope::{self, Opener, Recipient, DEFAULT_CHUNK_SIZE};
+/// use strongroom::envelope::{self, Identity, Recipient, DEFAULT_CHUNK_SIZE};
 /// use strongroom::{EncryptionContext, Keyring, SysRng};
 /// # fn main() -> Result<(), strongroom::Error> {
 /// let mut keyring = Keyring::new();
@@ -165,7 +221,7 @@ pub fn inspect_header(prefix: &[u8], total_len: u64) -> Result<EnvelopeInfo> {
 ///     DEFAULT_CHUNK_SIZE,
 ///     &mut SysRng,
 /// )?;
-/// let opened = envelope::decrypt(Opener::Keyring(&keyring), &sealed, &ctx)?;
+/// let opened = envelope::decrypt(Identity::Keyring(&keyring), &sealed, &ctx)?;
 /// assert_eq!(opened.expose_secret(), b"id,email\n1,ada@example.com\n");
 /// # Ok(())
 /// # }
@@ -191,22 +247,22 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
 ///
 /// # Errors
 /// Structural: [`Error::Malformed`], [`Error::UnsupportedFormat`]. Keys:
-/// [`Error::UnknownKeyId`] (no recipient is known to the opener) and the
+/// [`Error::UnknownKeyId`] (no recipient is known to the identity) and the
 /// version-state errors of [`Keyring::decrypt_record`]. A different
 /// context, wrong key material, a failed commitment, any altered byte:
 /// [`Error::AuthenticationFailed`].
 pub fn decrypt(
-    opener: Opener<'_>,
+    identity: Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
 ) -> Result<SecretBytes> {
     let mut opened_by = None;
-    let result = decrypt_quiet(&opener, envelope, context, &mut opened_by);
-    audit_opener(&opener, AuditAction::Decrypt, envelope, opened_by, result)
+    let result = decrypt_quiet(&identity, envelope, context, &mut opened_by);
+    audit_opener(&identity, AuditAction::Decrypt, envelope, opened_by, result)
 }
 
 fn decrypt_quiet(
-    opener: &Opener<'_>,
+    identity: &Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
     opened_by: &mut Option<(KeyId, u32)>,
@@ -214,7 +270,7 @@ fn decrypt_quiet(
     let (header, header_len) = header::parse(envelope)?;
     let body = &envelope[header_len..];
     let count = stream::chunk_count(body.len() as u64, header.chunk_size)?;
-    let (payload, by) = open_header_by(opener, &header, context)?;
+    let (payload, by) = open_header_by(identity, &header, context)?;
     *opened_by = by;
     let sealed = header.chunk_size as usize + TAG_LEN;
     let mut out = SecretBytes::zeroed(body.len() - count as usize * TAG_LEN);
@@ -236,18 +292,18 @@ fn decrypt_quiet(
 /// As [`decrypt`], plus [`Error::InvalidArgument`] for an index past the
 /// last chunk.
 pub fn decrypt_chunk(
-    opener: Opener<'_>,
+    identity: Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
     index: u64,
 ) -> Result<SecretBytes> {
     let mut opened_by = None;
-    let result = decrypt_chunk_quiet(&opener, envelope, context, index, &mut opened_by);
-    audit_opener(&opener, AuditAction::Decrypt, envelope, opened_by, result)
+    let result = decrypt_chunk_quiet(&identity, envelope, context, index, &mut opened_by);
+    audit_opener(&identity, AuditAction::Decrypt, envelope, opened_by, result)
 }
 
 fn decrypt_chunk_quiet(
-    opener: &Opener<'_>,
+    identity: &Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
     index: u64,
@@ -261,7 +317,7 @@ fn decrypt_chunk_quiet(
             reason: "chunk index past the last chunk",
         });
     }
-    let (payload, by) = open_header_by(opener, &header, context)?;
+    let (payload, by) = open_header_by(identity, &header, context)?;
     *opened_by = by;
     let sealed = header.chunk_size as u64 + TAG_LEN as u64;
     let start = usize::try_from(index * sealed).map_err(|_| Error::InvalidArgument {
@@ -306,13 +362,13 @@ pub fn rewrap<R: TryCryptoRng + ?Sized>(
 /// As [`decrypt`] for opening; [`Error::InvalidArgument`] if the key is
 /// already a recipient or there would be more than [`MAX_RECIPIENTS`].
 pub fn add_recipient<R: TryCryptoRng + ?Sized>(
-    opener: Opener<'_>,
+    identity: Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
     recipient: Recipient<'_>,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    edit(opener, envelope, context, rng, |header, dk, rng| {
+    edit(identity, envelope, context, rng, |header, dk, rng| {
         if header.recipients.len() >= MAX_RECIPIENTS {
             return Err(Error::InvalidArgument {
                 reason: "an envelope has at most 16 recipients",
@@ -332,13 +388,13 @@ pub fn add_recipient<R: TryCryptoRng + ?Sized>(
 /// As [`decrypt`] for opening; [`Error::InvalidArgument`] if no recipient
 /// matches or none would remain.
 pub fn remove_recipient<R: TryCryptoRng + ?Sized>(
-    opener: Opener<'_>,
+    identity: Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
     key_id: Option<KeyId>,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    edit(opener, envelope, context, rng, |header, _, _| {
+    edit(identity, envelope, context, rng, |header, _, _| {
         let before = header.recipients.len();
         header
             .recipients
@@ -360,13 +416,13 @@ pub fn remove_recipient<R: TryCryptoRng + ?Sized>(
 /// Opens the header of `envelope`, lets `change` edit its recipients, then
 /// writes a new commitment. Returns new header followed by the old body.
 fn edit<R: TryCryptoRng + ?Sized>(
-    opener: Opener<'_>,
+    identity: Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
     rng: &mut R,
     change: impl FnOnce(&mut Header, &KeyMaterial, &mut R) -> Result<()>,
 ) -> Result<Vec<u8>> {
-    let (mut out, header_len) = edit_header(opener, envelope, context, rng, change)?;
+    let (mut out, header_len) = edit_header(identity, envelope, context, rng, change)?;
     out.extend_from_slice(&envelope[header_len..]);
     Ok(out)
 }
@@ -375,7 +431,7 @@ fn edit<R: TryCryptoRng + ?Sized>(
 /// returns the new header and the old header's length (the body starts
 /// there, and is not needed).
 fn edit_header<R: TryCryptoRng + ?Sized>(
-    opener: Opener<'_>,
+    identity: Identity<'_>,
     prefix: &[u8],
     context: &EncryptionContext,
     rng: &mut R,
@@ -384,13 +440,13 @@ fn edit_header<R: TryCryptoRng + ?Sized>(
     let mut opened_by = None;
     let result = (|| {
         let (mut header, header_len) = header::parse(prefix)?;
-        let (dk, by) = open_data_key(&opener, &header, context)?;
+        let (dk, by) = open_data_key(&identity, &header, context)?;
         opened_by = by;
         change(&mut header, &dk, rng)?;
         header.commitment = commitment(&Prk::extract(&header.salt, dk.expose_secret()), &header);
         Ok((header.to_bytes(), header_len))
     })();
-    audit_opener(&opener, AuditAction::Rewrap, prefix, opened_by, result)
+    audit_opener(&identity, AuditAction::Rewrap, prefix, opened_by, result)
 }
 
 /// Rewraps the header at the start of `prefix` (see [`rewrap`]) without
@@ -407,7 +463,7 @@ pub fn rewrap_header<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<(Vec<u8>, usize)> {
     edit_header(
-        Opener::Keyring(keyring),
+        Identity::Keyring(keyring),
         prefix,
         context,
         rng,
@@ -570,14 +626,14 @@ fn unwrap(entry: &RecipientEntry, material: &KeyMaterial, fixed: &[u8]) -> Resul
 /// The data key of a header: context check, then recipient unwrap, then
 /// the commitment, in constant time (FORMAT.md 7.6 steps 2-4).
 fn open_data_key(
-    opener: &Opener<'_>,
+    identity: &Identity<'_>,
     header: &Header,
     context: &EncryptionContext,
 ) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
     if header.context != *context {
         return Err(Error::AuthenticationFailed);
     }
-    let (dk, opened_by) = unwrap_any(opener, header)?;
+    let (dk, opened_by) = unwrap_any(identity, header)?;
     let prk = Prk::extract(&header.salt, dk.expose_secret());
     let expected = commitment(&prk, header);
     if !bool::from(expected.ct_eq(&header.commitment)) {
@@ -589,35 +645,35 @@ fn open_data_key(
 /// Opens a header: the payload key for its body.
 #[cfg(test)]
 fn open_header(
-    opener: &Opener<'_>,
+    identity: &Identity<'_>,
     header: &Header,
     context: &EncryptionContext,
 ) -> Result<KeyMaterial> {
-    open_header_by(opener, header, context).map(|(payload, _)| payload)
+    open_header_by(identity, header, context).map(|(payload, _)| payload)
 }
 
 /// As [`open_header`], also naming the recipient key that opened it.
 fn open_header_by(
-    opener: &Opener<'_>,
+    identity: &Identity<'_>,
     header: &Header,
     context: &EncryptionContext,
 ) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
-    let (dk, opened_by) = open_data_key(opener, header, context)?;
+    let (dk, opened_by) = open_data_key(identity, header, context)?;
     let prk = Prk::extract(&header.salt, dk.expose_secret());
     Ok((prk.expand_key(&[PAYLOAD_LABEL, &header.fixed]), opened_by))
 }
 
-/// Emits an audit event on the opener's keyring (standalone keys have no
+/// Emits an audit event on the identity's keyring (standalone keys have no
 /// keyring and no audit trail). Names the key that opened the header, or
 /// on failure the first keyring recipient it could have used.
 fn audit_opener<T>(
-    opener: &Opener<'_>,
+    identity: &Identity<'_>,
     action: AuditAction,
     envelope: &[u8],
     opened_by: Option<(KeyId, u32)>,
     result: Result<T>,
 ) -> Result<T> {
-    let Opener::Keyring(keyring) = opener else {
+    let Identity::Keyring(keyring) = identity else {
         return result;
     };
     let key = opened_by.or_else(|| {
@@ -635,13 +691,16 @@ fn audit_opener<T>(
     )
 }
 
-/// Tries the recipients the opener can look up, in header order. Keys are
+/// Tries the recipients the identity can look up, in header order. Keys are
 /// found by id; the first success wins; otherwise the first error.
-fn unwrap_any(opener: &Opener<'_>, header: &Header) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
+fn unwrap_any(
+    identity: &Identity<'_>,
+    header: &Header,
+) -> Result<(KeyMaterial, Option<(KeyId, u32)>)> {
     let mut first_error: Option<Error> = None;
     for entry in &header.recipients {
-        let attempt = match (opener, entry.key) {
-            (Opener::Keyring(keyring), Some((id, version))) => {
+        let attempt = match (identity, entry.key) {
+            (Identity::Keyring(keyring), Some((id, version))) => {
                 if keyring.key_name(id).is_err() {
                     continue;
                 }
@@ -649,7 +708,7 @@ fn unwrap_any(opener: &Opener<'_>, header: &Header) -> Result<(KeyMaterial, Opti
                     .decryption_material(id, version)
                     .and_then(|m| unwrap(entry, m, &header.fixed))
             }
-            (Opener::Standalone(material), None) => unwrap(entry, material, &header.fixed),
+            (Identity::Standalone(material), None) => unwrap(entry, material, &header.fixed),
             _ => continue,
         };
         match attempt {
@@ -702,7 +761,7 @@ impl Keyring {
         envelope: &[u8],
         context: &EncryptionContext,
     ) -> Result<SecretBytes> {
-        decrypt(Opener::Keyring(self), envelope, context)
+        decrypt(Identity::Keyring(self), envelope, context)
     }
 
     /// Rewraps an envelope to the primary versions; see [`rewrap`].

@@ -5,11 +5,16 @@
 //! [`Error::AuthenticationFailed`]. The other variants describe only public
 //! facts: what a header says, what the caller asked for, what the keyring's
 //! metadata holds. No variant ever carries secret bytes or plaintext.
+//!
+//! [`ErrorKind`] is the one numbered table of error kinds: audit events,
+//! golden vectors, the command line's exit codes, the C result codes and the
+//! Python exception classes all come from it. Its numbers and names are
+//! frozen by a test: a kind may be added, never renumbered or reused.
 
 use alloc::string::String;
 use core::fmt;
 
-use crate::keyring::KeyId;
+use crate::key_id::KeyId;
 
 /// Errors returned by the strongroom core.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +177,219 @@ impl fmt::Display for Error {
     }
 }
 
+/// The public kind of an error, with a stable number and a stable
+/// `snake_case` name.
+///
+/// Numbers are explicit and never reused: a kind that is retired keeps its
+/// number reserved. Ranges: 1-99 the core's [`Error`]; 100-199 the keyring
+/// files of the `store` module (`StoreError` with `std`); 200-299 reserved
+/// for the bindings' own conditions (a null pointer, a panic caught at the
+/// C boundary, ...). 0 is never a kind: the bindings use it for success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+#[repr(u16)]
+pub enum ErrorKind {
+    /// [`Error::AuthenticationFailed`].
+    AuthenticationFailed = 1,
+    /// [`Error::UnknownKeyName`].
+    UnknownKeyName = 2,
+    /// [`Error::UnknownKeyId`].
+    UnknownKeyId = 3,
+    /// [`Error::UnknownKeyVersion`].
+    UnknownKeyVersion = 4,
+    /// [`Error::VersionDisabled`].
+    VersionDisabled = 5,
+    /// [`Error::VersionDestroyed`].
+    VersionDestroyed = 6,
+    /// [`Error::VersionBelowMinimum`].
+    VersionBelowMinimum = 7,
+    /// [`Error::PrimaryVersion`].
+    PrimaryVersion = 8,
+    /// [`Error::KeyExists`].
+    KeyExists = 9,
+    /// [`Error::Malformed`].
+    Malformed = 10,
+    /// [`Error::UnsupportedFormat`].
+    UnsupportedFormat = 11,
+    /// [`Error::TooLarge`].
+    TooLarge = 12,
+    /// [`Error::InvalidArgument`].
+    InvalidArgument = 13,
+    /// [`Error::BufferTooSmall`].
+    BufferTooSmall = 14,
+    /// [`Error::RandomnessUnavailable`].
+    RandomnessUnavailable = 15,
+    /// [`Error::KeyProvider`].
+    KeyProvider = 16,
+    /// [`Error::MemoryNotLocked`].
+    MemoryNotLocked = 17,
+    /// A file operation failed (the OS error is in the message).
+    Io = 100,
+    /// The keyring file does not exist.
+    NotFound = 101,
+    /// The keyring file exists already.
+    AlreadyExists = 102,
+    /// A secret file is readable or writable by group or others.
+    InsecurePermissions = 103,
+    /// Another process holds the keyring's lock.
+    Locked = 104,
+}
+
+impl ErrorKind {
+    /// Every kind, in number order.
+    pub const ALL: &'static [ErrorKind] = &[
+        Self::AuthenticationFailed,
+        Self::UnknownKeyName,
+        Self::UnknownKeyId,
+        Self::UnknownKeyVersion,
+        Self::VersionDisabled,
+        Self::VersionDestroyed,
+        Self::VersionBelowMinimum,
+        Self::PrimaryVersion,
+        Self::KeyExists,
+        Self::Malformed,
+        Self::UnsupportedFormat,
+        Self::TooLarge,
+        Self::InvalidArgument,
+        Self::BufferTooSmall,
+        Self::RandomnessUnavailable,
+        Self::KeyProvider,
+        Self::MemoryNotLocked,
+        Self::Io,
+        Self::NotFound,
+        Self::AlreadyExists,
+        Self::InsecurePermissions,
+        Self::Locked,
+    ];
+
+    /// The stable number.
+    pub const fn code(self) -> u16 {
+        self as u16
+    }
+
+    /// The kind with this number, if there is one.
+    pub fn from_code(code: u16) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.code() == code)
+    }
+
+    /// The stable `snake_case` name (audit logs, golden vectors).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::AuthenticationFailed => "authentication_failed",
+            Self::UnknownKeyName => "unknown_key_name",
+            Self::UnknownKeyId => "unknown_key_id",
+            Self::UnknownKeyVersion => "unknown_key_version",
+            Self::VersionDisabled => "version_disabled",
+            Self::VersionDestroyed => "version_destroyed",
+            Self::VersionBelowMinimum => "version_below_minimum",
+            Self::PrimaryVersion => "primary_version",
+            Self::KeyExists => "key_exists",
+            Self::Malformed => "malformed",
+            Self::UnsupportedFormat => "unsupported_format",
+            Self::TooLarge => "too_large",
+            Self::InvalidArgument => "invalid_argument",
+            Self::BufferTooSmall => "buffer_too_small",
+            Self::RandomnessUnavailable => "randomness_unavailable",
+            Self::KeyProvider => "key_provider",
+            Self::MemoryNotLocked => "memory_not_locked",
+            Self::Io => "io",
+            Self::NotFound => "not_found",
+            Self::AlreadyExists => "already_exists",
+            Self::InsecurePermissions => "insecure_permissions",
+            Self::Locked => "locked",
+        }
+    }
+
+    /// The kind with this name, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.name() == name)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Error {
+    /// This error's public kind.
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::AuthenticationFailed => ErrorKind::AuthenticationFailed,
+            Self::UnknownKeyName { .. } => ErrorKind::UnknownKeyName,
+            Self::UnknownKeyId { .. } => ErrorKind::UnknownKeyId,
+            Self::UnknownKeyVersion { .. } => ErrorKind::UnknownKeyVersion,
+            Self::VersionDisabled { .. } => ErrorKind::VersionDisabled,
+            Self::VersionDestroyed { .. } => ErrorKind::VersionDestroyed,
+            Self::VersionBelowMinimum { .. } => ErrorKind::VersionBelowMinimum,
+            Self::PrimaryVersion { .. } => ErrorKind::PrimaryVersion,
+            Self::KeyExists { .. } => ErrorKind::KeyExists,
+            Self::Malformed { .. } => ErrorKind::Malformed,
+            Self::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Self::BufferTooSmall { .. } => ErrorKind::BufferTooSmall,
+            Self::RandomnessUnavailable => ErrorKind::RandomnessUnavailable,
+            Self::KeyProvider { .. } => ErrorKind::KeyProvider,
+            Self::MemoryNotLocked { .. } => ErrorKind::MemoryNotLocked,
+        }
+    }
+}
+
 impl core::error::Error for Error {}
 
 /// Shorthand for results with the core's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    /// The frozen table: (number, name). Append new kinds; never change or
+    /// reuse a row. The C result codes and Python exceptions depend on it.
+    const FROZEN: &[(u16, &str)] = &[
+        (1, "authentication_failed"),
+        (2, "unknown_key_name"),
+        (3, "unknown_key_id"),
+        (4, "unknown_key_version"),
+        (5, "version_disabled"),
+        (6, "version_destroyed"),
+        (7, "version_below_minimum"),
+        (8, "primary_version"),
+        (9, "key_exists"),
+        (10, "malformed"),
+        (11, "unsupported_format"),
+        (12, "too_large"),
+        (13, "invalid_argument"),
+        (14, "buffer_too_small"),
+        (15, "randomness_unavailable"),
+        (16, "key_provider"),
+        (17, "memory_not_locked"),
+        (100, "io"),
+        (101, "not_found"),
+        (102, "already_exists"),
+        (103, "insecure_permissions"),
+        (104, "locked"),
+    ];
+
+    #[test]
+    fn error_kind_table_is_frozen() {
+        for &(code, name) in FROZEN {
+            let kind = ErrorKind::from_code(code).unwrap_or_else(|| panic!("code {code} gone"));
+            assert_eq!(kind.name(), name, "code {code} renamed");
+            assert_eq!(ErrorKind::from_name(name), Some(kind));
+        }
+        // Every kind is in the frozen table (a new kind must be added to it),
+        // numbers are unique and ascending, none is 0.
+        assert_eq!(
+            ErrorKind::ALL.len(),
+            FROZEN.len(),
+            "add new kinds to FROZEN"
+        );
+        for pair in ErrorKind::ALL.windows(2) {
+            assert!(pair[0].code() < pair[1].code());
+        }
+        assert!(ErrorKind::ALL.iter().all(|k| k.code() != 0));
+    }
+}

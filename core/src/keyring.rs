@@ -25,10 +25,12 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 
+mod audit_hooks;
 mod encoding;
 
 use crate::audit::{AuditAction, AuditObject};
 use crate::error::{Error, Result};
+pub use crate::key_id::KeyId;
 use crate::random;
 use crate::secret::KeyMaterial;
 use crate::time::Timestamp;
@@ -40,42 +42,34 @@ pub const MAX_VERSIONS: u32 = 65_536;
 /// Longest key name, in bytes.
 pub const MAX_KEY_NAME_LEN: usize = 128;
 
-/// A key's public 32-bit identifier, carried in ciphertext headers.
-/// Random, non-zero, unique within a keyring. Displayed as 8 hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyId(u32);
-
-impl KeyId {
-    /// A key id from its numeric value.
-    pub const fn from_u32(id: u32) -> Self {
-        Self(id)
-    }
-
-    /// The numeric value.
-    pub const fn as_u32(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:08x}", self.0)
-    }
-}
-
 /// The state of one key version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum VersionState {
     /// Decrypts; the primary version also encrypts.
-    Enabled,
+    Enabled = 1,
     /// Kept, but refuses to decrypt until enabled again.
-    Disabled,
+    Disabled = 2,
     /// Material wiped; data under this version is gone for good.
-    Destroyed,
+    Destroyed = 3,
 }
 
 impl VersionState {
+    /// Every state, in number order.
+    pub const ALL: &'static [VersionState] = &[Self::Enabled, Self::Disabled, Self::Destroyed];
+
+    /// The stable number: the same byte the keyring file stores
+    /// (FORMAT.md 10.4), never reused.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The state with this number, if there is one.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.code() == code)
+    }
+
     /// A short lower-case name for listings and messages.
     pub const fn name(self) -> &'static str {
         match self {
@@ -244,7 +238,7 @@ impl KeyImport {
 pub struct Keyring {
     keys: BTreeMap<KeyId, Key>,
     names: BTreeMap<String, KeyId>,
-    pub(crate) audit: Option<crate::audit::Audit>,
+    pub(crate) audit: Option<alloc::sync::Arc<crate::audit::AuditContext>>,
 }
 
 impl fmt::Debug for Keyring {
@@ -647,7 +641,30 @@ impl Keyring {
     /// A keyring holding a copy of key `name` alone (for backups).
     pub(crate) fn copy_of_key(&self, name: &str) -> Result<Keyring> {
         let id = self.key_id(name)?;
-        let key = self.keys.get(&id).ok_or_else(|| unknown_name(name))?;
+        let mut single = Keyring::new();
+        single.import_key_inner(self.copy_import(id)?)?;
+        Ok(single)
+    }
+
+    /// A copy of the whole keyring, material and audit context included,
+    /// for copy-on-write updates of a shared keyring. The material is copied
+    /// into fresh wiping containers.
+    #[cfg(any(all(feature = "std", unix), test))]
+    pub(crate) fn duplicate(&self) -> Result<Keyring> {
+        let mut copy = Keyring::new();
+        for id in self.keys.keys() {
+            copy.import_key_inner(self.copy_import(*id)?)?;
+        }
+        copy.audit.clone_from(&self.audit);
+        Ok(copy)
+    }
+
+    /// Key `id` as an import, with copies of its material.
+    fn copy_import(&self, id: KeyId) -> Result<KeyImport> {
+        let key = self
+            .keys
+            .get(&id)
+            .ok_or(Error::UnknownKeyId { key_id: id })?;
         let mut versions = Vec::with_capacity(key.versions.len());
         for v in &key.versions {
             let material = match &v.material {
@@ -660,9 +677,7 @@ impl Keyring {
         import.primary_version = key.primary;
         import.min_decryption_version = key.min_decryption_version;
         import.rotation_period_seconds = key.rotation_period_seconds;
-        let mut single = Keyring::new();
-        single.import_key(import)?;
-        Ok(single)
+        Ok(import)
     }
 
     /// Removes key `name` and returns it as an import (for backups).

@@ -14,6 +14,7 @@ pub mod datakey;
 pub mod envelope;
 pub mod error;
 mod kdf;
+mod key_id;
 pub mod keyring;
 #[cfg(all(feature = "pkcs11", unix))]
 pub mod pkcs11;
@@ -24,6 +25,8 @@ pub mod secret;
 #[cfg(all(feature = "std", unix))]
 pub mod secure_memory;
 #[cfg(all(feature = "std", unix))]
+mod shared;
+#[cfg(all(feature = "std", unix))]
 pub mod store;
 #[cfg(test)]
 mod test_vectors;
@@ -31,10 +34,14 @@ pub mod time;
 
 pub use context::EncryptionContext;
 pub use datakey::DerivedKey;
+pub use error::ErrorKind;
 pub use error::{Error, Result};
-pub use keyring::{KeyId, KeyImport, KeyInfo, Keyring, VersionImport, VersionInfo, VersionState};
+pub use key_id::{KeyId, KeyVersion};
+pub use keyring::{KeyImport, KeyInfo, Keyring, VersionImport, VersionInfo, VersionState};
 pub use record::{RecordHeader, inspect_record, inspect_record_text, record_to_text};
 pub use secret::{KEY_LEN, KeyMaterial, SecretBytes};
+#[cfg(all(feature = "std", unix))]
+pub use shared::SharedKeyring;
 pub use time::Timestamp;
 
 /// The RNG traits callers implement or pass (re-exported so callers use

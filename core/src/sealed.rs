@@ -22,10 +22,12 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use crate::aead::{self, Algorithm, TAG_LEN, XNONCE_LEN};
+use crate::audit::{AuditAction, AuditObject};
 use crate::error::{Error, Result};
 pub use crate::kdf::Argon2Params;
 use crate::kdf::{self, Prk};
-use crate::keyring::{KeyId, Keyring};
+use crate::key_id::KeyId;
+use crate::keyring::Keyring;
 use crate::random;
 use crate::secret::{KEY_LEN, KeyMaterial, SecretBytes};
 
@@ -60,7 +62,16 @@ pub enum RootKind {
 }
 
 impl RootKind {
-    /// The `root_kind` byte.
+    /// Every kind, in number order.
+    pub const ALL: &'static [RootKind] = &[
+        Self::Passphrase,
+        Self::KeyFile,
+        Self::Pkcs11,
+        Self::External,
+    ];
+
+    /// The `root_kind` byte (FORMAT.md 10.1): the kind's stable number,
+    /// never reused.
     pub const fn to_byte(self) -> u8 {
         match self {
             Self::Passphrase => 1,
@@ -104,7 +115,10 @@ impl fmt::Display for RootKind {
 /// provider asks to keep in the file header (a salt, a key label); `aad`
 /// must be bound to the wrap (the header up to the parameters), so a
 /// wrapped key cannot move to another file.
-pub trait KeyProvider {
+///
+/// Providers are `Send + Sync`: a keyring store owns its root and is shared
+/// across a service's threads.
+pub trait KeyProvider: Send + Sync {
     /// The kind written to the header.
     fn root_kind(&self) -> RootKind;
 
@@ -586,8 +600,11 @@ impl Keyring {
         root: &dyn KeyProvider,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
-        let single = self.copy_of_key(name)?;
-        seal(&single, root, rng)
+        let r = self
+            .copy_of_key(name)
+            .and_then(|single| seal(&single, root, rng));
+        let key = self.key_ref(name, None);
+        self.audited(AuditAction::KeyExported, AuditObject::Key, key, r)
     }
 
     /// Imports the key in a backup made by [`Keyring::export_key_with`].

@@ -27,7 +27,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::audit::{AuditAction, AuditContext, AuditObject, HoldingSink};
+use crate::error::{Error, ErrorKind};
 use crate::keyring::Keyring;
 use crate::sealed::{self, KeyFileRoot, KeyProvider, MAX_SEALED_LEN};
 use crate::secret::{KEY_LEN, KeyMaterial};
@@ -105,6 +106,20 @@ impl fmt::Display for StoreError {
                 path.display()
             ),
             Self::Rejected(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl StoreError {
+    /// This error's public kind: a core error inside keeps its own kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Keyring { source, .. } | Self::Rejected(source) => source.kind(),
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Self::InsecurePermissions { .. } => ErrorKind::InsecurePermissions,
+            Self::Locked { .. } => ErrorKind::Locked,
         }
     }
 }
@@ -201,13 +216,21 @@ impl FileOps for OsFileOps {
 }
 
 /// A keyring file and the root that seals it.
-pub struct KeyringStore<'r> {
+///
+/// Owns its root (an `Arc<dyn KeyProvider>`) and is `Send + Sync`: a
+/// service keeps one in its shared state, or inside a
+/// [`SharedKeyring`](crate::SharedKeyring). An audit context set with
+/// [`KeyringStore::set_audit`] is attached to every keyring it loads, so the
+/// sink survives reloads; lifecycle events of an [`KeyringStore::update`]
+/// are emitted only once the change is saved.
+pub struct KeyringStore {
     path: PathBuf,
-    root: &'r dyn KeyProvider,
+    root: Arc<dyn KeyProvider>,
     ops: Arc<dyn FileOps>,
+    audit: Option<Arc<AuditContext>>,
 }
 
-impl fmt::Debug for KeyringStore<'_> {
+impl fmt::Debug for KeyringStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyringStore")
             .field("path", &self.path)
@@ -216,9 +239,9 @@ impl fmt::Debug for KeyringStore<'_> {
     }
 }
 
-impl<'r> KeyringStore<'r> {
+impl KeyringStore {
     /// The keyring file at `path`, sealed with `root`.
-    pub fn new(path: impl Into<PathBuf>, root: &'r dyn KeyProvider) -> Self {
+    pub fn new(path: impl Into<PathBuf>, root: Arc<dyn KeyProvider>) -> Self {
         Self::with_ops(path, root, Arc::new(OsFileOps))
     }
 
@@ -226,19 +249,31 @@ impl<'r> KeyringStore<'r> {
     /// injection, unusual storage).
     pub fn with_ops(
         path: impl Into<PathBuf>,
-        root: &'r dyn KeyProvider,
+        root: Arc<dyn KeyProvider>,
         ops: Arc<dyn FileOps>,
     ) -> Self {
         Self {
             path: path.into(),
             root,
             ops,
+            audit: None,
         }
+    }
+
+    /// Sends audit events to `audit`: keyring opens, root changes, and the
+    /// events of every keyring this store loads.
+    pub fn set_audit(&mut self, audit: Arc<AuditContext>) {
+        self.audit = Some(audit);
     }
 
     /// The keyring file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The root that seals the file.
+    pub fn root(&self) -> &Arc<dyn KeyProvider> {
+        &self.root
     }
 
     /// Writes a new keyring file.
@@ -252,24 +287,47 @@ impl<'r> KeyringStore<'r> {
                 path: self.path.clone(),
             });
         }
-        self.save_locked(keyring, self.root)
+        self.save_locked(keyring, &*self.root)
     }
 
-    /// Reads and opens the keyring file.
+    /// Reads and opens the keyring file, with this store's audit context
+    /// attached. Emits `keyring_opened` (success or failure).
     ///
     /// # Errors
     /// [`StoreError::NotFound`]; I/O errors; [`StoreError::Keyring`] for a
     /// corrupt, truncated or wrong-root file (nothing is partly loaded).
     pub fn load(&self) -> Result<Keyring, StoreError> {
+        let result = self.load_quiet();
+        self.emit(AuditAction::KeyringOpened, result.as_ref().err());
+        result
+    }
+
+    fn load_quiet(&self) -> Result<Keyring, StoreError> {
         let bytes = read_bounded(&self.path, MAX_SEALED_LEN)?;
-        sealed::open(&bytes, self.root).map_err(|source| StoreError::Keyring {
-            path: self.path.clone(),
-            source,
-        })
+        let mut keyring =
+            sealed::open(&bytes, &*self.root).map_err(|source| StoreError::Keyring {
+                path: self.path.clone(),
+                source,
+            })?;
+        if let Some(audit) = &self.audit {
+            keyring.set_audit(audit.clone());
+        }
+        Ok(keyring)
+    }
+
+    fn emit(&self, action: AuditAction, error: Option<&StoreError>) {
+        if let Some(audit) = &self.audit {
+            let kind = error.map(StoreError::kind);
+            audit.emit(action, AuditObject::Keyring, None, None, kind);
+        }
     }
 
     /// Loads the keyring under the exclusive lock, applies `change`, and
     /// saves it atomically. If `change` fails, nothing is written.
+    ///
+    /// The events `change` causes are held back until the save: a saved
+    /// change logs them as they happened; a failed save logs each as a
+    /// failure with the save's error kind.
     ///
     /// # Errors
     /// As [`KeyringStore::load`]; [`StoreError::Rejected`] with `change`'s
@@ -278,7 +336,7 @@ impl<'r> KeyringStore<'r> {
         &self,
         change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
     ) -> Result<T, StoreError> {
-        self.update_locked(true, change)
+        self.update_keyring(true, change).map(|(out, _)| out)
     }
 
     /// As [`KeyringStore::update`], but fails at once with
@@ -291,30 +349,55 @@ impl<'r> KeyringStore<'r> {
         &self,
         change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
     ) -> Result<T, StoreError> {
-        self.update_locked(false, change)
+        self.update_keyring(false, change).map(|(out, _)| out)
     }
 
-    fn update_locked<T>(
+    /// As [`KeyringStore::update`], also returning the keyring as saved.
+    pub(crate) fn update_keyring<T>(
         &self,
         wait: bool,
         change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<(T, Keyring), StoreError> {
         let _lock = self.lock(wait)?;
         let mut keyring = self.load()?;
-        let out = change(&mut keyring).map_err(StoreError::Rejected)?;
-        self.save_locked(&keyring, self.root)?;
-        Ok(out)
+        let held = Arc::new(HoldingSink::default());
+        if let Some(audit) = &self.audit {
+            let clock = audit.clone();
+            keyring.set_audit(AuditContext::new(held.clone(), move || clock.now()));
+        }
+        let result = change(&mut keyring).map_err(StoreError::Rejected);
+        let saved = match &result {
+            Ok(_) => self.save_locked(&keyring, &*self.root),
+            Err(_) => Ok(()),
+        };
+        if let Some(audit) = &self.audit {
+            let failure = saved.as_ref().err().map(StoreError::kind);
+            for event in held.take() {
+                event.replay(audit, failure);
+            }
+            keyring.set_audit(audit.clone());
+        } else {
+            keyring.clear_audit();
+        }
+        saved?;
+        Ok((result?, keyring))
     }
 
     /// Re-seals the keyring under `new_root`; the key material is unchanged.
-    /// Afterwards, open the file with `new_root`.
+    /// From then on this store uses `new_root`. Emits `root_changed`.
     ///
     /// # Errors
     /// As [`KeyringStore::update`].
-    pub fn change_root(&self, new_root: &dyn KeyProvider) -> Result<(), StoreError> {
-        let _lock = self.lock(true)?;
-        let keyring = self.load()?;
-        self.save_locked(&keyring, new_root)
+    pub fn change_root(&mut self, new_root: Arc<dyn KeyProvider>) -> Result<(), StoreError> {
+        let result = (|| {
+            let _lock = self.lock(true)?;
+            let keyring = self.load()?;
+            self.save_locked(&keyring, &*new_root)
+        })();
+        self.emit(AuditAction::RootChanged, result.as_ref().err());
+        result?;
+        self.root = new_root;
+        Ok(())
     }
 
     fn lock(&self, wait: bool) -> Result<File, StoreError> {

@@ -14,8 +14,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{SeededRng, T0};
-use strongroom::audit::{AuditEvent, AuditSink, JsonLinesSink};
-use strongroom::envelope::{self, Opener, Recipient};
+use strongroom::audit::{AuditContext, AuditEvent, AuditSink, JsonLinesSink};
+use strongroom::envelope::{self, Identity, Recipient};
 use strongroom::rand_core::TryRng;
 use strongroom::sealed::{self, Argon2Params, PassphraseRoot};
 use strongroom::{
@@ -43,7 +43,7 @@ impl AuditSink for Capture {
             e.object.name(),
             e.key_name.unwrap_or("-"),
             e.version.map_or("-".to_string(), |v| v.to_string()),
-            e.error.unwrap_or("ok")
+            e.error.map_or("ok", |k| k.name())
         );
         self.0.lock().unwrap().push(line);
     }
@@ -116,7 +116,7 @@ fn scenario(keyring: &mut Keyring) -> Vec<[u8; 32]> {
     keyring
         .decrypt_envelope(&env, &EncryptionContext::new())
         .unwrap_err();
-    envelope::decrypt_chunk(Opener::Keyring(keyring), &env, &ctx(), 0).unwrap();
+    envelope::decrypt_chunk(Identity::Keyring(keyring), &env, &ctx(), 0).unwrap();
     keyring.rewrap_envelope(&env, &ctx()).unwrap();
     let (dk, blob) = keyring.generate_data_key("pii", &ctx()).unwrap();
     keyring.unwrap_data_key(&blob, &ctx()).unwrap();
@@ -135,7 +135,7 @@ fn scenario(keyring: &mut Keyring) -> Vec<[u8; 32]> {
 fn a_scripted_run_gives_the_expected_event_sequence() {
     let capture = Capture::default();
     let mut keyring = Keyring::new();
-    keyring.set_audit(Box::new(capture.clone()), clock);
+    keyring.set_audit(AuditContext::new(Arc::new(capture.clone()), clock));
     scenario(&mut keyring);
     let got = capture.0.lock().unwrap().clone();
     let expected = [
@@ -183,7 +183,10 @@ fn the_json_lines_log_holds_no_secret_in_any_encoding() {
     let path = dir.join("audit.jsonl");
     let _ = std::fs::remove_file(&path);
     let mut keyring = Keyring::new();
-    keyring.set_audit(Box::new(JsonLinesSink::open(&path).unwrap()), clock);
+    keyring.set_audit(AuditContext::new(
+        Arc::new(JsonLinesSink::open(&path).unwrap()),
+        clock,
+    ));
     let keys = scenario(&mut keyring);
     // Seal under a passphrase too, so it is in play during the run.
     let fast = Argon2Params {
@@ -248,5 +251,140 @@ fn the_json_lines_log_holds_no_secret_in_any_encoding() {
     );
     assert_eq!(found, 0);
     assert_eq!(lines.len(), 26);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Fails every write with "no space left on device".
+struct DiskFull;
+
+impl strongroom::store::FileOps for DiskFull {
+    fn create_new(&self, path: &std::path::Path) -> std::io::Result<std::fs::File> {
+        strongroom::store::OsFileOps.create_new(path)
+    }
+    fn write_all(&self, _: &mut std::fs::File, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(28))
+    }
+    fn sync(&self, file: &std::fs::File) -> std::io::Result<()> {
+        strongroom::store::OsFileOps.sync(file)
+    }
+    fn close(&self, file: std::fs::File) -> std::io::Result<()> {
+        strongroom::store::OsFileOps.close(file)
+    }
+    fn rename(&self, from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        strongroom::store::OsFileOps.rename(from, to)
+    }
+    fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        strongroom::store::OsFileOps.sync_dir(dir)
+    }
+    fn remove(&self, path: &std::path::Path) -> std::io::Result<()> {
+        strongroom::store::OsFileOps.remove(path)
+    }
+}
+
+#[test]
+fn store_stream_and_export_events_are_complete_and_truthful() {
+    use std::io::{Read, Seek, SeekFrom};
+    use strongroom::envelope::{EnvelopeReader, EnvelopeSeekReader};
+    use strongroom::sealed::{KeyFileRoot, KeyProvider};
+    use strongroom::store::KeyringStore;
+
+    let capture = Capture::default();
+    let audit = AuditContext::new(Arc::new(capture.clone()), clock);
+    let dir = std::env::temp_dir().join(format!("strongroom-audit-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keyring.srk");
+    let _ = std::fs::remove_file(&path);
+    // TEST KEY MATERIAL: the roots of this test.
+    let root: Arc<dyn KeyProvider> = Arc::new(KeyFileRoot::new(
+        &KeyMaterial::from_slice(&[0x21; 32]).unwrap(),
+    ));
+    let other: Arc<dyn KeyProvider> = Arc::new(KeyFileRoot::new(
+        &KeyMaterial::from_slice(&[0x22; 32]).unwrap(),
+    ));
+    let mut initial = Keyring::new();
+    initial
+        .create_key_with("files", &mut SeededRng::new(9), T0)
+        .unwrap();
+    let mut store = KeyringStore::new(&path, root.clone());
+    store.set_audit(audit.clone());
+    store.create(&initial).unwrap();
+
+    // Open, and a failed open.
+    let keyring = Arc::new(store.load().unwrap());
+    let mut wrong = KeyringStore::new(&path, other.clone());
+    wrong.set_audit(audit.clone());
+    wrong.load().unwrap_err();
+    // A saved change, then one whose save fails (disk full): the file keeps
+    // version 2, and the event says the rotation failed.
+    store.update(|k| k.rotate("files")).unwrap();
+    let mut full = KeyringStore::with_ops(&path, root.clone(), Arc::new(DiskFull));
+    full.set_audit(audit.clone());
+    full.update(|k| k.rotate("files")).unwrap_err();
+    assert_eq!(
+        store
+            .load()
+            .unwrap()
+            .key_info("files")
+            .unwrap()
+            .primary_version,
+        2
+    );
+    // Export, and a root change.
+    keyring
+        .export_key_with("files", other.as_ref(), &mut SysRng)
+        .unwrap();
+    store.change_root(other.clone()).unwrap();
+
+    // Seekable reads: the open, then a chunk that fails.
+    let env = keyring
+        .encrypt_envelope("files", &vec![7u8; 100_000], &ctx())
+        .unwrap();
+    let mut seek = EnvelopeSeekReader::new(
+        std::io::Cursor::new(env.clone()),
+        Identity::Keyring(&keyring),
+        &ctx(),
+    )
+    .unwrap();
+    let mut buf = [0u8; 10];
+    seek.read_exact(&mut buf).unwrap();
+    let mut bad = env.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let mut seek = EnvelopeSeekReader::new(
+        std::io::Cursor::new(bad),
+        Identity::Keyring(&keyring),
+        &ctx(),
+    )
+    .unwrap();
+    seek.seek(SeekFrom::End(-1)).unwrap();
+    seek.read(&mut buf).unwrap_err();
+    // A reader dropped after releasing plaintext, before the end.
+    let mut reader = EnvelopeReader::new(std::io::Cursor::new(env), keyring.clone(), &ctx());
+    reader.read_exact(&mut buf).unwrap();
+    drop(reader);
+
+    let got = capture.0.lock().unwrap().clone();
+    let expected = [
+        "keyring_opened keyring - v- ok",
+        "keyring_opened keyring - v- authentication_failed",
+        "keyring_opened keyring - v- ok",
+        "key_rotated key files v2 ok",
+        "keyring_opened keyring - v- ok",
+        "key_rotated key files v3 io",
+        "keyring_opened keyring - v- ok",
+        "key_exported key files v- ok",
+        "keyring_opened keyring - v- ok",
+        "root_changed keyring - v- ok",
+        "encrypt envelope files v1 ok",
+        "decrypt envelope files v1 ok",
+        "decrypt envelope files v1 ok",
+        "decrypt envelope files v1 authentication_failed",
+        "decrypt envelope files v1 malformed",
+    ];
+    assert_eq!(got, expected, "{got:#?}");
+    println!(
+        "audit: store, export, root change, seekable and dropped streams gave the expected {} events (a failed save logged as a failure)",
+        got.len()
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

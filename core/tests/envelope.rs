@@ -13,7 +13,7 @@ mod common;
 
 use common::{T0, keyring_at_version};
 use strongroom::envelope::{
-    self, DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Opener, Recipient,
+    self, DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Identity, Recipient,
 };
 use strongroom::{EncryptionContext, Error, KeyMaterial, Keyring, SecretBytes, SysRng, record};
 
@@ -63,20 +63,25 @@ fn round_trips_at_every_chunk_boundary() {
         let mut joined = Vec::new();
         for i in 0..info.chunk_count {
             let chunk =
-                envelope::decrypt_chunk(Opener::Keyring(&keyring), &sealed, &ctx(), i).unwrap();
+                envelope::decrypt_chunk(Identity::Keyring(&keyring), &sealed, &ctx(), i).unwrap();
             joined.extend_from_slice(chunk.expose_secret());
         }
         assert_eq!(joined, pt);
         assert!(
-            envelope::decrypt_chunk(Opener::Keyring(&keyring), &sealed, &ctx(), info.chunk_count)
-                .is_err()
+            envelope::decrypt_chunk(
+                Identity::Keyring(&keyring),
+                &sealed,
+                &ctx(),
+                info.chunk_count
+            )
+            .is_err()
         );
     }
 }
 
 #[test]
 fn incremental_paths_agree_with_one_shot_for_any_split() {
-    let keyring = keyring_at_version("k", 1);
+    let keyring = std::sync::Arc::new(keyring_at_version("k", 1));
     let pt = data(1000);
     for split in [1usize, 3, 63, 64, 65, 200, 1000] {
         let recipients = [Recipient::Key {
@@ -97,7 +102,7 @@ fn incremental_paths_agree_with_one_shot_for_any_split() {
             &pt[..]
         );
         for feed in [1usize, 7, 80, 81, out.len()] {
-            let mut d = EnvelopeDecryptor::new(Opener::Keyring(&keyring), &ctx());
+            let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx());
             let mut plain = SecretBytes::new();
             for piece in out.chunks(feed) {
                 d.update(piece, &mut plain).unwrap();
@@ -153,9 +158,9 @@ fn two_recipients_each_open_alone() {
     .unwrap();
     assert_eq!(envelope::inspect(&sealed).unwrap().recipients.len(), 3);
     for opener in [
-        Opener::Keyring(&local),
-        Opener::Keyring(&escrow),
-        Opener::Standalone(&subject),
+        Identity::Keyring(&local),
+        Identity::Keyring(&escrow),
+        Identity::Standalone(&subject),
     ] {
         assert_eq!(
             envelope::decrypt(opener, &sealed, &ctx())
@@ -244,7 +249,7 @@ fn recipients_can_be_added_and_removed_without_touching_the_body() {
     let sealed = seal(&local, &pt, 256);
     let body = |e: &[u8]| e[envelope::inspect(e).unwrap().header_len..].to_vec();
     let added = envelope::add_recipient(
-        Opener::Keyring(&local),
+        Identity::Keyring(&local),
         &sealed,
         &ctx(),
         Recipient::Key {
@@ -264,7 +269,7 @@ fn recipients_can_be_added_and_removed_without_touching_the_body() {
     );
     let local_id = local.key_id("k").unwrap();
     let removed = envelope::remove_recipient(
-        Opener::Keyring(&escrow),
+        Identity::Keyring(&escrow),
         &added,
         &ctx(),
         Some(local_id),
@@ -286,7 +291,7 @@ fn recipients_can_be_added_and_removed_without_touching_the_body() {
     // The last recipient cannot go.
     assert!(
         envelope::remove_recipient(
-            Opener::Keyring(&escrow),
+            Identity::Keyring(&escrow),
             &removed,
             &ctx(),
             Some(escrow_id),
@@ -371,7 +376,7 @@ fn data_keys_shred_a_subject() {
         b"ada@example.com"
     );
     assert_eq!(
-        envelope::decrypt(Opener::Standalone(&dk), &env, &ctx())
+        envelope::decrypt(Identity::Standalone(&dk), &env, &ctx())
             .unwrap()
             .expose_secret(),
         &data(200)[..]
@@ -418,7 +423,7 @@ fn data_keys_shred_a_subject() {
         Error::AuthenticationFailed
     );
     assert_eq!(
-        envelope::decrypt(Opener::Standalone(&other), &env, &ctx()).unwrap_err(),
+        envelope::decrypt(Identity::Standalone(&other), &env, &ctx()).unwrap_err(),
         Error::AuthenticationFailed
     );
 }
@@ -460,7 +465,7 @@ fn derived_keys_isolate_tenants() {
     assert_ne!(ka2.key(), ka.key());
     let ka1 = keyring.derive_key_version("k", 1, &acme).unwrap();
     assert_eq!(
-        envelope::decrypt(Opener::Standalone(ka1.key()), &env, &ctx())
+        envelope::decrypt(Identity::Standalone(ka1.key()), &env, &ctx())
             .unwrap()
             .expose_secret(),
         b"acme file"
@@ -475,7 +480,7 @@ fn derived_keys_isolate_tenants() {
 
 #[test]
 fn parallel_encryption_is_byte_identical_and_parallel_decryption_agrees() {
-    let keyring = keyring_at_version("k", 1);
+    let keyring = std::sync::Arc::new(keyring_at_version("k", 1));
     let recipients = [Recipient::Key {
         keyring: &keyring,
         name: "k",
@@ -501,7 +506,7 @@ fn parallel_encryption_is_byte_identical_and_parallel_decryption_agrees() {
             assert_eq!(seal(threads, piece), single, "len {len} threads {threads}");
         }
         for threads in [1, 3, 8] {
-            let mut d = EnvelopeDecryptor::new(Opener::Keyring(&keyring), &ctx());
+            let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx());
             d.set_threads(threads);
             let mut plain = SecretBytes::new();
             for piece in single.chunks(777) {

@@ -14,7 +14,9 @@ mod common;
 use std::io::{Cursor, ErrorKind, Read, Seek, SeekFrom, Write};
 
 use common::{SeededRng, keyring_at_version};
-use strongroom::envelope::{EnvelopeReader, EnvelopeSeekReader, EnvelopeWriter, Opener, Recipient};
+use strongroom::envelope::{
+    EnvelopeReader, EnvelopeSeekReader, EnvelopeWriter, Identity, Recipient,
+};
 use strongroom::rand_core::TryRng;
 use strongroom::{EncryptionContext, Keyring, SysRng};
 
@@ -39,7 +41,7 @@ fn seal_streaming(keyring: &Keyring, plaintext: &[u8], chunk: u32, write_size: u
 
 #[test]
 fn writer_and_reader_round_trip_for_any_split() {
-    let keyring = keyring_at_version("k", 1);
+    let keyring = std::sync::Arc::new(keyring_at_version("k", 1));
     for (len, write_size, read_size) in [
         (0, 1, 1),
         (1, 1, 7),
@@ -56,7 +58,7 @@ fn writer_and_reader_round_trip_for_any_split() {
                 .expose_secret(),
             &pt[..]
         );
-        let mut r = EnvelopeReader::new(Cursor::new(&sealed), Opener::Keyring(&keyring), &ctx());
+        let mut r = EnvelopeReader::new(Cursor::new(&sealed), keyring.clone(), &ctx());
         let mut back = Vec::new();
         let mut buf = vec![0u8; read_size];
         loop {
@@ -72,7 +74,7 @@ fn writer_and_reader_round_trip_for_any_split() {
 
 #[test]
 fn an_unfinished_writer_and_a_truncated_stream_never_read_as_complete() {
-    let keyring = keyring_at_version("k", 1);
+    let keyring = std::sync::Arc::new(keyring_at_version("k", 1));
     let pt = data(10_000, 1);
     let recipients = [Recipient::Key {
         keyring: &keyring,
@@ -89,7 +91,7 @@ fn an_unfinished_writer_and_a_truncated_stream_never_read_as_complete() {
         out
     };
     drop(w);
-    let mut r = EnvelopeReader::new(Cursor::new(&partial), Opener::Keyring(&keyring), &ctx());
+    let mut r = EnvelopeReader::new(Cursor::new(&partial), keyring.clone(), &ctx());
     let mut back = Vec::new();
     let err = r.read_to_end(&mut back).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData);
@@ -103,7 +105,7 @@ fn an_unfinished_writer_and_a_truncated_stream_never_read_as_complete() {
     let full = seal_streaming(&keyring, &pt, 1024, 333);
     let cut = &full[..full.len() - 5];
     let mut back = Vec::new();
-    let mut r = EnvelopeReader::new(Cursor::new(cut), Opener::Keyring(&keyring), &ctx());
+    let mut r = EnvelopeReader::new(Cursor::new(cut), keyring.clone(), &ctx());
     assert!(r.read_to_end(&mut back).is_err());
     assert!(pt.starts_with(&back) && back.len() < pt.len());
 }
@@ -116,7 +118,7 @@ fn random_access_over_100_mib_decrypts_only_the_chunks_it_needs() {
     let pt = data(len, 42);
     let sealed = seal_streaming(&keyring, &pt, chunk as u32, 1 << 20);
     let mut r =
-        EnvelopeSeekReader::new(Cursor::new(&sealed), Opener::Keyring(&keyring), &ctx()).unwrap();
+        EnvelopeSeekReader::new(Cursor::new(&sealed), Identity::Keyring(&keyring), &ctx()).unwrap();
     assert_eq!(r.len(), len as u64);
     assert_eq!(r.chunks_decrypted(), 0, "opening decrypts nothing");
     let mut rng = SeededRng::new(7);
@@ -163,7 +165,7 @@ fn random_access_over_100_mib_decrypts_only_the_chunks_it_needs() {
     let hdr = sealed.len() - (len + (len / chunk as usize) * 16);
     bad[hdr + 5 * (chunk as usize + 16) + 7] ^= 1;
     let mut r =
-        EnvelopeSeekReader::new(Cursor::new(&bad), Opener::Keyring(&keyring), &ctx()).unwrap();
+        EnvelopeSeekReader::new(Cursor::new(&bad), Identity::Keyring(&keyring), &ctx()).unwrap();
     let mut buf = vec![0u8; 100];
     r.seek(SeekFrom::Start(4 * chunk)).unwrap();
     r.read_exact(&mut buf).unwrap();

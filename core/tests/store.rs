@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{SeededRng, T0, keyring_with};
-use strongroom::sealed::{Argon2Params, KeyFileRoot, PassphraseRoot};
+use strongroom::sealed::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
 use strongroom::store::{self, FileOps, KeyringStore, OsFileOps, StoreError};
 use strongroom::{Error, KeyMaterial, Keyring, VersionState};
 
@@ -37,8 +37,10 @@ fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// TEST KEY MATERIAL: the key-file root used by these tests.
-fn root() -> KeyFileRoot {
-    KeyFileRoot::new(&KeyMaterial::from_slice(&[0x33; 32]).unwrap())
+fn root() -> Arc<dyn KeyProvider> {
+    Arc::new(KeyFileRoot::new(
+        &KeyMaterial::from_slice(&[0x33; 32]).unwrap(),
+    ))
 }
 
 fn mode_of(path: &Path) -> u32 {
@@ -50,7 +52,7 @@ fn files_are_owner_only_and_errors_are_clear() {
     let dir = fresh_dir("basics");
     let path = dir.join("keyring.srk");
     let root = root();
-    let store = KeyringStore::new(&path, &root);
+    let store = KeyringStore::new(&path, root.clone());
     assert!(matches!(store.load(), Err(StoreError::NotFound { .. })));
     store
         .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
@@ -107,18 +109,20 @@ fn files_are_owner_only_and_errors_are_clear() {
         .collect();
     assert!(leftovers.is_empty());
     // Wrong root, truncated, corrupt: clear errors, never a partial load.
-    let other = KeyFileRoot::new(&KeyMaterial::from_slice(&[0x44; 32]).unwrap());
-    let err = KeyringStore::new(&path, &other).load().unwrap_err();
+    let other: Arc<dyn KeyProvider> = Arc::new(KeyFileRoot::new(
+        &KeyMaterial::from_slice(&[0x44; 32]).unwrap(),
+    ));
+    let err = KeyringStore::new(&path, other.clone()).load().unwrap_err();
     assert!(err.to_string().contains("authentication failed"), "{err}");
-    let pass = PassphraseRoot::with_params(
+    let pass: Arc<dyn KeyProvider> = Arc::new(PassphraseRoot::with_params(
         b"pw",
         Argon2Params {
             m_cost_kib: 64,
             t_cost: 1,
             p_cost: 1,
         },
-    );
-    let err = KeyringStore::new(&path, &pass).load().unwrap_err();
+    ));
+    let err = KeyringStore::new(&path, pass.clone()).load().unwrap_err();
     assert!(err.to_string().contains("sealed with a key file"), "{err}");
     fs::write(&path, &before[..before.len() / 2]).unwrap();
     assert!(matches!(store.load(), Err(StoreError::Keyring { .. })));
@@ -243,23 +247,30 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
     let (mut cases, mut before_count, mut after_count) = (0, 0, 0);
     let dir = fresh_dir("faults");
     let root = root();
-    let new_root = KeyFileRoot::new(&KeyMaterial::from_slice(&[0x55; 32]).unwrap());
+    let new_root: Arc<dyn KeyProvider> = Arc::new(KeyFileRoot::new(
+        &KeyMaterial::from_slice(&[0x55; 32]).unwrap(),
+    ));
     for op in 0..=changes.len() {
         for fail_at in 0..=steps {
             for crash in [false, true] {
                 let path = dir.join(format!("k-{op}-{fail_at}-{crash}.srk"));
                 let base = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
-                KeyringStore::new(&path, &root).create(&base).unwrap();
-                let before = KeyringStore::new(&path, &root).load().unwrap();
-                let faulty =
-                    KeyringStore::with_ops(&path, &root, Arc::new(FaultyOps::new(fail_at, crash)));
+                KeyringStore::new(&path, root.clone())
+                    .create(&base)
+                    .unwrap();
+                let before = KeyringStore::new(&path, root.clone()).load().unwrap();
+                let mut faulty = KeyringStore::with_ops(
+                    &path,
+                    root.clone(),
+                    Arc::new(FaultyOps::new(fail_at, crash)),
+                );
                 // What the state must be if the change lands.
-                let mut after = KeyringStore::new(&path, &root).load().unwrap();
+                let mut after = KeyringStore::new(&path, root.clone()).load().unwrap();
                 let result = if op < changes.len() {
                     (changes[op].1)(&mut after).unwrap();
                     faulty.update(changes[op].1)
                 } else {
-                    faulty.change_root(&new_root)
+                    faulty.change_root(new_root.clone())
                 };
                 assert_eq!(
                     result.is_ok(),
@@ -267,10 +278,10 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
                     "op {op} step {fail_at}: {result:?}"
                 );
                 // Reopen with the real file system: before or after, never corrupt.
-                let old = KeyringStore::new(&path, &root).load();
+                let old = KeyringStore::new(&path, root.clone()).load();
                 let reopened = match (op < changes.len(), old) {
                     (_, Ok(k)) => k,
-                    (false, Err(_)) => KeyringStore::new(&path, &new_root)
+                    (false, Err(_)) => KeyringStore::new(&path, new_root.clone())
                         .load()
                         .expect("change root: neither root opens"),
                     (true, Err(e)) => {
@@ -278,12 +289,12 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
                     }
                 };
                 let is_before = reopened.same_contents(&before)
-                    && KeyringStore::new(&path, &root).load().is_ok();
+                    && KeyringStore::new(&path, root.clone()).load().is_ok();
                 let is_after = if op < changes.len() {
                     reopened.same_contents(&after)
                 } else {
                     reopened.same_contents(&before)
-                        && KeyringStore::new(&path, &new_root).load().is_ok()
+                        && KeyringStore::new(&path, new_root.clone()).load().is_ok()
                 };
                 assert!(
                     is_before || is_after,
@@ -341,7 +352,7 @@ fn child_process_entry() {
     };
     let path = PathBuf::from(std::env::var(PATH_ENV).unwrap());
     let root = root();
-    let store = KeyringStore::new(&path, &root);
+    let store = KeyringStore::new(&path, root.clone());
     let rounds = if mode == "rotate50" { 50 } else { 100_000 };
     let mut rng = SeededRng::new(std::process::id().into());
     let stdout = io::stdout();
@@ -387,7 +398,7 @@ fn sigkill_at_random_moments_never_loses_a_saved_version() {
     let dir = fresh_dir("sigkill");
     let path = dir.join("keyring.srk");
     let root = root();
-    KeyringStore::new(&path, &root)
+    KeyringStore::new(&path, root.clone())
         .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
         .unwrap();
     let (mut kills, mut max_saved) = (0, 1u32);
@@ -405,7 +416,7 @@ fn sigkill_at_random_moments_never_loses_a_saved_version() {
         if let Some(&v) = reported.last() {
             max_saved = max_saved.max(v);
         }
-        let keyring = KeyringStore::new(&path, &root)
+        let keyring = KeyringStore::new(&path, root.clone())
             .load()
             .expect("keyring unreadable after SIGKILL");
         let info = keyring.key_info("k").unwrap();
@@ -428,7 +439,7 @@ fn two_processes_rotating_at_once_lose_nothing() {
     let dir = fresh_dir("concurrent");
     let path = dir.join("keyring.srk");
     let root = root();
-    KeyringStore::new(&path, &root)
+    KeyringStore::new(&path, root.clone())
         .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
         .unwrap();
     let mut a = spawn_child("rotate50", &path);
@@ -446,7 +457,7 @@ fn two_processes_rotating_at_once_lose_nothing() {
     all.sort_unstable();
     all.dedup();
     assert_eq!(all.len(), 100, "two processes reported the same version");
-    let keyring = KeyringStore::new(&path, &root).load().unwrap();
+    let keyring = KeyringStore::new(&path, root.clone()).load().unwrap();
     let versions = keyring.key_info("k").unwrap().versions.len();
     println!(
         "concurrency: 2 processes x 50 rotations -> {versions} versions (1 + 100), no lost update"
@@ -464,8 +475,8 @@ fn passphrase_sealed_file_round_trips_through_the_store() {
         t_cost: 1,
         p_cost: 1,
     };
-    let pass = PassphraseRoot::with_params(b"hunter2", fast);
-    let store = KeyringStore::new(&path, &pass);
+    let pass: Arc<dyn KeyProvider> = Arc::new(PassphraseRoot::with_params(b"hunter2", fast));
+    let mut store = KeyringStore::new(&path, pass.clone());
     store
         .create(&keyring_with("k", &[VersionState::Enabled], 1, 1))
         .unwrap();
@@ -474,13 +485,21 @@ fn passphrase_sealed_file_round_trips_through_the_store() {
         .unwrap();
     // Change root to a key file, then back to a new passphrase.
     let kf = root();
-    store.change_root(&kf).unwrap();
-    assert!(store.load().is_err());
-    let reopened = KeyringStore::new(&path, &kf).load().unwrap();
+    store.change_root(kf.clone()).unwrap();
+    // The store follows its new root; the old one no longer opens the file.
+    assert_eq!(
+        store.load().unwrap().key_info("k").unwrap().versions.len(),
+        2
+    );
+    assert!(KeyringStore::new(&path, pass.clone()).load().is_err());
+    let reopened = KeyringStore::new(&path, kf.clone()).load().unwrap();
     assert_eq!(reopened.key_info("k").unwrap().versions.len(), 2);
-    let pass2 = PassphraseRoot::with_params(b"new passphrase", fast);
-    KeyringStore::new(&path, &kf).change_root(&pass2).unwrap();
-    let again = KeyringStore::new(&path, &pass2).load().unwrap();
+    let pass2: Arc<dyn KeyProvider> =
+        Arc::new(PassphraseRoot::with_params(b"new passphrase", fast));
+    KeyringStore::new(&path, kf.clone())
+        .change_root(pass2.clone())
+        .unwrap();
+    let again = KeyringStore::new(&path, pass2.clone()).load().unwrap();
     assert!(again.same_contents(&reopened));
     fs::remove_dir_all(&dir).ok();
 }

@@ -163,13 +163,5 @@ fn wrong_key_material_with_the_same_id_is_an_authentication_failure() {
 }
 
 fn kind(e: &Error) -> String {
-    match e {
-        Error::AuthenticationFailed => "authentication_failed",
-        Error::UnknownKeyId { .. } => "unknown_key_id",
-        Error::UnknownKeyVersion { .. } => "unknown_key_version",
-        Error::UnsupportedFormat { .. } => "unsupported_format",
-        Error::Malformed { .. } => "malformed",
-        _ => "other",
-    }
-    .to_string()
+    e.kind().name().to_string()
 }

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use strongroom::EncryptionContext;
-use strongroom::envelope::{self, Opener};
+use strongroom::envelope::{self, Identity};
 
 fuzz_target!(|data: &[u8]| {
     let keyring = strongroom_fuzz::keyring();
@@ -12,6 +12,6 @@ fuzz_target!(|data: &[u8]| {
     // Forged bytes cannot carry a valid commitment.
     assert!(keyring.decrypt_envelope(data, &ctx).is_err());
     for i in 0..3 {
-        assert!(envelope::decrypt_chunk(Opener::Keyring(&keyring), data, &ctx, i).is_err());
+        assert!(envelope::decrypt_chunk(Identity::Keyring(&keyring), data, &ctx, i).is_err());
     }
 });

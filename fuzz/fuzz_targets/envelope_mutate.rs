@@ -5,13 +5,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strongroom::envelope::{self, EnvelopeDecryptor, Opener, Recipient};
+use strongroom::envelope::{self, EnvelopeDecryptor, Recipient};
 use strongroom::{EncryptionContext, SecretBytes, SysRng};
 
 fuzz_target!(
     |input: (Vec<u8>, Vec<(u16, u8)>, Option<u16>, Option<(u16, u8)>)| {
         let (plaintext, flips, truncate, insert) = input;
-        let keyring = strongroom_fuzz::keyring();
+        let keyring = std::sync::Arc::new(strongroom_fuzz::keyring());
         let ctx = EncryptionContext::new();
         let r = [Recipient::Key {
             keyring: &keyring,
@@ -36,7 +36,7 @@ fuzz_target!(
         } else {
             assert!(whole.is_err(), "a mutated envelope decrypted");
         }
-        let mut d = EnvelopeDecryptor::new(Opener::Keyring(&keyring), &ctx);
+        let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx);
         let mut out = SecretBytes::new();
         let result = d.update(&m, &mut out).and_then(|()| d.finish(&mut out));
         assert!(

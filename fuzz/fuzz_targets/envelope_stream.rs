@@ -4,12 +4,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strongroom::envelope::{self, EnvelopeDecryptor, Opener, Recipient};
+use strongroom::envelope::{self, EnvelopeDecryptor, Recipient};
 use strongroom::{EncryptionContext, SecretBytes, SysRng};
 
 fuzz_target!(|input: (Vec<u8>, Vec<u8>, bool)| {
     let (bytes, splits, build) = input;
-    let keyring = strongroom_fuzz::keyring();
+    let keyring = std::sync::Arc::new(strongroom_fuzz::keyring());
     let ctx = EncryptionContext::new();
     let sealed = if build {
         let r = [Recipient::Key {
@@ -21,7 +21,7 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, bool)| {
         bytes.clone()
     };
     let whole = keyring.decrypt_envelope(&sealed, &ctx);
-    let mut d = EnvelopeDecryptor::new(Opener::Keyring(&keyring), &ctx);
+    let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx);
     let mut out = SecretBytes::new();
     let mut rest: &[u8] = &sealed;
     let mut result = Ok(());

@@ -2,6 +2,8 @@
 //! decrypting [`Read`], and a [`Read`] + [`Seek`] reader for random access.
 //! Memory stays at a few chunks whatever the size of the data.
 
+use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
@@ -9,10 +11,12 @@ use rand_core::TryCryptoRng;
 
 use super::header::{self, MAX_HEADER_LEN};
 use super::stream::{self, EnvelopeDecryptor, EnvelopeEncryptor};
-use super::{Opener, Recipient, open_header_by};
+use super::{Identity, OwnedIdentity, Recipient, open_header_by};
 use crate::aead::TAG_LEN;
+use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
+use crate::key_id::KeyId;
 use crate::secret::{KeyMaterial, SecretBytes};
 
 fn to_io(e: Error) -> io::Error {
@@ -95,16 +99,19 @@ impl<W: Write> Write for EnvelopeWriter<W> {
 /// Decrypts an envelope read from `inner`, releasing only authenticated
 /// plaintext; a truncated or altered stream is an `InvalidData` error, and
 /// every read after an error fails again.
-pub struct EnvelopeReader<'a, R: Read> {
+///
+/// Owns what it uses, like [`EnvelopeDecryptor`]: `Send` when `R` is, and
+/// never holding a lock on the keyring it came from.
+pub struct EnvelopeReader<R: Read> {
     inner: R,
-    decryptor: EnvelopeDecryptor<'a>,
+    decryptor: EnvelopeDecryptor,
     input: Vec<u8>,
     plain: SecretBytes,
     pos: usize,
     ended: bool,
 }
 
-impl<R: Read> core::fmt::Debug for EnvelopeReader<'_, R> {
+impl<R: Read> core::fmt::Debug for EnvelopeReader<R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("EnvelopeReader")
             .field("ended", &self.ended)
@@ -112,12 +119,12 @@ impl<R: Read> core::fmt::Debug for EnvelopeReader<'_, R> {
     }
 }
 
-impl<'a, R: Read> EnvelopeReader<'a, R> {
-    /// A reader that opens the envelope with `opener` and expects `context`.
-    pub fn new(inner: R, opener: Opener<'a>, context: &EncryptionContext) -> Self {
+impl<R: Read> EnvelopeReader<R> {
+    /// A reader that opens the envelope with `identity` and expects `context`.
+    pub fn new(inner: R, identity: impl Into<OwnedIdentity>, context: &EncryptionContext) -> Self {
         Self {
             inner,
-            decryptor: EnvelopeDecryptor::new(opener, context),
+            decryptor: EnvelopeDecryptor::new(identity, context),
             input: alloc::vec![0u8; 64 * 1024],
             plain: SecretBytes::new(),
             pos: 0,
@@ -126,7 +133,7 @@ impl<'a, R: Read> EnvelopeReader<'a, R> {
     }
 }
 
-impl<R: Read> EnvelopeReader<'_, R> {
+impl<R: Read> EnvelopeReader<R> {
     /// Opens batches of chunks on up to `threads` threads (same plaintext,
     /// same failures as one thread).
     #[must_use]
@@ -136,7 +143,7 @@ impl<R: Read> EnvelopeReader<'_, R> {
     }
 }
 
-impl<R: Read> Read for EnvelopeReader<'_, R> {
+impl<R: Read> Read for EnvelopeReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pos == self.plain.len() {
             if self.ended {
@@ -163,9 +170,19 @@ impl<R: Read> Read for EnvelopeReader<'_, R> {
 
 /// Random access to an envelope: seek to any plaintext offset and read;
 /// only the chunks a read covers are fetched, authenticated and decrypted.
+///
+/// Owns what it uses (the payload key, an `Arc` to the keyring's audit
+/// context): `Send` when `R` is.
+///
+/// # Audit
+/// A `decrypt` event when the header is opened (success or failure), and a
+/// `decrypt` failure for every chunk that fails to authenticate.
 pub struct EnvelopeSeekReader<R: Read + Seek> {
     inner: R,
     payload: KeyMaterial,
+    audit: Option<Arc<AuditContext>>,
+    opened_by: Option<(KeyId, u32)>,
+    key_name: Option<String>,
     header_len: u64,
     chunk_size: u64,
     chunk_count: u64,
@@ -188,23 +205,85 @@ impl<R: Read + Seek> core::fmt::Debug for EnvelopeSeekReader<R> {
 impl<R: Read + Seek> EnvelopeSeekReader<R> {
     /// Opens the envelope in `inner`: reads and checks the header and the
     /// body layout (from the stream's length), opens the header with
-    /// `opener`. Decrypts nothing yet.
+    /// `identity`. Decrypts nothing yet.
     ///
     /// # Errors
     /// I/O errors; the header errors of [`super::decrypt`] as `InvalidData`.
-    pub fn new(mut inner: R, opener: Opener<'_>, context: &EncryptionContext) -> io::Result<Self> {
-        let total = inner.seek(SeekFrom::End(0))?;
-        inner.seek(SeekFrom::Start(0))?;
+    pub fn new(inner: R, identity: Identity<'_>, context: &EncryptionContext) -> io::Result<Self> {
+        let audit = match identity {
+            Identity::Keyring(k) => k.audit().cloned(),
+            Identity::Standalone(_) => None,
+        };
+        let result = Self::open(inner, &identity, context);
+        let key = |opened_by: Option<(KeyId, u32)>| {
+            let id = opened_by.map(|(id, _)| id)?;
+            match identity {
+                Identity::Keyring(k) => k.key_name(id).ok().map(String::from),
+                Identity::Standalone(_) => None,
+            }
+        };
+        match result {
+            Ok(mut reader) => {
+                reader.key_name = key(reader.opened_by);
+                reader.audit = audit;
+                reader.emit(None);
+                Ok(reader)
+            }
+            Err((e, kind)) => {
+                if let Some(audit) = audit {
+                    audit.emit(
+                        AuditAction::Decrypt,
+                        AuditObject::Envelope,
+                        None,
+                        None,
+                        Some(kind),
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn emit(&self, error: Option<ErrorKind>) {
+        if let Some(audit) = &self.audit {
+            let key = self.opened_by.map(|(id, v)| (id, Some(v)));
+            let name = self.key_name.as_deref();
+            audit.emit(
+                AuditAction::Decrypt,
+                AuditObject::Envelope,
+                name,
+                key,
+                error,
+            );
+        }
+    }
+
+    /// Reads the header and opens it; on failure the error and its kind.
+    fn open(
+        mut inner: R,
+        identity: &Identity<'_>,
+        context: &EncryptionContext,
+    ) -> core::result::Result<Self, (io::Error, ErrorKind)> {
+        let core_err = |e: Error| {
+            let kind = e.kind();
+            (to_io(e), kind)
+        };
+        let os_err = |e: io::Error| (e, ErrorKind::Io);
+        let total = inner.seek(SeekFrom::End(0)).map_err(os_err)?;
+        inner.seek(SeekFrom::Start(0)).map_err(os_err)?;
         let mut head =
             alloc::vec![0u8; MAX_HEADER_LEN.min(usize::try_from(total).unwrap_or(MAX_HEADER_LEN))];
-        inner.read_exact(&mut head)?;
-        let (parsed, header_len) = header::parse(&head).map_err(to_io)?;
+        inner.read_exact(&mut head).map_err(os_err)?;
+        let (parsed, header_len) = header::parse(&head).map_err(core_err)?;
         let body_len = total - header_len as u64;
-        let chunk_count = stream::chunk_count(body_len, parsed.chunk_size).map_err(to_io)?;
-        let (payload, _) = open_header_by(&opener, &parsed, context).map_err(to_io)?;
+        let chunk_count = stream::chunk_count(body_len, parsed.chunk_size).map_err(core_err)?;
+        let (payload, opened_by) = open_header_by(identity, &parsed, context).map_err(core_err)?;
         Ok(Self {
             inner,
             payload,
+            audit: None,
+            opened_by,
+            key_name: None,
             header_len: header_len as u64,
             chunk_size: u64::from(parsed.chunk_size),
             chunk_count,
@@ -251,7 +330,10 @@ impl<R: Read + Seek> EnvelopeSeekReader<R> {
             plain.expose_secret_mut(),
             &chunk[n..],
         )
-        .map_err(to_io)?;
+        .map_err(|e| {
+            self.emit(Some(e.kind()));
+            to_io(e)
+        })?;
         self.cached = Some((index, plain));
         Ok(())
     }

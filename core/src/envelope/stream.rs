@@ -8,17 +8,19 @@
 //! only chunk. So truncation, reordering, duplication, splicing and appending
 //! all fail authentication or the layout rules.
 
+use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
 use rand_core::TryCryptoRng;
 
 use super::header::{self, Header};
-use super::{Opener, Recipient, new_header, open_header_by};
+use super::{OwnedIdentity, Recipient, new_header, open_header_by};
 use crate::aead::{self, Algorithm, TAG_LEN};
-use crate::audit::{AuditAction, AuditObject};
+use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::keyring::KeyId;
 use crate::secret::{KeyMaterial, SecretBytes};
 
@@ -254,10 +256,10 @@ impl EnvelopeEncryptor {
         self.emit(true, out)
     }
 
-    /// Seals a batch of chunks in parallel on up to `threads` threads
-    /// (`std`); 1 (the default) seals on the calling thread. The output is
-    /// byte-for-byte the same either way.
-    #[cfg(feature = "std")]
+    /// Seals a batch of chunks in parallel on up to `threads` threads; 1
+    /// (the default) seals on the calling thread. The output is
+    /// byte-for-byte the same either way. Without `std` there are no
+    /// threads: the setting is accepted and everything runs on the caller.
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
         self.batch_chunks = batch_chunks(self.threads);
@@ -324,16 +326,32 @@ enum State {
 /// was released before an error is the longest valid prefix of chunks;
 /// callers that need all-or-nothing must not act on it before `finish`
 /// succeeds.
-pub struct EnvelopeDecryptor<'a> {
-    opener: Opener<'a>,
+///
+/// # Ownership and threads
+/// Owns everything it uses (an exclusive handle): until the header is
+/// opened, the [`OwnedIdentity`] it was made with (a keyring snapshot or a
+/// standalone key); from then on only the payload key and an `Arc` to the
+/// keyring's audit context. It is `Send`, holds no lock, and never blocks a
+/// rotation of the keyring it came from.
+///
+/// # Audit
+/// One `decrypt` event per stream: at `finish`, at the first error, or,
+/// for a stream dropped after its header opened but before `finish`, a
+/// failure of kind `malformed` (it was never read to its end).
+pub struct EnvelopeDecryptor {
+    /// What opens the header; dropped as soon as it has.
+    identity: Option<OwnedIdentity>,
     context: EncryptionContext,
     state: State,
     threads: usize,
-    /// The recipient key that opened the header (for the audit event).
+    audit: Option<Arc<AuditContext>>,
+    /// The recipient key that opened the header, and its name (for the
+    /// audit event).
     opened_by: Option<(KeyId, u32)>,
+    key_name: Option<String>,
 }
 
-impl fmt::Debug for EnvelopeDecryptor<'_> {
+impl fmt::Debug for EnvelopeDecryptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Header(_) => "header",
@@ -347,23 +365,27 @@ impl fmt::Debug for EnvelopeDecryptor<'_> {
     }
 }
 
-impl<'a> EnvelopeDecryptor<'a> {
-    /// A decryptor that opens the header with `opener` and expects exactly
+impl EnvelopeDecryptor {
+    /// A decryptor that opens the header with `identity` and expects exactly
     /// `context`.
-    pub fn new(opener: Opener<'a>, context: &EncryptionContext) -> Self {
+    pub fn new(identity: impl Into<OwnedIdentity>, context: &EncryptionContext) -> Self {
+        let identity = identity.into();
         Self {
-            opener,
+            audit: identity.audit(),
+            identity: Some(identity),
             context: context.clone(),
             state: State::Header(Vec::new()),
             opened_by: None,
+            key_name: None,
             threads: 1,
         }
     }
 
-    /// Opens batches of chunks in parallel on up to `threads` threads
-    /// (`std`); 1 (the default) opens on the calling thread. What is
-    /// released, and when an error stops it, is the same either way.
-    #[cfg(feature = "std")]
+    /// Opens batches of chunks in parallel on up to `threads` threads; 1
+    /// (the default) opens on the calling thread. What is released, and
+    /// when an error stops it, is the same either way. Without `std` there
+    /// are no threads: the setting is accepted and everything runs on the
+    /// caller.
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
     }
@@ -389,7 +411,7 @@ impl<'a> EnvelopeDecryptor<'a> {
         let already_done = matches!(self.state, State::Done);
         let result = self.end(out);
         if result.is_ok() && !already_done {
-            self.audit(Ok(()));
+            self.audit(None);
         }
         self.stick(result)
     }
@@ -398,18 +420,48 @@ impl<'a> EnvelopeDecryptor<'a> {
     fn stick(&mut self, result: Result<()>) -> Result<()> {
         if let Err(e) = &result {
             if !matches!(self.state, State::Failed(_)) {
-                self.audit(Err(e.clone()));
+                self.audit(Some(e.kind()));
             }
             self.state = State::Failed(e.clone());
         }
         result
     }
 
-    fn audit(&self, result: Result<()>) {
-        if let Opener::Keyring(keyring) = self.opener {
+    fn audit(&self, error: Option<ErrorKind>) {
+        if let Some(audit) = &self.audit {
             let key = self.opened_by.map(|(id, v)| (id, Some(v)));
-            let _ = keyring.audited(AuditAction::Decrypt, AuditObject::Envelope, key, result);
+            let name = self.key_name.as_deref();
+            audit.emit(
+                AuditAction::Decrypt,
+                AuditObject::Envelope,
+                name,
+                key,
+                error,
+            );
         }
+    }
+
+    /// Opens the buffered header: from here on the stream holds only the
+    /// payload key.
+    fn open(&mut self, header: &Header) -> Result<KeyMaterial> {
+        let identity = self.identity.take().ok_or(Error::Malformed {
+            reason: "envelope header is opened once",
+        })?;
+        let result = open_header_by(&identity.as_identity(), header, &self.context);
+        if let OwnedIdentity::Keyring(keyring) = &identity {
+            // The key that opened it; on failure the first it could have used.
+            self.opened_by = match &result {
+                Ok((_, by)) => *by,
+                Err(_) => header
+                    .recipients
+                    .iter()
+                    .find_map(|r| r.key.filter(|(id, _)| keyring.key_name(*id).is_ok())),
+            };
+            if let Some((id, _)) = self.opened_by {
+                self.key_name = keyring.key_name(id).ok().map(String::from);
+            }
+        }
+        result.map(|(payload, _)| payload)
     }
 
     fn step(&mut self, mut input: &[u8], out: &mut SecretBytes) -> Result<()> {
@@ -422,9 +474,8 @@ impl<'a> EnvelopeDecryptor<'a> {
                 return Ok(());
             };
             let (parsed, _) = header::parse(buf)?;
-            let (payload, opened_by) = open_header_by(&self.opener, &parsed, &self.context)?;
-            self.opened_by = opened_by;
             let leftover = buf.split_off(len);
+            let payload = self.open(&parsed)?;
             self.state = body_state(&parsed, payload, self.threads);
             self.feed_body(&leftover, out)?;
         }
@@ -513,6 +564,16 @@ impl<'a> EnvelopeDecryptor<'a> {
                 self.state = State::Done;
                 Ok(())
             }
+        }
+    }
+}
+
+impl Drop for EnvelopeDecryptor {
+    fn drop(&mut self) {
+        // A stream that released plaintext but was never finished still
+        // leaves its one event.
+        if matches!(self.state, State::Body { .. }) {
+            self.audit(Some(ErrorKind::Malformed));
         }
     }
 }

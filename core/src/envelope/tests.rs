@@ -64,7 +64,7 @@ impl Sample {
         )
         .unwrap();
         let (header, len) = header::parse(&envelope).unwrap();
-        let payload = open_header(&Opener::Keyring(keyring), &header, &ctx()).unwrap();
+        let payload = open_header(&Identity::Keyring(keyring), &header, &ctx()).unwrap();
         let chunks: Vec<Vec<u8>> = envelope[len..].chunks(SEALED).map(<[u8]>::to_vec).collect();
         assert_eq!(chunks.len(), chunks.len().max(1));
         Self {
@@ -107,11 +107,11 @@ fn check_rejected(keyring: &Keyring, s: &Sample, body: &[u8], feed: usize) {
     let mut envelope = s.header.clone();
     envelope.extend_from_slice(body);
     assert!(
-        decrypt(Opener::Keyring(keyring), &envelope, &ctx()).is_err(),
+        decrypt(Identity::Keyring(keyring), &envelope, &ctx()).is_err(),
         "in-memory accepted"
     );
 
-    let mut d = EnvelopeDecryptor::new(Opener::Keyring(keyring), &ctx());
+    let mut d = EnvelopeDecryptor::new(owned(keyring), &ctx());
     let mut out = SecretBytes::new();
     let mut result = Ok(());
     for piece in envelope.chunks(feed) {
@@ -139,7 +139,7 @@ fn check_rejected(keyring: &Keyring, s: &Sample, body: &[u8], feed: usize) {
     assert_eq!(out.len(), released);
 
     // The parallel decryptor releases the same prefix and fails the same way.
-    let mut p = EnvelopeDecryptor::new(Opener::Keyring(keyring), &ctx());
+    let mut p = EnvelopeDecryptor::new(owned(keyring), &ctx());
     p.set_threads(3);
     let mut pout = SecretBytes::new();
     let mut presult = Ok(());
@@ -276,7 +276,7 @@ fn every_reordering_of_eight_chunks_is_rejected() {
         for &i in order {
             envelope.extend_from_slice(&s.chunks[i]);
         }
-        if decrypt(Opener::Keyring(&keyring), &envelope, &ctx()).is_ok() {
+        if decrypt(Identity::Keyring(&keyring), &envelope, &ctx()).is_ok() {
             assert_eq!(order, [0, 1, 2, 3, 4, 5, 6, 7]);
             accepted += 1;
         }
@@ -316,11 +316,11 @@ fn wrong_key_or_context_decrypts_no_chunk() {
         [(&wrong_material, &ctx()), (&right, &other_ctx)];
     for (keyring, context) in cases {
         assert_eq!(
-            decrypt(Opener::Keyring(keyring), &envelope, context).unwrap_err(),
+            decrypt(Identity::Keyring(keyring), &envelope, context).unwrap_err(),
             Error::AuthenticationFailed
         );
-        assert!(decrypt_chunk(Opener::Keyring(keyring), &envelope, context, 1).is_err());
-        let mut d = EnvelopeDecryptor::new(Opener::Keyring(keyring), context);
+        assert!(decrypt_chunk(Identity::Keyring(keyring), &envelope, context, 1).is_err());
+        let mut d = EnvelopeDecryptor::new(owned(keyring), context);
         let mut out = SecretBytes::new();
         assert!(d.update(&envelope, &mut out).is_err());
     }
@@ -328,14 +328,14 @@ fn wrong_key_or_context_decrypts_no_chunk() {
     // commitment itself): also no chunk.
     let mut bad = envelope.clone();
     bad[s.header.len() - 1] ^= 1;
-    assert!(decrypt(Opener::Keyring(&right), &bad, &ctx()).is_err());
+    assert!(decrypt(Identity::Keyring(&right), &bad, &ctx()).is_err());
     assert_eq!(
         count() - before,
         0,
         "a chunk was decrypted before the header was trusted"
     );
     // Sanity: the right key and context do decrypt chunks.
-    decrypt(Opener::Keyring(&right), &envelope, &ctx()).unwrap();
+    decrypt(Identity::Keyring(&right), &envelope, &ctx()).unwrap();
     assert_eq!(count() - before, 3);
     println!(
         "commitment: wrong key, wrong context and a bad commitment: 0 chunk decryptions attempted"
@@ -494,8 +494,8 @@ fn a_chunk_raw_aead_opens_under_two_keys_never_opens_two_envelopes() {
             let mut envelope = header.to_bytes();
             envelope.extend_from_slice(&ct);
             envelope.extend_from_slice(&tag);
-            let by_a = decrypt(Opener::Keyring(&a), &envelope, &ctx).is_ok();
-            let by_b = decrypt(Opener::Keyring(&b), &envelope, &ctx).is_ok();
+            let by_a = decrypt(Identity::Keyring(&a), &envelope, &ctx).is_ok();
+            let by_b = decrypt(Identity::Keyring(&b), &envelope, &ctx).is_ok();
             assert!(by_a || by_b, "the honest side of the commitment must open");
             if by_a && by_b {
                 opened_by_both += 1;
@@ -507,4 +507,9 @@ fn a_chunk_raw_aead_opens_under_two_keys_never_opens_two_envelopes() {
         "commitment: {pairs} crafted key pairs whose chunk raw XChaCha20-Poly1305 accepts under both keys; {opened_by_both} envelopes opened under both"
     );
     assert_eq!(opened_by_both, 0);
+}
+
+/// A shared copy of `keyring`, for the decryptor (which owns what it uses).
+fn owned(keyring: &Keyring) -> alloc::sync::Arc<Keyring> {
+    alloc::sync::Arc::new(keyring.duplicate().unwrap())
 }

@@ -25,11 +25,8 @@ const KEY_FIXED_LEN: usize = 1 + 4 + 8 + 4 + 4 + 8 + 4;
 const VERSION_FIXED_LEN: usize = 1 + 8;
 
 fn state_byte(state: VersionState) -> u8 {
-    match state {
-        VersionState::Enabled => 1,
-        VersionState::Disabled => 2,
-        VersionState::Destroyed => 3,
-    }
+    // FORMAT.md 10.4: the state's stable number is its byte.
+    state.code()
 }
 
 fn malformed(reason: &'static str) -> Error {
@@ -174,12 +171,9 @@ impl Keyring {
             }
             let mut versions = Vec::with_capacity(count as usize);
             for _ in 0..count {
-                let state = match r.u8()? {
-                    1 => VersionState::Enabled,
-                    2 => VersionState::Disabled,
-                    3 => VersionState::Destroyed,
-                    _ => return Err(malformed("unknown version state")),
-                };
+                let byte = r.u8()?;
+                let state =
+                    VersionState::from_code(byte).ok_or(malformed("unknown version state"))?;
                 let v_created = Timestamp::from_unix_seconds(r.u64()?);
                 let material = if state == VersionState::Destroyed {
                     None
