@@ -164,6 +164,47 @@ pub struct EnvelopeInfo {
     pub plaintext_len: u64,
 }
 
+/// The exact length of the envelope that [`encrypt`] (or a streaming
+/// [`EnvelopeEncryptor`]) makes of `plaintext_len` bytes with `chunk_size`,
+/// `recipients` recipients and `context`: for sizing a caller's buffer.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a chunk size or recipient count that
+/// [`encrypt`] refuses; [`Error::TooLarge`] if the length overflows `u64`.
+pub fn encrypted_len(
+    plaintext_len: u64,
+    chunk_size: u32,
+    recipients: usize,
+    context: &EncryptionContext,
+) -> Result<u64> {
+    check_shape(chunk_size, recipients)?;
+    let chunks = plaintext_len.div_ceil(u64::from(chunk_size)).max(1);
+    let header = header::header_len_for(context.encoded_len(), recipients) as u64;
+    chunks
+        .checked_mul(TAG_LEN as u64)
+        .and_then(|tags| tags.checked_add(plaintext_len))
+        .and_then(|body| body.checked_add(header))
+        .ok_or(Error::TooLarge {
+            what: "envelope length",
+            max: usize::MAX,
+        })
+}
+
+/// The chunk-size and recipient-count rules of a new envelope.
+fn check_shape(chunk_size: u32, recipients: usize) -> Result<()> {
+    if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
+        return Err(Error::InvalidArgument {
+            reason: "chunk size must be between 64 bytes and 16 MiB",
+        });
+    }
+    if recipients == 0 || recipients > MAX_RECIPIENTS {
+        return Err(Error::InvalidArgument {
+            reason: "an envelope has 1 to 16 recipients",
+        });
+    }
+    Ok(())
+}
+
 /// Reads an envelope's public facts, checking header and body layout.
 ///
 /// # Errors
@@ -499,16 +540,7 @@ fn new_header<R: TryCryptoRng + ?Sized>(
     chunk_size: u32,
     rng: &mut R,
 ) -> Result<(Header, KeyMaterial)> {
-    if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
-        return Err(Error::InvalidArgument {
-            reason: "chunk size must be between 64 bytes and 16 MiB",
-        });
-    }
-    if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
-        return Err(Error::InvalidArgument {
-            reason: "an envelope has 1 to 16 recipients",
-        });
-    }
+    check_shape(chunk_size, recipients.len())?;
     let dk = KeyMaterial::generate(rng)?;
     let mut salt = [0u8; SALT_LEN];
     random::fill(rng, &mut salt)?;

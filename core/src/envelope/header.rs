@@ -34,6 +34,12 @@ pub const MAX_HEADER_LEN: usize = CONTEXT_LEN_OFFSET
     + MAX_RECIPIENTS * RECIPIENT_LEN
     + COMMITMENT_LEN;
 
+/// The length of a header with a context of `context_len` encoded bytes
+/// and `recipients` recipients (FORMAT.md 7.1).
+pub(crate) const fn header_len_for(context_len: usize, recipients: usize) -> usize {
+    CONTEXT_LEN_OFFSET + 2 + context_len + 1 + recipients * RECIPIENT_LEN + COMMITMENT_LEN
+}
+
 /// One wrapped copy of the data key.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct RecipientEntry {
@@ -108,7 +114,10 @@ impl Header {
 
     /// Serialised length.
     pub(crate) fn len(&self) -> usize {
-        self.fixed.len() + 1 + self.recipients.len() * RECIPIENT_LEN + COMMITMENT_LEN
+        header_len_for(
+            self.fixed.len() - CONTEXT_LEN_OFFSET - 2,
+            self.recipients.len(),
+        )
     }
 }
 

@@ -24,6 +24,68 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::keyring::KeyId;
 use crate::secret::{KeyMaterial, SecretBytes};
 
+/// Where a stream's output goes: a growing `Vec`, a wiping
+/// [`SecretBytes`], or a caller's buffer whose size was checked first.
+pub(crate) trait Sink {
+    /// Makes room for `additional` more bytes, where that means anything.
+    fn reserve(&mut self, additional: usize);
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve(self, additional);
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for SecretBytes {
+    fn reserve(&mut self, _: usize) {}
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A caller's buffer, checked against the most a call can write before the
+/// call does anything, so a write past its end cannot happen.
+pub(crate) struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    /// `buf`, if it holds at least `needed` bytes.
+    pub(crate) fn new(buf: &'a mut [u8], needed: usize) -> Result<Self> {
+        if buf.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        Ok(Self { buf, pos: 0 })
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn written(&self) -> usize {
+        self.pos
+    }
+}
+
+impl Sink for SliceSink<'_> {
+    fn reserve(&mut self, _: usize) {}
+    fn put(&mut self, bytes: &[u8]) {
+        // In bounds by the check in `new`; a miss would drop bytes, not
+        // write past the buffer (and the stream's tests would catch it).
+        let end = self.pos.saturating_add(bytes.len());
+        let dst = self.buf.get_mut(self.pos..end);
+        debug_assert!(dst.is_some(), "output bound too small");
+        if let Some(dst) = dst {
+            dst.copy_from_slice(bytes);
+            self.pos = end;
+        }
+    }
+}
+
 /// The nonce of chunk `index` (FORMAT.md 7.5).
 pub(crate) fn chunk_nonce(index: u64, last: bool) -> [u8; 24] {
     let mut nonce = [0u8; 24];
@@ -167,6 +229,8 @@ pub struct EnvelopeEncryptor {
     /// Plaintext staging; grows to `chunk_size` only when the data needs it.
     staging: SecretBytes,
     filled: usize,
+    /// Set by `finish_into`; `finish` consumes the encryptor instead.
+    finished: bool,
 }
 
 impl fmt::Debug for EnvelopeEncryptor {
@@ -216,6 +280,7 @@ impl EnvelopeEncryptor {
             threads: 1,
             staging: SecretBytes::zeroed(chunk_size.min(expected_len)),
             filled: 0,
+            finished: false,
         };
         Ok((encryptor, header.to_bytes()))
     }
@@ -226,7 +291,77 @@ impl EnvelopeEncryptor {
     ///
     /// # Errors
     /// [`Error::TooLarge`] if the chunk counter would overflow.
-    pub fn update(&mut self, mut plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.check_open()?;
+        self.push(plaintext, out)
+    }
+
+    /// As [`EnvelopeEncryptor::update`], writing into a caller's buffer of
+    /// at least [`EnvelopeEncryptor::update_output_bound`] bytes. Returns
+    /// how many bytes it wrote (0 to that bound).
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] (checked first; nothing changes) for a
+    /// shorter `out`; as [`EnvelopeEncryptor::update`].
+    pub fn update_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.check_open()?;
+        let needed = self.update_output_bound(plaintext.len());
+        let mut sink = SliceSink::new(out, needed)?;
+        self.push(plaintext, &mut sink)?;
+        Ok(sink.written())
+    }
+
+    /// The most bytes [`EnvelopeEncryptor::update_into`] writes for
+    /// `plaintext_len` more bytes of plaintext: every chunk that input can
+    /// complete, with its tag.
+    pub fn update_output_bound(&self, plaintext_len: usize) -> usize {
+        let chunks = self.filled.saturating_add(plaintext_len) / self.chunk_size;
+        chunks.saturating_mul(self.chunk_size + TAG_LEN)
+    }
+
+    /// Encrypts what remains as the final chunk and appends it to `out`.
+    ///
+    /// # Errors
+    /// As [`EnvelopeEncryptor::update`].
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.check_open()?;
+        self.emit(true, out)
+    }
+
+    /// As [`EnvelopeEncryptor::finish`], writing into a caller's buffer of
+    /// at least [`EnvelopeEncryptor::finish_output_bound`] bytes. Returns
+    /// how many bytes it wrote (exactly that bound). Afterwards the
+    /// encryptor refuses further input.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] (checked first; nothing changes, so the
+    /// call can be repeated with a larger buffer); [`Error::InvalidArgument`]
+    /// once finished; as [`EnvelopeEncryptor::update`].
+    pub fn finish_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        self.check_open()?;
+        let mut sink = SliceSink::new(out, self.finish_output_bound())?;
+        self.emit(true, &mut sink)?;
+        self.finished = true;
+        Ok(sink.written())
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidArgument {
+                reason: "the envelope is already finished",
+            });
+        }
+        Ok(())
+    }
+
+    /// The bytes [`EnvelopeEncryptor::finish_into`] writes: the staged
+    /// plaintext as chunks (at least one), each with its tag.
+    pub fn finish_output_bound(&self) -> usize {
+        let count = self.filled.div_ceil(self.chunk_size).max(1);
+        self.filled + count * TAG_LEN
+    }
+
+    fn push<S: Sink + ?Sized>(&mut self, mut plaintext: &[u8], out: &mut S) -> Result<()> {
         let batch_len = self.chunk_size * self.batch_chunks;
         while !plaintext.is_empty() {
             if self.filled == batch_len {
@@ -248,14 +383,6 @@ impl EnvelopeEncryptor {
         Ok(())
     }
 
-    /// Encrypts what remains as the final chunk and appends it to `out`.
-    ///
-    /// # Errors
-    /// As [`EnvelopeEncryptor::update`].
-    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
-        self.emit(true, out)
-    }
-
     /// Seals a batch of chunks in parallel on up to `threads` threads; 1
     /// (the default) seals on the calling thread. The output is
     /// byte-for-byte the same either way. Without `std` there are no
@@ -266,7 +393,7 @@ impl EnvelopeEncryptor {
     }
 
     /// Seals what is staged: full chunks, and with `last` the final one.
-    fn emit(&mut self, last: bool, out: &mut Vec<u8>) -> Result<()> {
+    fn emit<S: Sink + ?Sized>(&mut self, last: bool, out: &mut S) -> Result<()> {
         let n = self.filled;
         let data = &mut self.staging.expose_secret_mut()[..n];
         let count = n.div_ceil(self.chunk_size).max(1);
@@ -282,11 +409,11 @@ impl EnvelopeEncryptor {
         );
         out.reserve(n + count * TAG_LEN);
         if n == 0 {
-            out.extend_from_slice(&tags[0]);
+            out.put(&tags[0]);
         }
         for (chunk, tag) in data.chunks(self.chunk_size).zip(&tags) {
-            out.extend_from_slice(chunk);
-            out.extend_from_slice(tag);
+            out.put(chunk);
+            out.put(tag);
         }
         self.filled = 0;
         self.index = self
@@ -401,6 +528,29 @@ impl EnvelopeDecryptor {
         self.stick(result)
     }
 
+    /// As [`EnvelopeDecryptor::update`], writing authenticated plaintext
+    /// into a caller's buffer of at least
+    /// [`EnvelopeDecryptor::update_output_bound`] bytes. Returns how many
+    /// bytes it wrote. On an error, what it wrote before the failing chunk
+    /// is the valid prefix, as with `update`.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] (checked first; nothing changes, and it is
+    /// not sticky) for a shorter `out`; as [`EnvelopeDecryptor::update`].
+    pub fn update_into(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize> {
+        let needed = self.update_output_bound(input.len());
+        let mut sink = SliceSink::new(out, needed)?;
+        let result = self.step(input, &mut sink);
+        self.stick(result).map(|()| sink.written())
+    }
+
+    /// The most plaintext [`EnvelopeDecryptor::update_into`] writes for
+    /// `input_len` more envelope bytes: what is buffered plus the input
+    /// (plaintext is never longer than the ciphertext it came from).
+    pub fn update_output_bound(&self, input_len: usize) -> usize {
+        self.buffered().saturating_add(input_len)
+    }
+
     /// Ends the stream: checks and decrypts the final chunk.
     ///
     /// # Errors
@@ -408,6 +558,37 @@ impl EnvelopeDecryptor {
     /// without a valid final chunk; [`Error::AuthenticationFailed`] if the
     /// final chunk does not authenticate (truncation lands here). Sticky.
     pub fn finish(&mut self, out: &mut SecretBytes) -> Result<()> {
+        self.finish_to(out)
+    }
+
+    /// As [`EnvelopeDecryptor::finish`], into a caller's buffer of at least
+    /// [`EnvelopeDecryptor::finish_output_bound`] bytes. Returns how many
+    /// bytes it wrote.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] (checked first, not sticky); as
+    /// [`EnvelopeDecryptor::finish`].
+    pub fn finish_into(&mut self, out: &mut [u8]) -> Result<usize> {
+        let mut sink = SliceSink::new(out, self.finish_output_bound())?;
+        self.finish_to(&mut sink).map(|()| sink.written())
+    }
+
+    /// The most plaintext [`EnvelopeDecryptor::finish_into`] writes: what
+    /// is buffered.
+    pub fn finish_output_bound(&self) -> usize {
+        self.buffered()
+    }
+
+    /// Envelope bytes received but not yet released as plaintext.
+    fn buffered(&self) -> usize {
+        match &self.state {
+            State::Header(buf) => buf.len(),
+            State::Body { ciphertext, .. } => ciphertext.len(),
+            State::Done | State::Failed(_) => 0,
+        }
+    }
+
+    fn finish_to<S: Sink + ?Sized>(&mut self, out: &mut S) -> Result<()> {
         let already_done = matches!(self.state, State::Done);
         let result = self.end(out);
         if result.is_ok() && !already_done {
@@ -464,7 +645,7 @@ impl EnvelopeDecryptor {
         result.map(|(payload, _)| payload)
     }
 
-    fn step(&mut self, mut input: &[u8], out: &mut SecretBytes) -> Result<()> {
+    fn step<S: Sink + ?Sized>(&mut self, mut input: &[u8], out: &mut S) -> Result<()> {
         if let State::Header(buf) = &mut self.state {
             let room = header::MAX_HEADER_LEN.saturating_sub(buf.len());
             let take = room.min(input.len());
@@ -482,7 +663,7 @@ impl EnvelopeDecryptor {
         self.feed_body(input, out)
     }
 
-    fn feed_body(&mut self, mut input: &[u8], out: &mut SecretBytes) -> Result<()> {
+    fn feed_body<S: Sink + ?Sized>(&mut self, mut input: &[u8], out: &mut S) -> Result<()> {
         match &mut self.state {
             State::Failed(e) => Err(e.clone()),
             State::Done => {
@@ -526,7 +707,7 @@ impl EnvelopeDecryptor {
         }
     }
 
-    fn end(&mut self, out: &mut SecretBytes) -> Result<()> {
+    fn end<S: Sink + ?Sized>(&mut self, out: &mut S) -> Result<()> {
         match &mut self.state {
             State::Failed(e) => Err(e.clone()),
             State::Done => Ok(()),
@@ -607,13 +788,13 @@ struct OpenJob<'a> {
 /// the final flag when `last`. Appends to `out` the plaintext of every
 /// chunk before the first that fails, then returns that failure: exactly
 /// what a chunk-at-a-time reader would release.
-fn open_batch(
+fn open_batch<S: Sink + ?Sized>(
     payload: &KeyMaterial,
     first: u64,
     pieces: &[&[u8]],
     last: bool,
     staging: &mut SecretBytes,
-    out: &mut SecretBytes,
+    out: &mut S,
     threads: usize,
 ) -> Result<()> {
     if pieces.iter().any(|p| p.len() < TAG_LEN) {
@@ -651,7 +832,7 @@ fn open_batch(
     let good: usize = lens[..failed.unwrap_or(lens.len())].iter().sum();
     let error = failed.and_then(|i| jobs.get(i).and_then(|j| j.result.clone().err()));
     drop(jobs);
-    out.extend_from_slice(&buf[..good]);
+    out.put(&buf[..good]);
     // Leave no plaintext behind in the staging buffer.
     zeroize::Zeroize::zeroize(buf);
     error.map_or(Ok(()), Err)
