@@ -2,11 +2,12 @@
 
 use alloc::sync::Arc;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use strongroom::audit::{AuditContext, JsonLinesSink};
-use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
+use strongroom::envelope::{DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
+use strongroom::file;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
 
@@ -289,7 +290,7 @@ fn encrypt(
     let mut writer = EnvelopeWriter::new(out, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
         .map_err(|e| CliError::io("cannot start the envelope", e))?
         .with_threads(threads);
-    copy_wiped(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
+    file::copy_wiped(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
     let out = writer
         .finish()
         .map_err(|e| CliError::io("cannot finish the envelope", e))?;
@@ -308,88 +309,30 @@ fn decrypt(
     let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
     let mut out = Output::open(args.output.as_deref())?;
     let mut plain = EnvelopeReader::new(reader, keyring, &ctx).with_threads(threads);
-    copy_wiped(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
+    file::copy_wiped(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
     out.commit()
-}
-
-/// Size of the buffer plaintext passes through: four default chunks, so a
-/// 1 GiB file takes 4096 reads and writes (`io::copy`'s 8 KiB stack buffer
-/// took 131072 of each).
-const COPY_BUFFER: usize = 4 * DEFAULT_CHUNK_SIZE as usize;
-
-/// `io::copy` through a heap buffer that is wiped when done, so no
-/// plaintext is left behind on the stack or in freed memory.
-fn copy_wiped(reader: &mut dyn Read, writer: &mut dyn Write) -> io::Result<u64> {
-    let mut buf = zeroize::Zeroizing::new(vec![0u8; COPY_BUFFER]);
-    let mut total = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        writer.write_all(&buf[..n])?;
-        total += n as u64;
-    }
 }
 
 /// Rewrites the header of one envelope file to the primary versions,
 /// atomically (temp file, fsync, rename); the body bytes are copied as they
 /// are. Returns a one-line summary of what moved.
 fn rewrap_file(keyring: &Keyring, path: &Path) -> Result<String, CliError> {
-    let read_err = |e| CliError::io(&format!("cannot read {}", path.display()), e);
-    let mut f = File::open(path).map_err(read_err)?;
-    let total = f.metadata().map_err(read_err)?.len();
-    let mut head = Vec::new();
-    (&mut f)
-        .take(envelope::MAX_HEADER_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(read_err)?;
-    let before = envelope::inspect_header(&head, total)?;
-    let (header, old_len) = envelope::rewrap_header(keyring, &head, &before.context, &mut SysRng)?;
-    let after = envelope::inspect_header(&header, total - old_len as u64 + header.len() as u64)?;
-    let moves: Vec<String> = before
-        .recipients
-        .iter()
-        .zip(&after.recipients)
-        .filter_map(|(b, a)| match (b.key, a.key) {
-            (Some((id, from)), Some((_, to))) if from != to => {
-                Some(format!("key {id} v{from} -> v{to}"))
-            }
-            _ => None,
-        })
-        .collect();
+    let moves = file::rewrap_envelope_file(keyring, path, &mut SysRng)?;
     if moves.is_empty() {
-        // Nothing to move: leave the file (and its mtime) alone.
         return Ok(format!(
             "{}: already at the primary versions, unchanged",
             path.display()
         ));
     }
-    f.seek(SeekFrom::Start(old_len as u64)).map_err(read_err)?;
-    let mut out = Output::open(Some(path))?;
-    out.write_all(&header)
-        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
-    copy_wiped(&mut f, &mut out)
-        .map_err(|e| CliError::io(&format!("cannot write {}", path.display()), e))?;
-    out.commit()?;
+    let moves: Vec<String> = moves
+        .iter()
+        .map(|m| format!("key {} v{} -> v{}", m.key_id, m.from, m.to))
+        .collect();
     Ok(format!("{}: {}", path.display(), moves.join(", ")))
 }
 
 fn inspect(path: &Path) -> Result<(), CliError> {
-    let mut f = File::open(path)
-        .map_err(|e| CliError::io(&format!("cannot read {}", path.display()), e))?;
-    let total = f
-        .metadata()
-        .map_err(|e| CliError::io(&format!("cannot stat {}", path.display()), e))?
-        .len();
-    let mut head = Vec::new();
-    (&mut f)
-        .take(envelope::MAX_HEADER_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| CliError::io(&format!("cannot read {}", path.display()), e))?;
-    let info = envelope::inspect_header(&head, total)?;
+    let info = file::inspect_envelope_file(path)?;
     println!("format: strongroom envelope v{}", info.format);
     println!(
         "chunk size: {} bytes, chunks: {}, plaintext: {} bytes",
@@ -397,7 +340,7 @@ fn inspect(path: &Path) -> Result<(), CliError> {
     );
     for r in &info.recipients {
         match r.key {
-            Some((id, v)) => println!("recipient: key {id} version {v}"),
+            Some(k) => println!("recipient: key {} version {}", k.key_id, k.version),
             None => println!("recipient: standalone key"),
         }
     }

@@ -68,10 +68,14 @@ fn run() -> Result<(), Error> {
     );
 
     // Rewrap the column to version 2, inside the library.
+    let mut moved = 0;
     for (row, record) in &mut column {
-        *record = keyring.rewrap_record_text(record, &context(row)?)?;
+        if let Some(new) = keyring.rewrap_record_text(record, &context(row)?)? {
+            *record = new;
+            moved += 1;
+        }
     }
-    println!("rewrapped {} records to version {v2}", column.len());
+    println!("rewrapped {moved} records to version {v2}");
 
     // Destroy version 1: the live column still decrypts, the backup is gone.
     keyring.destroy_version("pii", 1)?;

@@ -1,4 +1,4 @@
-//! Keys that live outside the keyring: **data keys** and **derived keys**.
+//! **Data keys**: keys that live outside the keyring, wrapped by it.
 //!
 //! A data key is a fresh random key handed out with its wrapped form (a
 //! small blob, FORMAT.md 8), as Vault's `datakey` endpoint does. Keep one
@@ -6,10 +6,8 @@
 //! records and envelopes under it with [`crate::record::encrypt_with_key`]
 //! or [`crate::envelope::Recipient::Standalone`], and store only the blob.
 //! Deleting the blob shreds the subject, including copies in backups.
-//!
-//! A derived key is HKDF-SHA256 of a key version and a context
-//! (FORMAT.md 9): per-tenant isolation without storing anything.
-//! Both are standalone keys: ciphertexts under them carry key id 0.
+//! Data keys are standalone keys: ciphertexts under them carry key id 0.
+//! Derived keys, the other standalone kind, are in [`crate::derived`].
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -20,8 +18,8 @@ use crate::aead::{self, Algorithm, TAG_LEN, XNONCE_LEN};
 use crate::audit::{AuditAction, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
-use crate::kdf::Prk;
-use crate::keyring::{KeyId, Keyring};
+use crate::key_id::{KeyId, KeyVersion};
+use crate::keyring::Keyring;
 use crate::random;
 use crate::secret::{KEY_LEN, KeyMaterial};
 
@@ -32,46 +30,46 @@ pub const WRAPPED_KEY_LEN: usize = 9 + XNONCE_LEN + KEY_LEN + TAG_LEN;
 
 /// Associated-data label of a wrapped data key (FORMAT.md 8).
 const DATA_KEY_LABEL: &[u8] = b"strongroom/datakey/v1";
-/// HKDF info label of a derived key (FORMAT.md 9).
-const DERIVE_LABEL: &[u8] = b"strongroom/derive/v1";
 
-/// A key derived from a key version for a context.
-pub struct DerivedKey {
-    key_id: KeyId,
-    version: u32,
-    material: KeyMaterial,
+/// A fresh data key with its wrapped form, from
+/// [`Keyring::generate_data_key_with`]: encrypt under [`DataKey::key`], store
+/// [`DataKey::wrapped`] beside the data, and let the key go.
+///
+/// # Security
+/// The key is wiped on drop; `Debug` shows only which key version wraps it.
+pub struct DataKey {
+    key: KeyMaterial,
+    wrapped: Vec<u8>,
 }
 
-impl DerivedKey {
-    /// The parent key's id.
-    pub fn key_id(&self) -> KeyId {
-        self.key_id
-    }
-
-    /// The parent version it was derived from: derive from the same version
-    /// again to decrypt after a rotation.
-    pub fn version(&self) -> u32 {
-        self.version
-    }
-
-    /// The derived key, usable wherever a standalone key is.
+impl DataKey {
+    /// The data key, usable wherever a standalone key is.
     pub fn key(&self) -> &KeyMaterial {
-        &self.material
+        &self.key
+    }
+
+    /// The wrapped form (FORMAT.md 8): public, safe to store.
+    pub fn wrapped(&self) -> &[u8] {
+        &self.wrapped
+    }
+
+    /// The key and the wrapped form, apart.
+    pub fn into_parts(self) -> (KeyMaterial, Vec<u8>) {
+        (self.key, self.wrapped)
     }
 }
 
-impl fmt::Debug for DerivedKey {
+impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DerivedKey")
-            .field("key_id", &self.key_id)
-            .field("version", &self.version)
+        f.debug_struct("DataKey")
+            .field("wrapped_by", &parse_blob(&self.wrapped).ok())
             .finish_non_exhaustive()
     }
 }
 
 /// Parses a wrapped data key strictly (FORMAT.md 8): exact length, format
 /// byte, non-zero key id and version.
-fn parse_blob(blob: &[u8]) -> Result<(KeyId, u32)> {
+fn parse_blob(blob: &[u8]) -> Result<KeyVersion> {
     match blob.first() {
         None => {
             return Err(Error::Malformed {
@@ -95,19 +93,19 @@ fn parse_blob(blob: &[u8]) -> Result<(KeyId, u32)> {
             reason: "wrapped key names key id 0 or version 0",
         });
     }
-    Ok((KeyId::from_u32(id), version))
+    Ok(KeyVersion::new(KeyId::from_u32(id), version))
 }
 
 /// The key a wrapped data key names, for audit events.
 fn blob_ref(blob: &[u8]) -> Option<(KeyId, Option<u32>)> {
-    parse_blob(blob).ok().map(|(id, v)| (id, Some(v)))
+    parse_blob(blob).ok().map(|k| (k.key_id, Some(k.version)))
 }
 
 /// Reads which key and version a wrapped data key is under.
 ///
 /// # Errors
 /// [`Error::Malformed`], [`Error::UnsupportedFormat`].
-pub fn inspect_wrapped_key(blob: &[u8]) -> Result<(KeyId, u32)> {
+pub fn inspect_wrapped_key(blob: &[u8]) -> Result<KeyVersion> {
     parse_blob(blob)
 }
 
@@ -122,10 +120,10 @@ impl Keyring {
         name: &str,
         context: &EncryptionContext,
         rng: &mut R,
-    ) -> Result<(KeyMaterial, Vec<u8>)> {
-        let dk = KeyMaterial::generate(rng)?;
-        let blob = self.wrap_data_key_with(name, &dk, context, rng)?;
-        Ok((dk, blob))
+    ) -> Result<DataKey> {
+        let key = KeyMaterial::generate(rng)?;
+        let wrapped = self.wrap_data_key_with(name, &key, context, rng)?;
+        Ok(DataKey { key, wrapped })
     }
 
     /// Wraps an existing key under the primary version of key `name`.
@@ -189,7 +187,10 @@ impl Keyring {
     }
 
     fn unwrap_quiet(&self, blob: &[u8], context: &EncryptionContext) -> Result<KeyMaterial> {
-        let (id, version) = parse_blob(blob)?;
+        let KeyVersion {
+            key_id: id,
+            version,
+        } = parse_blob(blob)?;
         let material = self.decryption_material(id, version)?;
         let aad = aead::associated_data(DATA_KEY_LABEL, &[&blob[..9]], Some(context));
         let nonce = &blob[9..9 + XNONCE_LEN];
@@ -221,7 +222,7 @@ impl Keyring {
         rng: &mut R,
     ) -> Result<Vec<u8>> {
         let r = (|| {
-            let (id, _) = parse_blob(blob)?;
+            let id = parse_blob(blob)?.key_id;
             let dk = self.unwrap_quiet(blob, context)?;
             let name = self.key_name(id)?;
             self.wrap_quiet(name, &dk, context, rng)
@@ -233,53 +234,6 @@ impl Keyring {
             r,
         )
     }
-
-    /// The key derived from the primary version of `name` for `context`
-    /// (FORMAT.md 9).
-    ///
-    /// # Errors
-    /// [`Error::UnknownKeyName`].
-    pub fn derive_key(&self, name: &str, context: &EncryptionContext) -> Result<DerivedKey> {
-        let (_, version, _) = self.primary(name)?;
-        self.derive_key_version(name, version, context)
-    }
-
-    /// The key derived from version `version` of `name` for `context`;
-    /// the version must be usable for decryption.
-    ///
-    /// # Errors
-    /// [`Error::UnknownKeyName`] and the version-state errors of
-    /// [`Keyring::decrypt_record`].
-    pub fn derive_key_version(
-        &self,
-        name: &str,
-        version: u32,
-        context: &EncryptionContext,
-    ) -> Result<DerivedKey> {
-        let r = self.derive_quiet(name, version, context);
-        let key_ref = self.key_ref(name, Some(version));
-        self.audited(AuditAction::Derive, AuditObject::Key, key_ref, r)
-    }
-
-    fn derive_quiet(
-        &self,
-        name: &str,
-        version: u32,
-        context: &EncryptionContext,
-    ) -> Result<DerivedKey> {
-        let id = self.key_id(name)?;
-        let material = self.decryption_material(id, version)?;
-        let mut info = Vec::with_capacity(8 + context.encoded_len());
-        info.extend_from_slice(&id.as_u32().to_be_bytes());
-        info.extend_from_slice(&version.to_be_bytes());
-        context.encode_into(&mut info);
-        let prk = Prk::extract(&[], material.expose_secret());
-        Ok(DerivedKey {
-            key_id: id,
-            version,
-            material: prk.expand_key(&[DERIVE_LABEL, &info]),
-        })
-    }
 }
 
 #[cfg(feature = "std")]
@@ -288,11 +242,7 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`Keyring::generate_data_key_with`].
-    pub fn generate_data_key(
-        &self,
-        name: &str,
-        context: &EncryptionContext,
-    ) -> Result<(KeyMaterial, Vec<u8>)> {
+    pub fn generate_data_key(&self, name: &str, context: &EncryptionContext) -> Result<DataKey> {
         self.generate_data_key_with(name, context, &mut getrandom::SysRng)
     }
 }

@@ -43,7 +43,8 @@ use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, Result};
 use crate::kdf::Prk;
-use crate::keyring::{KeyId, Keyring};
+use crate::key_id::{KeyId, KeyVersion};
+use crate::keyring::Keyring;
 use crate::random;
 use crate::secret::{KEY_LEN, KeyMaterial, SecretBytes};
 use header::{COMMITMENT_LEN, Header, RecipientEntry, SALT_LEN};
@@ -141,7 +142,7 @@ impl From<KeyMaterial> for OwnedIdentity {
 #[non_exhaustive]
 pub struct RecipientInfo {
     /// Key id and version, or `None` for a standalone key.
-    pub key: Option<(KeyId, u32)>,
+    pub key: Option<KeyVersion>,
 }
 
 /// The public facts of an envelope: no secret, nothing decrypted.
@@ -233,7 +234,9 @@ pub fn inspect_header(prefix: &[u8], total_len: u64) -> Result<EnvelopeInfo> {
         recipients: header
             .recipients
             .iter()
-            .map(|r| RecipientInfo { key: r.key })
+            .map(|r| RecipientInfo {
+                key: r.key.map(|(id, v)| KeyVersion::new(id, v)),
+            })
             .collect(),
         context: header.context,
         header_len,

@@ -11,8 +11,11 @@ mod aead;
 pub mod audit;
 pub mod context;
 pub mod datakey;
+pub mod derived;
 pub mod envelope;
 pub mod error;
+#[cfg(all(feature = "std", unix))]
+pub mod file;
 mod kdf;
 mod key_id;
 pub mod keyring;
@@ -33,7 +36,8 @@ mod test_vectors;
 pub mod time;
 
 pub use context::EncryptionContext;
-pub use datakey::DerivedKey;
+pub use datakey::DataKey;
+pub use derived::DerivedKey;
 pub use error::ErrorKind;
 pub use error::{Error, Result};
 pub use key_id::{KeyId, KeyVersion};

@@ -320,7 +320,10 @@ impl Keyring {
 
     /// Re-encrypts a record under the primary version of its key, inside the
     /// library; the intermediate plaintext is wiped. The context stays the
-    /// same. A record already under the primary gets a fresh nonce.
+    /// same. A record already under the primary version is authenticated
+    /// (so a wrong context still fails) but not re-encrypted: that is
+    /// `Ok(None)`, and a batch rewrap of a table writes back only the rows
+    /// that moved.
     ///
     /// # Errors
     /// As [`Keyring::decrypt_record_into`] and
@@ -330,7 +333,7 @@ impl Keyring {
         record: &[u8],
         context: &EncryptionContext,
         rng: &mut R,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Option<Vec<u8>>> {
         let r = self.rewrap_quiet(record, context, rng);
         self.audited_lazy(
             AuditAction::Rewrap,
@@ -345,11 +348,16 @@ impl Keyring {
         record: &[u8],
         context: &EncryptionContext,
         rng: &mut R,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Option<Vec<u8>>> {
         let header = inspect_record(record)?;
         let plaintext = self.decrypt_quiet(record, context)?;
         let name = self.key_name(header.key_id)?;
+        let (_, primary, _) = self.primary(name)?;
+        if header.key_version == primary {
+            return Ok(None);
+        }
         self.encrypt_quiet(name, plaintext.expose_secret(), context, rng)
+            .map(Some)
     }
 
     /// Encrypts to the text form (`sr1:` + unpadded base64url).
@@ -383,7 +391,8 @@ impl Keyring {
         }
     }
 
-    /// Rewraps a text-form record; see [`Keyring::rewrap_record_with`].
+    /// Rewraps a text-form record; see [`Keyring::rewrap_record_with`]
+    /// (`Ok(None)`: already under the primary version).
     ///
     /// # Errors
     /// As [`Keyring::decrypt_record_text`] and
@@ -393,11 +402,11 @@ impl Keyring {
         text: &str,
         context: &EncryptionContext,
         rng: &mut R,
-    ) -> Result<String> {
+    ) -> Result<Option<String>> {
         match decode_text(text) {
             Ok(record) => self
                 .rewrap_record_with(&record, context, rng)
-                .map(|r| record_to_text(&r)),
+                .map(|r| r.map(|r| record_to_text(&r))),
             Err(e) => self.audited(AuditAction::Rewrap, AuditObject::Record, None, Err(e)),
         }
     }
@@ -435,7 +444,11 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`Keyring::rewrap_record_with`].
-    pub fn rewrap_record(&self, record: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
+    pub fn rewrap_record(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Option<Vec<u8>>> {
         self.rewrap_record_with(record, context, &mut getrandom::SysRng)
     }
 
@@ -443,7 +456,11 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`Keyring::rewrap_record_text_with`].
-    pub fn rewrap_record_text(&self, text: &str, context: &EncryptionContext) -> Result<String> {
+    pub fn rewrap_record_text(
+        &self,
+        text: &str,
+        context: &EncryptionContext,
+    ) -> Result<Option<String>> {
         self.rewrap_record_text_with(text, context, &mut getrandom::SysRng)
     }
 }

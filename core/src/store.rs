@@ -54,6 +54,14 @@ pub enum StoreError {
         /// Why.
         source: Error,
     },
+    /// A file's contents were refused by the core (an envelope file that
+    /// is malformed, or whose header does not open).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: Error,
+    },
     /// The keyring file does not exist.
     NotFound {
         /// The path.
@@ -88,6 +96,7 @@ impl fmt::Display for StoreError {
             Self::Keyring { path, source } => {
                 write!(f, "cannot open keyring {}: {source}", path.display())
             }
+            Self::File { path, source } => write!(f, "{}: {source}", path.display()),
             Self::NotFound { path } => write!(f, "no keyring at {}", path.display()),
             Self::AlreadyExists { path } => {
                 write!(f, "a keyring already exists at {}", path.display())
@@ -115,7 +124,9 @@ impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Io { .. } => ErrorKind::Io,
-            Self::Keyring { source, .. } | Self::Rejected(source) => source.kind(),
+            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
+                source.kind()
+            }
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             Self::InsecurePermissions { .. } => ErrorKind::InsecurePermissions,
@@ -128,7 +139,9 @@ impl core::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Io { source, .. } => Some(source),
-            Self::Keyring { source, .. } | Self::Rejected(source) => Some(source),
+            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
+                Some(source)
+            }
             _ => None,
         }
     }

@@ -118,7 +118,10 @@ fn scenario(keyring: &mut Keyring) -> Vec<[u8; 32]> {
         .unwrap_err();
     envelope::decrypt_chunk(Identity::Keyring(keyring), &env, &ctx(), 0).unwrap();
     keyring.rewrap_envelope(&env, &ctx()).unwrap();
-    let (dk, blob) = keyring.generate_data_key("pii", &ctx()).unwrap();
+    let (dk, blob) = keyring
+        .generate_data_key("pii", &ctx())
+        .unwrap()
+        .into_parts();
     keyring.unwrap_data_key(&blob, &ctx()).unwrap();
     keys.push(*dk.expose_secret());
     // Standalone-key envelopes leave no trail on the keyring.

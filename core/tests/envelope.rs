@@ -15,7 +15,9 @@ use common::{T0, keyring_at_version};
 use strongroom::envelope::{
     self, DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Identity, Recipient,
 };
-use strongroom::{EncryptionContext, Error, KeyMaterial, Keyring, SecretBytes, SysRng, record};
+use strongroom::{
+    EncryptionContext, Error, KeyMaterial, KeyVersion, Keyring, SecretBytes, SysRng, record,
+};
 
 fn ctx() -> EncryptionContext {
     EncryptionContext::from_pairs([("bucket", "exports"), ("object", "customers.csv")]).unwrap()
@@ -204,8 +206,8 @@ fn rewrap_keeps_the_body_and_survives_destroying_the_old_version() {
     keyring.rotate("k").unwrap();
     let new = keyring.rewrap_envelope(&old, &ctx()).unwrap();
     let new_info = envelope::inspect(&new).unwrap();
-    assert_eq!(new_info.recipients[0].key, Some((id, 2)));
-    assert_eq!(old_info.recipients[0].key, Some((id, 1)));
+    assert_eq!(new_info.recipients[0].key, Some(KeyVersion::new(id, 2)));
+    assert_eq!(old_info.recipients[0].key, Some(KeyVersion::new(id, 1)));
     assert_eq!(
         &old[old_info.header_len..],
         &new[new_info.header_len..],
@@ -350,10 +352,13 @@ fn data_keys_shred_a_subject() {
     let subject_ctx = EncryptionContext::new()
         .with("subject", "customer-1001")
         .unwrap();
-    let (dk, blob) = keyring.generate_data_key("subjects", &subject_ctx).unwrap();
+    let (dk, blob) = keyring
+        .generate_data_key("subjects", &subject_ctx)
+        .unwrap()
+        .into_parts();
     assert_eq!(
         strongroom::datakey::inspect_wrapped_key(&blob).unwrap(),
-        (id, 1)
+        KeyVersion::new(id, 1)
     );
     // Records and envelopes under the data key.
     let rec = record::encrypt_with_key(&dk, b"ada@example.com", &ctx(), &mut SysRng).unwrap();

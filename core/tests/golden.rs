@@ -1135,7 +1135,8 @@ fn generate_envelopes() {
                 let dk_ctx = ctx(&[("subject", "customer-1001")]);
                 let (dk, blob) = enc_keyring
                     .generate_data_key("golden", &context_of(&dk_ctx))
-                    .unwrap();
+                    .unwrap()
+                    .into_parts();
                 let sealed = envelope::encrypt(
                     &[Recipient::Standalone(&dk)],
                     &c.plaintext,

@@ -400,3 +400,24 @@ fn nonces_are_fresh() {
         assert!(seen.insert(r[9..33].to_vec()), "repeated nonce");
     }
 }
+
+#[test]
+fn rewrap_touches_only_records_that_need_it() {
+    let mut keyring = Keyring::new();
+    keyring.create_key("pii").unwrap();
+    let ctx = EncryptionContext::new().with("col", "email").unwrap();
+    let old = keyring.encrypt_record("pii", b"a", &ctx).unwrap();
+    keyring.rotate("pii").unwrap();
+    let new = keyring.encrypt_record("pii", b"b", &ctx).unwrap();
+    // At the primary: unchanged, but still authenticated.
+    assert_eq!(keyring.rewrap_record(&new, &ctx).unwrap(), None);
+    assert_eq!(
+        keyring.rewrap_record(&new, &EncryptionContext::new()),
+        Err(Error::AuthenticationFailed)
+    );
+    // Under an older version: moved to the primary.
+    let moved = keyring.rewrap_record(&old, &ctx).unwrap().unwrap();
+    assert_eq!(strongroom::inspect_record(&moved).unwrap().key_version, 2);
+    let text = keyring.encrypt_record_text("pii", b"c", &ctx).unwrap();
+    assert_eq!(keyring.rewrap_record_text(&text, &ctx).unwrap(), None);
+}

@@ -189,9 +189,14 @@ fn exercise_api() {
             .encrypt_record_into(name, CANARY_PLAINTEXT, &ctx("1"), &mut SysRng, &mut enc)
             .unwrap();
         assert!(keyring.decrypt_record(&enc[..n], &ctx("1")).is_ok());
-        // Rewrap: the intermediate plaintext must be wiped.
-        let rewrapped = keyring.rewrap_record(&binary, &ctx("1")).unwrap();
-        let rewrapped_text = keyring.rewrap_record_text(&text, &ctx("1")).unwrap();
+        // Rewrap (after a rotation, so it re-encrypts): the intermediate
+        // plaintext must be wiped.
+        keyring.rotate(name).unwrap();
+        let rewrapped = keyring.rewrap_record(&binary, &ctx("1")).unwrap().unwrap();
+        let rewrapped_text = keyring
+            .rewrap_record_text(&text, &ctx("1"))
+            .unwrap()
+            .unwrap();
         assert!(keyring.decrypt_record(&rewrapped, &ctx("1")).is_ok());
         assert!(
             keyring

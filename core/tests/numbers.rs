@@ -196,6 +196,13 @@ fn every_store_error_maps_to_one_kind() {
             StoreError::Rejected(Error::KeyExists { name: "k".into() }),
             ErrorKind::KeyExists,
         ),
+        (
+            StoreError::File {
+                path: PathBuf::from("f.sr"),
+                source: Error::Malformed { reason: "x" },
+            },
+            ErrorKind::Malformed,
+        ),
     ];
     for (e, kind) in &cases {
         assert_eq!(e.kind(), *kind, "{e}");

@@ -1,0 +1,228 @@
+//! File operations every front end shares (`std`, Unix): an output file
+//! that is never left partial, the wiped copy loop, and the header-only
+//! rewrap of an envelope file. The command line, the C ABI and the Python
+//! module all call these; none has its own copy.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use rand_core::TryCryptoRng;
+
+use crate::envelope::{self, EnvelopeInfo, MAX_HEADER_LEN};
+use crate::error::Error;
+use crate::key_id::KeyId;
+use crate::keyring::Keyring;
+use crate::store::StoreError;
+
+/// Size of the buffer [`copy_wiped`] moves data through (256 KiB: four
+/// default chunks, so a 1 GiB file takes 4,096 reads and writes).
+pub const COPY_BUFFER_LEN: usize = 4 * envelope::DEFAULT_CHUNK_SIZE as usize;
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn content_err(path: &Path) -> impl FnOnce(Error) -> StoreError + '_ {
+    move |source| StoreError::File {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// An output file that appears whole or not at all: bytes go to a temp file
+/// beside the target (created exclusively, mode 0600, with an unpredictable
+/// name), which [`AtomicFile::commit`] fsyncs and renames over the target.
+/// Dropped without `commit` (an error, a panic), it removes the temp file.
+///
+/// An exclusive handle (`Send`).
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: PathBuf,
+    target: PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    /// Starts writing `target`.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if the temp file cannot be created.
+    pub fn create(target: &Path) -> Result<Self, StoreError> {
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix)
+            .map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
+        let hex: String = suffix.iter().map(|b| alloc::format!("{b:02x}")).collect();
+        let tmp = dir.join(alloc::format!(".{name}.{hex}.partial"));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io_err("create", &tmp))?;
+        Ok(Self {
+            tmp,
+            target: target.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// The file this will become.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes the data to disk and renames it over the target.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`]; the temp file is removed and the target is
+    /// untouched.
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        if let Some(f) = self.file.take() {
+            f.sync_all().map_err(io_err("write", &self.target))?;
+        }
+        fs::rename(&self.tmp, &self.target).map_err(io_err("write", &self.target))?;
+        self.tmp.clear();
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Err(io::Error::other("output already committed")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// `io::copy` through a heap buffer of [`COPY_BUFFER_LEN`] bytes that is
+/// wiped when done, so no plaintext is left on the stack or in freed
+/// memory. Returns the bytes copied.
+///
+/// # Errors
+/// The first read or write error (an interrupted read is retried).
+pub fn copy_wiped(reader: &mut dyn Read, writer: &mut dyn Write) -> io::Result<u64> {
+    let mut buf = zeroize::Zeroizing::new(alloc::vec![0u8; COPY_BUFFER_LEN]);
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        writer.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+
+/// An envelope file opened for its header: the file, the first bytes (at
+/// most [`MAX_HEADER_LEN`]) and its public facts.
+fn read_header(path: &Path) -> Result<(File, Vec<u8>, EnvelopeInfo, u64), StoreError> {
+    let mut f = File::open(path).map_err(io_err("read", path))?;
+    let total = f.metadata().map_err(io_err("stat", path))?.len();
+    let mut head = Vec::new();
+    (&mut f)
+        .take(MAX_HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io_err("read", path))?;
+    let info = envelope::inspect_header(&head, total).map_err(content_err(path))?;
+    Ok((f, head, info, total))
+}
+
+/// The public facts of the envelope file at `path`, reading only its
+/// header (and its length).
+///
+/// # Errors
+/// [`StoreError::Io`]; [`StoreError::File`] for a file that is not an
+/// envelope.
+pub fn inspect_envelope_file(path: &Path) -> Result<EnvelopeInfo, StoreError> {
+    read_header(path).map(|(_, _, info, _)| info)
+}
+
+/// One recipient that a rewrap moved to a newer version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecipientMove {
+    /// The key.
+    pub key_id: KeyId,
+    /// The version it was wrapped under.
+    pub from: u32,
+    /// The primary version it is wrapped under now.
+    pub to: u32,
+}
+
+/// Rewraps the envelope file at `path` to the primary versions of
+/// `keyring` (FORMAT.md 7.7): only the header is rewritten; the body bytes
+/// are copied unchanged, and the file is replaced atomically. Returns the
+/// recipients it moved; when none needed moving, the file (and its mtime)
+/// is left alone and the list is empty.
+///
+/// # Errors
+/// [`StoreError::Io`]; [`StoreError::File`] with the core's error for a
+/// file that is not an envelope or whose header does not open.
+pub fn rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    path: &Path,
+    rng: &mut R,
+) -> Result<Vec<RecipientMove>, StoreError> {
+    let (mut f, head, before, total) = read_header(path)?;
+    let (header, old_len) =
+        envelope::rewrap_header(keyring, &head, &before.context, rng).map_err(content_err(path))?;
+    let new_total = total - old_len as u64 + header.len() as u64;
+    let after = envelope::inspect_header(&header, new_total).map_err(content_err(path))?;
+    let moves: Vec<RecipientMove> = before
+        .recipients
+        .iter()
+        .zip(&after.recipients)
+        .filter_map(|(b, a)| match (b.key, a.key) {
+            (Some(from), Some(to)) if from.version != to.version => Some(RecipientMove {
+                key_id: from.key_id,
+                from: from.version,
+                to: to.version,
+            }),
+            _ => None,
+        })
+        .collect();
+    if moves.is_empty() {
+        return Ok(moves);
+    }
+    f.seek(SeekFrom::Start(old_len as u64))
+        .map_err(io_err("read", path))?;
+    let mut out = AtomicFile::create(path)?;
+    out.write_all(&header).map_err(io_err("write", path))?;
+    copy_wiped(&mut f, &mut out).map_err(io_err("write", path))?;
+    out.commit()?;
+    Ok(moves)
+}

@@ -1,0 +1,138 @@
+//! The file operations the front ends share: atomic output, the wiped
+//! copy loop, and the header-only rewrap of an envelope file in place.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+
+use strongroom::file::{self, AtomicFile, COPY_BUFFER_LEN};
+use strongroom::store::StoreError;
+use strongroom::{EncryptionContext, ErrorKind, Keyring};
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let mut nonce = [0u8; 6];
+    getrandom::fill(&mut nonce).unwrap();
+    let dir = std::env::temp_dir().join(format!("strongroom-file-{name}-{}", hex::encode(nonce)));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_atomic_file_appears_whole_or_not_at_all() {
+    let dir = fresh_dir("atomic");
+    let target = dir.join("out.bin");
+    fs::write(&target, b"old").unwrap();
+    // Dropped without commit: the target keeps its old bytes, no temp left.
+    let mut f = AtomicFile::create(&target).unwrap();
+    f.write_all(b"half of the new").unwrap();
+    assert_eq!(entries(&dir).len(), 2, "temp file beside the target");
+    drop(f);
+    assert_eq!(fs::read(&target).unwrap(), b"old");
+    assert_eq!(entries(&dir), ["out.bin"]);
+    // Committed: the new bytes, mode 0600, no temp left.
+    let mut f = AtomicFile::create(&target).unwrap();
+    f.write_all(b"new bytes").unwrap();
+    f.commit().unwrap();
+    assert_eq!(fs::read(&target).unwrap(), b"new bytes");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(entries(&dir), ["out.bin"]);
+    // Two writers at once get different temp names.
+    let a = AtomicFile::create(&target).unwrap();
+    let b = AtomicFile::create(&target).unwrap();
+    assert_eq!(entries(&dir).len(), 3);
+    drop((a, b));
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn copy_wiped_copies_every_byte() {
+    for len in [
+        0usize,
+        1,
+        COPY_BUFFER_LEN - 1,
+        COPY_BUFFER_LEN,
+        3 * COPY_BUFFER_LEN + 7,
+    ] {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let mut out = Vec::new();
+        let n = file::copy_wiped(&mut &data[..], &mut out).unwrap();
+        assert_eq!(n, len as u64);
+        assert_eq!(out, data);
+    }
+}
+
+#[test]
+fn rewrap_in_place_moves_the_header_and_keeps_the_body() {
+    let dir = fresh_dir("rewrap");
+    let path = dir.join("dump.sql.sr");
+    let mut keyring = Keyring::new();
+    keyring.create_key("files").unwrap();
+    let ctx = EncryptionContext::new().with("path", "dump.sql").unwrap();
+    let plaintext = vec![0x42u8; 300_000];
+    let env = keyring.encrypt_envelope("files", &plaintext, &ctx).unwrap();
+    fs::write(&path, &env).unwrap();
+    let info = file::inspect_envelope_file(&path).unwrap();
+    let old_header = info.header_len;
+
+    // At the primary already: nothing moves, the file is not rewritten.
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    assert!(
+        file::rewrap_envelope_file(&keyring, &path, &mut strongroom::SysRng)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+
+    keyring.rotate("files").unwrap();
+    let moves = file::rewrap_envelope_file(&keyring, &path, &mut strongroom::SysRng).unwrap();
+    assert_eq!(moves.len(), 1);
+    assert_eq!((moves[0].from, moves[0].to), (1, 2));
+    let after = fs::read(&path).unwrap();
+    let info = file::inspect_envelope_file(&path).unwrap();
+    assert_eq!(
+        &after[info.header_len..],
+        &env[old_header..],
+        "body changed"
+    );
+    keyring.destroy_version("files", 1).unwrap();
+    assert_eq!(
+        keyring
+            .decrypt_envelope(&after, &ctx)
+            .unwrap()
+            .expose_secret(),
+        &plaintext[..]
+    );
+    assert_eq!(entries(&dir), ["dump.sql.sr"]);
+
+    // Not an envelope: a clear error, the file untouched.
+    let junk = dir.join("junk.sr");
+    fs::write(&junk, b"not an envelope at all").unwrap();
+    let err = file::rewrap_envelope_file(&keyring, &junk, &mut strongroom::SysRng).unwrap_err();
+    assert!(matches!(err, StoreError::File { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Malformed);
+    assert!(err.to_string().contains("junk.sr"), "{err}");
+    assert_eq!(fs::read(&junk).unwrap(), b"not an envelope at all");
+    fs::remove_dir_all(&dir).ok();
+}
