@@ -6,20 +6,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use strongroom::sealed::{self, Argon2Params, PassphraseRoot};
+use strongroom::keyring_file;
+use strongroom::root::{Argon2Params, PassphraseRoot};
 use strongroom::{Keyring, SysRng};
 
 fn argon2(c: &mut Criterion) {
     let root = PassphraseRoot::new(b"correct horse battery staple");
-    let file = sealed::seal(&Keyring::new(), &root, &mut SysRng).unwrap();
+    let file = keyring_file::encrypt(&Keyring::new(), &root, &mut SysRng).unwrap();
     assert_eq!(
-        sealed::inspect(&file).unwrap().argon2,
+        keyring_file::inspect(&file).unwrap().argon2,
         Some(Argon2Params::DEFAULT)
     );
     let mut group = c.benchmark_group("argon2id");
     group.sample_size(10);
     group.bench_function("open_keyring_default_params", |b| {
-        b.iter(|| sealed::open(&file, &root).unwrap());
+        b.iter(|| keyring_file::decrypt(&file, &root).unwrap());
     });
     group.finish();
 }

@@ -106,7 +106,7 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             let read_err = |e| CliError::io(&format!("cannot read {}", input.display()), e);
             File::open(input)
                 .map_err(read_err)?
-                .take(strongroom::sealed::MAX_SEALED_LEN as u64 + 1)
+                .take(strongroom::keyring_file::MAX_KEYRING_FILE_LEN as u64 + 1)
                 .read_to_end(&mut backup)
                 .map_err(read_err)?;
             let id =

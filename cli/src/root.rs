@@ -16,7 +16,7 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use strongroom::sealed::{KeyProvider, PassphraseRoot, RootKind};
+use strongroom::root::{KeyProvider, PassphraseRoot, RootKind};
 use strongroom::store;
 use zeroize::Zeroizing;
 
@@ -162,7 +162,7 @@ fn new_passphrase(what: &str) -> Result<Option<Root>, CliError> {
 }
 
 fn key_file_root(path: &Path) -> Result<Root, CliError> {
-    Ok(Arc::new(store::load_key_file(path)?))
+    Ok(Arc::new(strongroom::root::load_key_file(path)?))
 }
 
 fn passphrase_root(path: &Path) -> Result<Root, CliError> {

@@ -16,7 +16,7 @@ use std::fs;
 use common::{Env, strongroom};
 
 use strongroom::envelope::{self, Recipient};
-use strongroom::sealed::KeyFileRoot;
+use strongroom::root::KeyFileRoot;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, SysRng};
 
@@ -273,9 +273,12 @@ fn cli_and_library_interoperate() {
         "a.txt",
     ]);
     let keyring = store.load().unwrap();
-    let plain = keyring
-        .decrypt_envelope(&fs::read(env.path("a.sr")).unwrap(), &ctx)
-        .unwrap();
+    let plain = envelope::decrypt(
+        envelope::Identity::Keyring(&keyring),
+        &fs::read(env.path("a.sr")).unwrap(),
+        &ctx,
+    )
+    .unwrap();
     assert_eq!(plain.expose_secret(), b"written by the CLI");
     // Library -> CLI.
     let sealed = envelope::encrypt(

@@ -19,11 +19,12 @@ pub mod file;
 mod kdf;
 mod key_id;
 pub mod keyring;
+pub mod keyring_file;
 #[cfg(all(feature = "pkcs11", unix))]
 pub mod pkcs11;
 mod random;
 pub mod record;
-pub mod sealed;
+pub mod root;
 pub mod secret;
 #[cfg(all(feature = "std", unix))]
 pub mod secure_memory;

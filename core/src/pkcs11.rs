@@ -25,7 +25,7 @@ use cryptoki::types::AuthPin;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
-use crate::sealed::{KeyProvider, RootKind};
+use crate::root::{KeyProvider, RootKind};
 use crate::secret::{KEY_LEN, KeyMaterial};
 
 /// Length of the `wrapped` field this root writes.

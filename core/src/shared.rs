@@ -27,7 +27,7 @@ use crate::store::{KeyringStore, StoreError};
 /// it in an `Arc` and give every thread a clone).
 ///
 /// In memory ([`SharedKeyring::new`]) or backed by a keyring file
-/// ([`SharedKeyring::open`]). With a file, [`SharedKeyring::update`] goes
+/// ([`SharedKeyring::load`]). With a file, [`SharedKeyring::update`] goes
 /// through the store (lock, load, change, save, then swap), so rotations
 /// made by two processes never lose each other's versions, and
 /// [`SharedKeyring::reload_if_changed`] (or [`SharedKeyring::set_auto_reload`])
@@ -118,7 +118,7 @@ impl SharedKeyring {
     ///
     /// # Errors
     /// As [`KeyringStore::load`].
-    pub fn open(store: KeyringStore) -> Result<Self, StoreError> {
+    pub fn load(store: KeyringStore) -> Result<Self, StoreError> {
         let stamp = FileStamp::of(&store);
         let keyring = store.load()?;
         Ok(Self {

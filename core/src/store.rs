@@ -24,14 +24,14 @@ use std::ffi::OsString;
 use std::format;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditAction, AuditContext, AuditObject, HoldingSink};
 use crate::error::{Error, ErrorKind};
 use crate::keyring::Keyring;
-use crate::sealed::{self, KeyFileRoot, KeyProvider, MAX_SEALED_LEN};
-use crate::secret::{KEY_LEN, KeyMaterial};
+use crate::keyring_file::{self, KeyringFileInfo, MAX_KEYRING_FILE_LEN};
+use crate::root::KeyProvider;
 
 /// Errors of the file layer.
 #[derive(Debug)]
@@ -147,7 +147,10 @@ impl core::error::Error for StoreError {
     }
 }
 
-fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+pub(crate) fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
         op,
         path: path.to_path_buf(),
@@ -316,9 +319,9 @@ impl KeyringStore {
     }
 
     fn load_quiet(&self) -> Result<Keyring, StoreError> {
-        let bytes = read_bounded(&self.path, MAX_SEALED_LEN)?;
+        let bytes = read_bounded(&self.path, MAX_KEYRING_FILE_LEN)?;
         let mut keyring =
-            sealed::open(&bytes, &*self.root).map_err(|source| StoreError::Keyring {
+            keyring_file::decrypt(&bytes, &*self.root).map_err(|source| StoreError::Keyring {
                 path: self.path.clone(),
                 source,
             })?;
@@ -441,8 +444,8 @@ impl KeyringStore {
 
     /// Seals and writes atomically; the caller holds the lock.
     fn save_locked(&self, keyring: &Keyring, root: &dyn KeyProvider) -> Result<(), StoreError> {
-        let bytes =
-            sealed::seal(keyring, root, &mut getrandom::SysRng).map_err(StoreError::Rejected)?;
+        let bytes = keyring_file::encrypt(keyring, root, &mut getrandom::SysRng)
+            .map_err(StoreError::Rejected)?;
         self.write_atomic(&bytes)
     }
 
@@ -493,16 +496,16 @@ fn hex_lower(bytes: &[u8]) -> String {
 /// # Errors
 /// [`StoreError::NotFound`]; I/O errors; [`StoreError::Keyring`] for a
 /// file that is not a keyring.
-pub fn inspect_file(path: &Path) -> Result<sealed::SealedInfo, StoreError> {
-    let bytes = read_bounded(path, MAX_SEALED_LEN)?;
-    sealed::inspect(&bytes).map_err(|source| StoreError::Keyring {
+pub fn inspect_file(path: &Path) -> Result<KeyringFileInfo, StoreError> {
+    let bytes = read_bounded(path, MAX_KEYRING_FILE_LEN)?;
+    keyring_file::inspect(&bytes).map_err(|source| StoreError::Keyring {
         path: path.to_path_buf(),
         source,
     })
 }
 
 /// Reads a whole file, refusing files larger than `max` before reading.
-fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -527,42 +530,4 @@ fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
         .read_to_end(&mut bytes)
         .map_err(io_err("read", path))?;
     Ok(bytes)
-}
-
-/// Loads a key-file root from `path` (for example `/run/secrets/strongroom`):
-/// 32 raw bytes or 64 hex digits. A file that group or others can access is
-/// refused, with the fix in the message.
-///
-/// # Errors
-/// [`StoreError::InsecurePermissions`]; I/O errors;
-/// [`StoreError::Rejected`] for contents of the wrong shape.
-pub fn load_key_file(path: &Path) -> Result<KeyFileRoot, StoreError> {
-    let meta = fs::metadata(path).map_err(io_err("stat the key file", path))?;
-    let mode = meta.permissions().mode();
-    if mode & 0o077 != 0 {
-        return Err(StoreError::InsecurePermissions {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    // Sized to the file before reading (read_bounded), so no reallocation
-    // leaves a copy; wiped once parsed.
-    let mut raw = read_bounded(path, 2 * KEY_LEN + 2)?;
-    let root = KeyFileRoot::from_file_contents(&raw).map_err(StoreError::Rejected);
-    zeroize::Zeroize::zeroize(&mut raw);
-    root
-}
-
-/// Creates a new key file at `path` holding 32 random bytes, mode 0600.
-///
-/// # Errors
-/// I/O errors (including an existing file).
-pub fn create_key_file(path: &Path) -> Result<(), StoreError> {
-    let key = KeyMaterial::generate(&mut getrandom::SysRng).map_err(StoreError::Rejected)?;
-    let mut file = OsFileOps
-        .create_new(path)
-        .map_err(io_err("create the key file", path))?;
-    file.write_all(key.expose_secret())
-        .map_err(io_err("write the key file", path))?;
-    file.sync_all().map_err(io_err("fsync the key file", path))
 }

@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use common::{SeededRng, T0};
 use strongroom::audit::{AuditContext, AuditEvent, AuditSink, JsonLinesSink};
 use strongroom::envelope::{self, Identity, Recipient};
+use strongroom::keyring_file;
 use strongroom::rand_core::TryRng;
-use strongroom::sealed::{self, Argon2Params, PassphraseRoot};
+use strongroom::root::{Argon2Params, PassphraseRoot};
 use strongroom::{
     EncryptionContext, KeyId, KeyImport, KeyMaterial, Keyring, SysRng, Timestamp, VersionImport,
     VersionState,
@@ -109,15 +110,11 @@ fn scenario(keyring: &mut Keyring) -> Vec<[u8; 32]> {
     keyring
         .set_rotation_period("pii", Some(90 * 86_400))
         .unwrap();
-    let env = keyring
-        .encrypt_envelope("files", PLAINTEXTS[2], &ctx())
-        .unwrap();
-    keyring.decrypt_envelope(&env, &ctx()).unwrap();
-    keyring
-        .decrypt_envelope(&env, &EncryptionContext::new())
-        .unwrap_err();
+    let env = common::encrypt_envelope(keyring, "files", PLAINTEXTS[2], &ctx()).unwrap();
+    common::decrypt_envelope(keyring, &env, &ctx()).unwrap();
+    common::decrypt_envelope(keyring, &env, &EncryptionContext::new()).unwrap_err();
     envelope::decrypt_chunk(Identity::Keyring(keyring), &env, &ctx(), 0).unwrap();
-    keyring.rewrap_envelope(&env, &ctx()).unwrap();
+    common::rewrap_envelope(keyring, &env, &ctx()).unwrap();
     let (dk, blob) = keyring
         .generate_data_key("pii", &ctx())
         .unwrap()
@@ -197,7 +194,7 @@ fn the_json_lines_log_holds_no_secret_in_any_encoding() {
         t_cost: 1,
         p_cost: 1,
     };
-    sealed::seal(
+    keyring_file::encrypt(
         &keyring,
         &PassphraseRoot::with_params(PASSPHRASE, fast),
         &mut SysRng,
@@ -288,7 +285,7 @@ impl strongroom::store::FileOps for DiskFull {
 fn store_stream_and_export_events_are_complete_and_truthful() {
     use std::io::{Read, Seek, SeekFrom};
     use strongroom::envelope::{EnvelopeReader, EnvelopeSeekReader};
-    use strongroom::sealed::{KeyFileRoot, KeyProvider};
+    use strongroom::root::{KeyFileRoot, KeyProvider};
     use strongroom::store::KeyringStore;
 
     let capture = Capture::default();
@@ -339,9 +336,7 @@ fn store_stream_and_export_events_are_complete_and_truthful() {
     store.change_root(other.clone()).unwrap();
 
     // Seekable reads: the open, then a chunk that fails.
-    let env = keyring
-        .encrypt_envelope("files", &vec![7u8; 100_000], &ctx())
-        .unwrap();
+    let env = common::encrypt_envelope(&keyring, "files", &vec![7u8; 100_000], &ctx()).unwrap();
     let mut seek = EnvelopeSeekReader::new(
         std::io::Cursor::new(env.clone()),
         Identity::Keyring(&keyring),

@@ -104,8 +104,7 @@ fn fixed_buffers_round_trip_at_every_split_and_the_length_is_exact() {
             .unwrap();
             assert_eq!(one_shot.len() as u64, exact);
             assert_eq!(
-                keyring
-                    .decrypt_envelope(&env, &ctx())
+                common::decrypt_envelope(&keyring, &env, &ctx())
                     .unwrap()
                     .expose_secret(),
                 &pt[..]

@@ -91,7 +91,7 @@ fn rewrap_in_place_moves_the_header_and_keeps_the_body() {
     keyring.create_key("files").unwrap();
     let ctx = EncryptionContext::new().with("path", "dump.sql").unwrap();
     let plaintext = vec![0x42u8; 300_000];
-    let env = keyring.encrypt_envelope("files", &plaintext, &ctx).unwrap();
+    let env = common::encrypt_envelope(&keyring, "files", &plaintext, &ctx).unwrap();
     fs::write(&path, &env).unwrap();
     let info = file::inspect_envelope_file(&path).unwrap();
     let old_header = info.header_len;
@@ -118,8 +118,7 @@ fn rewrap_in_place_moves_the_header_and_keeps_the_body() {
     );
     keyring.destroy_version("files", 1).unwrap();
     assert_eq!(
-        keyring
-            .decrypt_envelope(&after, &ctx)
+        common::decrypt_envelope(&keyring, &after, &ctx)
             .unwrap()
             .expose_secret(),
         &plaintext[..]

@@ -689,7 +689,7 @@ fn run_envelope(v: &EnvelopeVector) -> Result<Vec<u8>, Error> {
     let sealed = hex::decode(&v.envelope_hex).unwrap();
     let ctx = context_of(&v.context);
     let pt = match v.opener.as_str() {
-        "keyring" => keyring.decrypt_envelope(&sealed, &ctx),
+        "keyring" => decrypt_envelope(&keyring, &sealed, &ctx),
         "data_key" => {
             let dk = v.data_key.as_ref().unwrap();
             let key = keyring.unwrap_data_key(
@@ -1178,7 +1178,7 @@ fn generate_envelopes() {
         };
         if let Some(to) = c.rewrap_to {
             let k = build_keyring(&[key_json(&vec!["enabled"; to as usize], to, 1, KEY_ID)]);
-            sealed = k.rewrap_envelope(&sealed, &ectx).unwrap();
+            sealed = rewrap_envelope(&k, &sealed, &ectx).unwrap();
         }
         let header_len = envelope::inspect(&sealed).unwrap().header_len;
         (c.mutate)(&mut sealed, header_len);
@@ -1202,4 +1202,20 @@ fn generate_envelopes() {
         written += 1;
     }
     println!("golden generator: wrote {written} new envelope vector files");
+}
+
+fn decrypt_envelope(
+    keyring: &Keyring,
+    sealed: &[u8],
+    ctx: &EncryptionContext,
+) -> Result<strongroom::SecretBytes, Error> {
+    envelope::decrypt(envelope::Identity::Keyring(keyring), sealed, ctx)
+}
+
+fn rewrap_envelope(
+    keyring: &Keyring,
+    sealed: &[u8],
+    ctx: &EncryptionContext,
+) -> Result<Vec<u8>, Error> {
+    envelope::rewrap(keyring, sealed, ctx, &mut SysRng)
 }

@@ -9,7 +9,7 @@
 )]
 
 use strongroom::audit::{AuditAction, AuditObject};
-use strongroom::sealed::RootKind;
+use strongroom::root::RootKind;
 use strongroom::{Error, ErrorKind, KeyId, VersionState};
 
 #[test]

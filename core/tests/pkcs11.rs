@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{keyring_with, test_material};
+use strongroom::keyring_file;
 use strongroom::pkcs11::Pkcs11Root;
-use strongroom::sealed::{self, RootKind};
+use strongroom::root::RootKind;
 use strongroom::{Error, SysRng, VersionState};
 
 const CHILD_ENV: &str = "STRONGROOM_PKCS11_CHILD";
@@ -47,9 +48,12 @@ fn child_entry() {
     let root = Pkcs11Root::connect(&module, TOKEN, PIN, "keyring-root").unwrap();
     root.create_key().unwrap();
     let keyring = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
-    let file = sealed::seal(&keyring, &root, &mut SysRng).unwrap();
-    assert_eq!(sealed::inspect(&file).unwrap().root_kind, RootKind::Pkcs11);
-    let reopened = sealed::open(&file, &root).unwrap();
+    let file = keyring_file::encrypt(&keyring, &root, &mut SysRng).unwrap();
+    assert_eq!(
+        keyring_file::inspect(&file).unwrap().root_kind,
+        RootKind::Pkcs11
+    );
+    let reopened = keyring_file::decrypt(&file, &root).unwrap();
     assert!(reopened.same_contents(&keyring));
     // The material never appears in the file.
     assert!(
@@ -60,13 +64,13 @@ fn child_entry() {
     // Tampering with the header fails authentication.
     let mut bad = file.clone();
     bad[9] ^= 1;
-    assert!(sealed::open(&bad, &root).is_err());
+    assert!(keyring_file::decrypt(&bad, &root).is_err());
     // Wrong PIN: a clear error at connect, and the PIN is not in it.
     let wrong = Pkcs11Root::connect(&module, TOKEN, "0000", "keyring-root").unwrap_err();
     assert!(!wrong.to_string().contains("0000"));
     // A root configured for a key that does not exist.
     let missing = Pkcs11Root::connect(&module, TOKEN, PIN, "no-such-key").unwrap();
-    let seal_err = sealed::seal(&keyring, &missing, &mut SysRng).unwrap_err();
+    let seal_err = keyring_file::encrypt(&keyring, &missing, &mut SysRng).unwrap_err();
     // Wrong token label.
     let no_token = Pkcs11Root::connect(&module, "no-such-token", PIN, "keyring-root").unwrap_err();
     // A second key with the same label is refused.

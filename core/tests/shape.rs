@@ -15,7 +15,7 @@ use strongroom::envelope::{
     EnvelopeDecryptor, EnvelopeEncryptor, EnvelopeReader, EnvelopeSeekReader, EnvelopeWriter,
     OwnedIdentity,
 };
-use strongroom::sealed::{KeyFileRoot, KeyProvider, PassphraseRoot};
+use strongroom::root::{KeyFileRoot, KeyProvider, PassphraseRoot};
 use strongroom::store::KeyringStore;
 use strongroom::{
     DerivedKey, EncryptionContext, Error, KeyMaterial, Keyring, SecretBytes, SharedKeyring,

@@ -19,7 +19,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use strongroom::envelope::{DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Recipient};
-use strongroom::sealed::{KeyFileRoot, KeyProvider};
+use strongroom::root::{KeyFileRoot, KeyProvider};
 use strongroom::store::KeyringStore;
 use strongroom::{
     EncryptionContext, KeyMaterial, Keyring, SecretBytes, SharedKeyring, SysRng, inspect_record,
@@ -124,9 +124,8 @@ fn threads_encrypt_and_decrypt_while_one_rotates_and_one_streams() {
                             shared.current().decrypt_record(&r, &ctx)
                         })
                         .is_ok_and(|p| p.expose_secret() == value.as_bytes())
-                        && keyring
-                            .encrypt_envelope("files", value.as_bytes(), &ctx)
-                            .and_then(|e| shared.current().decrypt_envelope(&e, &ctx))
+                        && common::encrypt_envelope(&keyring, "files", value.as_bytes(), &ctx)
+                            .and_then(|e| common::decrypt_envelope(&shared.current(), &e, &ctx))
                             .is_ok_and(|p| p.expose_secret() == value.as_bytes());
                     if !ok {
                         errors.fetch_add(1, Ordering::SeqCst);
@@ -213,7 +212,7 @@ fn two_processes_share_one_keyring_file() {
 
     // Process B: serves encrypt/decrypt through the shared handle, checks
     // the file on every call, and rotates too.
-    let shared = SharedKeyring::open(KeyringStore::new(&path, root())).unwrap();
+    let shared = SharedKeyring::load(KeyringStore::new(&path, root())).unwrap();
     shared.set_auto_reload(Some(Duration::ZERO));
     let mut child = spawn_child(&path);
     let stdout = child.stdout.take().unwrap();

@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{SeededRng, T0, keyring_with};
-use strongroom::sealed::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
-use strongroom::store::{self, FileOps, KeyringStore, OsFileOps, StoreError};
+use strongroom::root::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
+use strongroom::store::{FileOps, KeyringStore, OsFileOps, StoreError};
 use strongroom::{Error, KeyMaterial, Keyring, VersionState};
 
 const CHILD_ENV: &str = "STRONGROOM_STORE_CHILD";
@@ -136,12 +136,12 @@ fn files_are_owner_only_and_errors_are_clear() {
 fn key_files_readable_by_others_are_refused_with_the_fix() {
     let dir = fresh_dir("keyfile");
     let path = dir.join("root.key");
-    store::create_key_file(&path).unwrap();
+    strongroom::root::create_key_file(&path).unwrap();
     assert_eq!(mode_of(&path), 0o600);
     assert_eq!(fs::read(&path).unwrap().len(), 32);
-    store::load_key_file(&path).unwrap();
+    strongroom::root::load_key_file(&path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-    let err = store::load_key_file(&path).unwrap_err();
+    let err = strongroom::root::load_key_file(&path).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, StoreError::InsecurePermissions { .. }));
     assert!(message.contains(&path.display().to_string()), "{message}");
@@ -156,7 +156,7 @@ fn key_files_readable_by_others_are_refused_with_the_fix() {
         .unwrap();
     writeln!(f, "{}", hex::encode([7u8; 32])).unwrap();
     fs::set_permissions(&hex_path, fs::Permissions::from_mode(0o400)).unwrap();
-    store::load_key_file(&hex_path).unwrap();
+    strongroom::root::load_key_file(&hex_path).unwrap();
     fs::remove_dir_all(&dir).ok();
 }
 

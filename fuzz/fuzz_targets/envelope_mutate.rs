@@ -30,7 +30,7 @@ fuzz_target!(
             let i = usize::from(pos) % (m.len() + 1);
             m.insert(i, byte);
         }
-        let whole = keyring.decrypt_envelope(&m, &ctx);
+        let whole = envelope::decrypt(envelope::Identity::Keyring(&keyring), &m, &ctx);
         if m == original {
             assert_eq!(whole.unwrap().expose_secret(), &plaintext[..]);
         } else {

@@ -20,7 +20,7 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, bool)| {
     } else {
         bytes.clone()
     };
-    let whole = keyring.decrypt_envelope(&sealed, &ctx);
+    let whole = envelope::decrypt(envelope::Identity::Keyring(&keyring), &sealed, &ctx);
     let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx);
     let mut out = SecretBytes::new();
     let mut rest: &[u8] = &sealed;

@@ -8,7 +8,8 @@
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use libfuzzer_sys::fuzz_target;
-use strongroom::sealed::{self, KeyFileRoot};
+use strongroom::keyring_file;
+use strongroom::root::KeyFileRoot;
 use strongroom::{KeyMaterial, SysRng};
 
 const FILE_KEY: [u8; 32] = [0x4b; 32]; // TEST KEY MATERIAL
@@ -50,10 +51,13 @@ fuzz_target!(|input: (bool, Vec<u8>)| {
     let (as_payload, data) = input;
     let root = KeyFileRoot::new(&KeyMaterial::from_slice(&FILE_KEY).unwrap());
     let file = if as_payload { hand_sealed(&data) } else { data };
-    let _ = sealed::inspect(&file);
-    if let Ok(keyring) = sealed::open(&file, &root) {
-        let again =
-            sealed::open(&sealed::seal(&keyring, &root, &mut SysRng).unwrap(), &root).unwrap();
+    let _ = keyring_file::inspect(&file);
+    if let Ok(keyring) = keyring_file::decrypt(&file, &root) {
+        let again = keyring_file::decrypt(
+            &keyring_file::encrypt(&keyring, &root, &mut SysRng).unwrap(),
+            &root,
+        )
+        .unwrap();
         assert!(again.same_contents(&keyring));
     }
 });

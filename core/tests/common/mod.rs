@@ -136,3 +136,42 @@ impl TryRng for SeededRng {
 }
 
 impl TryCryptoRng for SeededRng {}
+
+/// An envelope for the primary version of key `name`, default chunk size,
+/// OS randomness (what the removed `Keyring::encrypt_envelope` did).
+pub fn encrypt_envelope(
+    keyring: &Keyring,
+    name: &str,
+    plaintext: &[u8],
+    context: &strongroom::EncryptionContext,
+) -> Result<Vec<u8>, strongroom::Error> {
+    strongroom::envelope::encrypt(
+        &[strongroom::envelope::Recipient::Key { keyring, name }],
+        plaintext,
+        context,
+        strongroom::envelope::DEFAULT_CHUNK_SIZE,
+        &mut strongroom::SysRng,
+    )
+}
+
+/// Decrypts an envelope with `keyring`.
+pub fn decrypt_envelope(
+    keyring: &Keyring,
+    envelope: &[u8],
+    context: &strongroom::EncryptionContext,
+) -> Result<strongroom::SecretBytes, strongroom::Error> {
+    strongroom::envelope::decrypt(
+        strongroom::envelope::Identity::Keyring(keyring),
+        envelope,
+        context,
+    )
+}
+
+/// Rewraps an envelope to the primary versions of `keyring`.
+pub fn rewrap_envelope(
+    keyring: &Keyring,
+    envelope: &[u8],
+    context: &strongroom::EncryptionContext,
+) -> Result<Vec<u8>, strongroom::Error> {
+    strongroom::envelope::rewrap(keyring, envelope, context, &mut strongroom::SysRng)
+}

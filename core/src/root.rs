@@ -1,53 +1,26 @@
-//! The **sealed keyring**: the whole keyring, encrypted at rest under a
-//! random sealing key that a *root key* wraps (FORMAT.md 10).
-//!
-//! ```text
-//! "SRKR" 0x01 | root_kind u8 | params_len u16 | params | wrapped_len u16 | wrapped | nonce[24] | payload ct || tag
-//! wrapped  = root.wrap(sealing key, aad = ROOT_LABEL || bytes before wrapped_len)
-//! payload  = XChaCha20-Poly1305(sealing key, nonce, PAYLOAD_LABEL || bytes before nonce, keyring encoding)
-//! ```
+//! **Roots of trust**: what wraps a keyring file's sealing key.
 //!
 //! Every root sits behind one trait, [`KeyProvider`]: a passphrase
-//! (Argon2id), a key file (32 bytes, e.g. a mounted secret), a PKCS#11 token
-//! key, or any KMS a caller plugs in. Changing the root re-seals the same
-//! key material under another root.
-//!
-//! Parsing is bounded: files over [`MAX_SEALED_LEN`], parameter blocks over
-//! 1 KiB and Argon2 costs above [`Argon2Params`]'s maxima are rejected
-//! before any KDF runs or any large buffer is allocated.
+//! (Argon2id, [`PassphraseRoot`]), a key file (32 bytes, for example a
+//! mounted secret, [`KeyFileRoot`]), a PKCS#11 token key (the `pkcs11`
+//! feature), or any KMS a caller plugs in. With `std` on Unix,
+//! [`load_key_file`] and [`create_key_file`] read and make key files with
+//! owner-only permissions. The file format the root protects is
+//! [`crate::keyring_file`] (FORMAT.md 10).
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use rand_core::TryCryptoRng;
-
 use crate::aead::{self, Algorithm, TAG_LEN, XNONCE_LEN};
-use crate::audit::{AuditAction, AuditObject};
 use crate::error::{Error, Result};
 pub use crate::kdf::Argon2Params;
 use crate::kdf::{self, Prk};
-use crate::key_id::KeyId;
-use crate::keyring::Keyring;
-use crate::random;
 use crate::secret::{KEY_LEN, KeyMaterial, SecretBytes};
 
-/// Magic of a sealed keyring, "SRKR".
-pub const SEALED_MAGIC: [u8; 4] = *b"SRKR";
-/// Format byte of sealed keyring version 1.
-pub const SEALED_FORMAT_V1: u8 = 0x01;
-/// Largest sealed keyring accepted or produced (16 MiB).
-pub const MAX_SEALED_LEN: usize = 16 << 20;
-/// Largest root parameter block or wrapped sealing key.
-pub const MAX_ROOT_FIELD_LEN: usize = 1024;
-
-/// Associated-data label of the sealing-key wrap (FORMAT.md 10.2).
-const ROOT_LABEL: &[u8] = b"strongroom/keyring/v1/root";
-/// Associated-data label of the payload (FORMAT.md 10.1).
-const PAYLOAD_LABEL: &[u8] = b"strongroom/keyring/v1/payload";
 /// HKDF info label turning a key file into a wrapping key (FORMAT.md 10.3).
 const KEY_FILE_LABEL: &[u8] = b"strongroom/keyring/v1/keyfile";
 
-/// Which kind of root key sealed a keyring (the `root_kind` byte).
+/// Which kind of root protects a keyring file (the `root_kind` byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RootKind {
@@ -216,7 +189,7 @@ impl PassphraseRoot {
     }
 
     /// Parses and bounds-checks the 28-byte parameter block (FORMAT.md 10.3).
-    fn parse_params(params: &[u8]) -> Result<(Argon2Params, &[u8])> {
+    pub(crate) fn parse_params(params: &[u8]) -> Result<(Argon2Params, &[u8])> {
         if params.len() != 28 {
             return Err(Error::Malformed {
                 reason: "passphrase parameters have the wrong length",
@@ -382,249 +355,55 @@ impl KeyProvider for KeyFileRoot {
     }
 }
 
-/// Public facts of a sealed keyring.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SealedInfo {
-    /// The root kind.
-    pub root_kind: RootKind,
-    /// Argon2id costs, for a passphrase root.
-    pub argon2: Option<Argon2Params>,
-    /// File length.
-    pub len: usize,
-}
+#[cfg(all(feature = "std", unix))]
+mod key_files {
+    use std::fs;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
-struct Parsed<'a> {
-    kind: RootKind,
-    params: &'a [u8],
-    wrapped: &'a [u8],
-    /// Bytes `0 .. 8 + params_len`: what the root wrap is bound to.
-    root_aad_part: &'a [u8],
-    /// Bytes before the nonce: what the payload is bound to.
-    payload_aad_part: &'a [u8],
-    nonce: &'a [u8],
-    ciphertext: &'a [u8],
-    tag: &'a [u8],
-}
+    use super::KeyFileRoot;
+    use crate::secret::{KEY_LEN, KeyMaterial};
+    use crate::store::{FileOps, OsFileOps, StoreError, io_err, read_bounded};
 
-fn malformed(reason: &'static str) -> Error {
-    Error::Malformed { reason }
-}
-
-/// Parses a sealed keyring strictly (FORMAT.md 10.5), before any KDF.
-fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
-    if bytes.len() > MAX_SEALED_LEN {
-        return Err(Error::TooLarge {
-            what: "sealed keyring length",
-            max: MAX_SEALED_LEN,
-        });
-    }
-    if bytes.len() < 4 || bytes[..4] != SEALED_MAGIC {
-        return Err(malformed("not a strongroom keyring file (bad magic)"));
-    }
-    let format = *bytes.get(4).ok_or(malformed("keyring file is truncated"))?;
-    if format != SEALED_FORMAT_V1 {
-        return Err(Error::UnsupportedFormat { version: format });
-    }
-    let kind_byte = *bytes.get(5).ok_or(malformed("keyring file is truncated"))?;
-    let kind = RootKind::from_byte(kind_byte).ok_or(malformed("unknown root kind"))?;
-    let u16_at = |at: usize| -> Result<usize> {
-        let b = bytes
-            .get(at..at + 2)
-            .ok_or(malformed("keyring file is truncated"))?;
-        Ok(usize::from(u16::from_be_bytes([b[0], b[1]])))
-    };
-    let params_len = u16_at(6)?;
-    if params_len > MAX_ROOT_FIELD_LEN {
-        return Err(malformed("root parameters too long"));
-    }
-    let params_end = 8 + params_len;
-    let wrapped_len = u16_at(params_end)?;
-    if wrapped_len > MAX_ROOT_FIELD_LEN {
-        return Err(malformed("wrapped sealing key too long"));
-    }
-    let wrapped_end = params_end + 2 + wrapped_len;
-    let nonce_end = wrapped_end + XNONCE_LEN;
-    if bytes.len() < nonce_end + TAG_LEN {
-        return Err(malformed("keyring file is truncated"));
-    }
-    let (ciphertext, tag) = bytes[nonce_end..].split_at(bytes.len() - nonce_end - TAG_LEN);
-    Ok(Parsed {
-        kind,
-        params: &bytes[8..params_end],
-        wrapped: &bytes[params_end + 2..wrapped_end],
-        root_aad_part: &bytes[..params_end],
-        payload_aad_part: &bytes[..wrapped_end],
-        nonce: &bytes[wrapped_end..nonce_end],
-        ciphertext,
-        tag,
-    })
-}
-
-fn labelled(label: &[u8], part: &[u8]) -> Vec<u8> {
-    aead::associated_data(label, &[part], None)
-}
-
-/// Reads a sealed keyring's public facts (no root needed).
-///
-/// # Errors
-/// As [`open`]'s structural errors.
-pub fn inspect(bytes: &[u8]) -> Result<SealedInfo> {
-    let p = parse(bytes)?;
-    let argon2 = match p.kind {
-        RootKind::Passphrase => Some(PassphraseRoot::parse_params(p.params)?.0),
-        _ => None,
-    };
-    Ok(SealedInfo {
-        root_kind: p.kind,
-        argon2,
-        len: bytes.len(),
-    })
-}
-
-/// Seals `keyring` under `root`.
-///
-/// # Errors
-/// [`Error::TooLarge`] past [`MAX_SEALED_LEN`]; the root's errors;
-/// [`Error::RandomnessUnavailable`].
-pub fn seal<R: TryCryptoRng + ?Sized>(
-    keyring: &Keyring,
-    root: &dyn KeyProvider,
-    rng: &mut R,
-) -> Result<Vec<u8>> {
-    let mut payload = keyring.encode();
-    let sealing_key = KeyMaterial::generate(rng)?;
-    let mut salt = [0u8; 16];
-    random::fill(rng, &mut salt)?;
-    let mut wrap_nonce = [0u8; 24];
-    random::fill(rng, &mut wrap_nonce)?;
-    let params = root.new_params(&salt)?;
-    if params.len() > MAX_ROOT_FIELD_LEN {
-        return Err(malformed("root parameters too long"));
-    }
-    let mut out = Vec::new();
-    out.extend_from_slice(&SEALED_MAGIC);
-    out.push(SEALED_FORMAT_V1);
-    out.push(root.root_kind().to_byte());
-    out.extend_from_slice(
-        &u16::try_from(params.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    out.extend_from_slice(&params);
-    let wrapped = root.wrap(
-        &params,
-        &sealing_key,
-        &labelled(ROOT_LABEL, &out),
-        &wrap_nonce,
-    )?;
-    if wrapped.len() > MAX_ROOT_FIELD_LEN {
-        return Err(malformed("wrapped sealing key too long"));
-    }
-    out.extend_from_slice(
-        &u16::try_from(wrapped.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    out.extend_from_slice(&wrapped);
-    let total = out.len() + XNONCE_LEN + payload.len() + TAG_LEN;
-    if total > MAX_SEALED_LEN {
-        return Err(Error::TooLarge {
-            what: "sealed keyring length",
-            max: MAX_SEALED_LEN,
-        });
-    }
-    let aad = labelled(PAYLOAD_LABEL, &out);
-    let mut nonce = [0u8; XNONCE_LEN];
-    random::fill(rng, &mut nonce)?;
-    let tag = aead::encrypt_in_place(
-        Algorithm::XChaCha20Poly1305,
-        &sealing_key,
-        &nonce,
-        &aad,
-        payload.expose_secret_mut(),
-    )
-    .map_err(|_| Error::AuthenticationFailed)?;
-    out.reserve_exact(total - out.len());
-    out.extend_from_slice(&nonce);
-    // The payload buffer now holds ciphertext only.
-    out.extend_from_slice(payload.expose_secret());
-    out.extend_from_slice(&tag);
-    Ok(out)
-}
-
-/// Opens a sealed keyring with `root`.
-///
-/// # Errors
-/// Structural: [`Error::Malformed`], [`Error::UnsupportedFormat`],
-/// [`Error::TooLarge`] (file size, Argon2 costs); [`Error::InvalidArgument`]
-/// when `root` is not the kind the file was sealed with;
-/// [`Error::AuthenticationFailed`] for a wrong passphrase or key, or an
-/// altered file.
-pub fn open(bytes: &[u8], root: &dyn KeyProvider) -> Result<Keyring> {
-    let p = parse(bytes)?;
-    if p.kind != root.root_kind() {
-        return Err(Error::InvalidArgument {
-            reason: match p.kind {
-                RootKind::Passphrase => "the keyring is sealed with a passphrase",
-                RootKind::KeyFile => "the keyring is sealed with a key file",
-                RootKind::Pkcs11 => "the keyring is sealed with a PKCS#11 key",
-                RootKind::External => "the keyring is sealed with an external key provider",
-            },
-        });
-    }
-    let sealing_key = root.unwrap(p.params, p.wrapped, &labelled(ROOT_LABEL, p.root_aad_part))?;
-    let mut payload = SecretBytes::from_slice(p.ciphertext);
-    aead::decrypt_in_place(
-        Algorithm::XChaCha20Poly1305,
-        &sealing_key,
-        p.nonce,
-        &labelled(PAYLOAD_LABEL, p.payload_aad_part),
-        payload.expose_secret_mut(),
-        p.tag,
-    )
-    .map_err(|_| Error::AuthenticationFailed)?;
-    Keyring::decode(payload.expose_secret())
-}
-
-impl Keyring {
-    /// A backup of one key (every version, its states and metadata), sealed
-    /// under `root`, to move the key to another keyring with
-    /// [`Keyring::import_key_backup`].
+    /// Loads a key-file root from `path` (for example
+    /// `/run/secrets/strongroom`): 32 raw bytes or 64 hex digits. A file that
+    /// group or others can access is refused, with the fix in the message.
     ///
     /// # Errors
-    /// [`Error::UnknownKeyName`]; as [`seal`].
-    pub fn export_key_with<R: TryCryptoRng + ?Sized>(
-        &self,
-        name: &str,
-        root: &dyn KeyProvider,
-        rng: &mut R,
-    ) -> Result<Vec<u8>> {
-        let r = self
-            .copy_of_key(name)
-            .and_then(|single| seal(&single, root, rng));
-        let key = self.key_ref(name, None);
-        self.audited(AuditAction::KeyExported, AuditObject::Key, key, r)
-    }
-
-    /// Imports the key in a backup made by [`Keyring::export_key_with`].
-    ///
-    /// # Errors
-    /// As [`open`]; [`Error::KeyExists`] if the name or id is taken here;
-    /// [`Error::Malformed`] if the backup does not hold exactly one key.
-    pub fn import_key_backup(&mut self, backup: &[u8], root: &dyn KeyProvider) -> Result<KeyId> {
-        let mut single = open(backup, root)?;
-        if single.len() != 1 {
-            return Err(malformed("a key backup holds exactly one key"));
+    /// [`StoreError::InsecurePermissions`]; I/O errors;
+    /// [`StoreError::Rejected`] for contents of the wrong shape.
+    pub fn load_key_file(path: &Path) -> Result<KeyFileRoot, StoreError> {
+        let meta = fs::metadata(path).map_err(io_err("stat the key file", path))?;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(StoreError::InsecurePermissions {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
-        let name = single
-            .keys()
-            .first()
-            .map(|k| k.name.clone())
-            .ok_or(malformed("empty key backup"))?;
-        let import = single.take_key(&name)?;
-        let id = import.key_id;
-        self.import_key(import)?;
-        Ok(id)
+        // Sized to the file before reading (read_bounded), so no
+        // reallocation leaves a copy; wiped once parsed.
+        let mut raw = read_bounded(path, 2 * KEY_LEN + 2)?;
+        let root = KeyFileRoot::from_file_contents(&raw).map_err(StoreError::Rejected);
+        zeroize::Zeroize::zeroize(&mut raw);
+        root
+    }
+
+    /// Creates a new key file at `path` holding 32 random bytes, mode 0600.
+    ///
+    /// # Errors
+    /// I/O errors (including an existing file).
+    pub fn create_key_file(path: &Path) -> Result<(), StoreError> {
+        let key = KeyMaterial::generate(&mut getrandom::SysRng).map_err(StoreError::Rejected)?;
+        let mut file = OsFileOps
+            .create_new(path)
+            .map_err(io_err("create the key file", path))?;
+        file.write_all(key.expose_secret())
+            .map_err(io_err("write the key file", path))?;
+        file.sync_all().map_err(io_err("fsync the key file", path))
     }
 }
+
+#[cfg(all(feature = "std", unix))]
+pub use key_files::{create_key_file, load_key_file};

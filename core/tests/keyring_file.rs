@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use common::{T0, keyring_with, test_material};
-use strongroom::sealed::{self, Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
+use strongroom::keyring_file;
+use strongroom::root::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
 use strongroom::{EncryptionContext, Error, KeyMaterial, Keyring, SysRng, VersionState};
 
 /// Counts the largest single allocation while armed.
@@ -102,8 +103,8 @@ fn round_trip_under_each_root_keeps_everything_and_no_destroyed_material() {
         let record_v3 = keyring.encrypt_record("k", b"kept", &ctx()).unwrap();
         let record_other = keyring.encrypt_record("other", b"other", &ctx()).unwrap();
         keyring.destroy_version("k", 1).unwrap();
-        let file = sealed::seal(&keyring, root.as_ref(), &mut SysRng).unwrap();
-        let reopened = sealed::open(&file, root.as_ref()).unwrap();
+        let file = keyring_file::encrypt(&keyring, root.as_ref(), &mut SysRng).unwrap();
+        let reopened = keyring_file::decrypt(&file, root.as_ref()).unwrap();
         assert!(reopened.same_contents(&keyring), "{name}");
         assert_eq!(reopened.keys(), keyring.keys(), "{name}: metadata view");
         assert_eq!(
@@ -124,13 +125,16 @@ fn round_trip_under_each_root_keeps_everything_and_no_destroyed_material() {
         // decrypted payload (checked through a fresh seal/open cycle).
         let destroyed = test_material(1);
         assert!(!file.windows(32).any(|w| w == destroyed), "{name}: file");
-        let again = sealed::open(
-            &sealed::seal(&reopened, root.as_ref(), &mut SysRng).unwrap(),
+        let again = keyring_file::decrypt(
+            &keyring_file::encrypt(&reopened, root.as_ref(), &mut SysRng).unwrap(),
             root.as_ref(),
         )
         .unwrap();
         assert!(again.same_contents(&keyring));
-        assert_eq!(sealed::inspect(&file).unwrap().root_kind, root.root_kind());
+        assert_eq!(
+            keyring_file::inspect(&file).unwrap().root_kind,
+            root.root_kind()
+        );
     }
 }
 
@@ -138,32 +142,34 @@ fn round_trip_under_each_root_keeps_everything_and_no_destroyed_material() {
 fn wrong_roots_and_kinds_are_refused_clearly() {
     let _serial = serial();
     let keyring = rich_keyring();
-    let file = sealed::seal(
+    let file = keyring_file::encrypt(
         &keyring,
         &PassphraseRoot::with_params(b"right", FAST),
         &mut SysRng,
     )
     .unwrap();
     assert_eq!(
-        sealed::open(&file, &PassphraseRoot::with_params(b"wrong", FAST)).unwrap_err(),
+        keyring_file::decrypt(&file, &PassphraseRoot::with_params(b"wrong", FAST)).unwrap_err(),
         Error::AuthenticationFailed
     );
-    let err = sealed::open(&file, &key_file_root()).unwrap_err();
+    let err = keyring_file::decrypt(&file, &key_file_root()).unwrap_err();
     assert!(
         err.to_string().contains("sealed with a passphrase"),
         "{err}"
     );
-    let kf = sealed::seal(&keyring, &key_file_root(), &mut SysRng).unwrap();
+    let kf = keyring_file::encrypt(&keyring, &key_file_root(), &mut SysRng).unwrap();
     let other_key = KeyFileRoot::new(&KeyMaterial::from_slice(&[1; 32]).unwrap());
     assert_eq!(
-        sealed::open(&kf, &other_key).unwrap_err(),
+        keyring_file::decrypt(&kf, &other_key).unwrap_err(),
         Error::AuthenticationFailed
     );
     // Key-file contents: raw 32 bytes or 64 hex digits (+ newline), nothing else.
     let hex = format!("{}\n", hex::encode([0x4b; 32]));
     let from_hex = KeyFileRoot::from_file_contents(hex.as_bytes()).unwrap();
-    assert!(sealed::open(&kf, &from_hex).is_ok());
-    assert!(sealed::open(&kf, &KeyFileRoot::from_file_contents(&[0x4b; 32]).unwrap()).is_ok());
+    assert!(keyring_file::decrypt(&kf, &from_hex).is_ok());
+    assert!(
+        keyring_file::decrypt(&kf, &KeyFileRoot::from_file_contents(&[0x4b; 32]).unwrap()).is_ok()
+    );
     for bad in [&b""[..], &[0u8; 31], &[0u8; 33], b"zz"] {
         assert!(KeyFileRoot::from_file_contents(bad).is_err());
     }
@@ -175,13 +181,13 @@ fn change_root_and_key_backups() {
     let keyring = rich_keyring();
     let record = keyring.encrypt_record("k", b"moved", &ctx()).unwrap();
     let old_root = PassphraseRoot::with_params(b"old", FAST);
-    let file = sealed::seal(&keyring, &old_root, &mut SysRng).unwrap();
+    let file = keyring_file::encrypt(&keyring, &old_root, &mut SysRng).unwrap();
     // Change root: open with the old, seal with the new; material unchanged.
-    let opened = sealed::open(&file, &old_root).unwrap();
-    let new_file = sealed::seal(&opened, &key_file_root(), &mut SysRng).unwrap();
-    let reopened = sealed::open(&new_file, &key_file_root()).unwrap();
+    let opened = keyring_file::decrypt(&file, &old_root).unwrap();
+    let new_file = keyring_file::encrypt(&opened, &key_file_root(), &mut SysRng).unwrap();
+    let reopened = keyring_file::decrypt(&new_file, &key_file_root()).unwrap();
     assert!(reopened.same_contents(&keyring));
-    assert!(sealed::open(&new_file, &old_root).is_err());
+    assert!(keyring_file::decrypt(&new_file, &old_root).is_err());
     // Backup of one key under its own root, imported elsewhere.
     let backup_root = PassphraseRoot::with_params(b"backup", FAST);
     let backup = keyring
@@ -216,19 +222,19 @@ fn every_bit_flip_and_truncation_of_a_sealed_keyring_is_rejected() {
     let _serial = serial();
     let keyring = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
     let root = key_file_root();
-    let file = sealed::seal(&keyring, &root, &mut SysRng).unwrap();
+    let file = keyring_file::encrypt(&keyring, &root, &mut SysRng).unwrap();
     let (mut attempts, mut accepted) = (0, 0);
     for i in 0..file.len() * 8 {
         let mut f = file.clone();
         f[i / 8] ^= 1 << (i % 8);
         attempts += 1;
-        if sealed::open(&f, &root).is_ok() {
+        if keyring_file::decrypt(&f, &root).is_ok() {
             accepted += 1;
         }
     }
     for n in 0..file.len() {
         attempts += 1;
-        if sealed::open(&file[..n], &root).is_ok() {
+        if keyring_file::decrypt(&file[..n], &root).is_ok() {
             accepted += 1;
         }
     }
@@ -295,7 +301,7 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
     let one_key = b"\x01\x00\x00\x00\x01\x01k\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x01";
     let mut good = one_key.to_vec();
     good.extend_from_slice(&[0x11; 32]);
-    let opened = sealed::open(&hand_sealed(&good, &file_key), &root).unwrap();
+    let opened = keyring_file::decrypt(&hand_sealed(&good, &file_key), &root).unwrap();
     assert_eq!(opened.key_info("k").unwrap().key_id.as_u32(), 7);
 
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
@@ -336,7 +342,8 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
     cases.push(("over 16 MiB", vec![0u8; (16 << 20) + 1]));
     for (what, file) in &cases {
         let mut result = Ok(());
-        let peak = largest_allocation_during(|| result = sealed::open(file, &root).map(|_| ()));
+        let peak =
+            largest_allocation_during(|| result = keyring_file::decrypt(file, &root).map(|_| ()));
         assert!(result.is_err(), "{what}: accepted");
         assert!(
             peak < 64 * 1024 + file.len(),
@@ -347,7 +354,7 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
     // (which would allocate m KiB). m = 4 TiB, t and p at u32::MAX.
     let keyring = keyring_with("k", &[VersionState::Enabled], 1, 1);
     let pass = PassphraseRoot::with_params(b"pw", FAST);
-    let file = sealed::seal(&keyring, &pass, &mut SysRng).unwrap();
+    let file = keyring_file::encrypt(&keyring, &pass, &mut SysRng).unwrap();
     let mut argon_cases = 0;
     for (at, value) in [
         (8usize, u32::MAX),
@@ -360,14 +367,15 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
         let mut f = file.clone();
         f[at..at + 4].copy_from_slice(&value.to_be_bytes());
         let mut result = Ok(());
-        let peak = largest_allocation_during(|| result = sealed::open(&f, &pass).map(|_| ()));
+        let peak =
+            largest_allocation_during(|| result = keyring_file::decrypt(&f, &pass).map(|_| ()));
         let err = result.unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
         assert!(
             peak < 64 * 1024,
             "argon2 params at {at} = {value}: allocated {peak}"
         );
-        assert!(sealed::inspect(&f).is_err());
+        assert!(keyring_file::inspect(&f).is_err());
         argon_cases += 1;
     }
     println!(
@@ -388,9 +396,10 @@ fn default_argon2_parameters_are_the_documented_ones() {
         }
     );
     assert!(Argon2Params::DEFAULT.is_within_bounds());
-    let file = sealed::seal(&Keyring::new(), &PassphraseRoot::new(b"pw"), &mut SysRng).unwrap();
+    let file =
+        keyring_file::encrypt(&Keyring::new(), &PassphraseRoot::new(b"pw"), &mut SysRng).unwrap();
     assert_eq!(
-        sealed::inspect(&file).unwrap().argon2,
+        keyring_file::inspect(&file).unwrap().argon2,
         Some(Argon2Params::DEFAULT)
     );
 }
