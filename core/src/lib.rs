@@ -4,6 +4,9 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
+// Lets the unit tests share tests/common with the integration tests.
+#[cfg(test)]
+extern crate self as strongroom;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 

@@ -20,6 +20,10 @@ use crate::random;
 /// Length of all symmetric key material in strongroom, in bytes.
 pub const KEY_LEN: usize = 32;
 
+// A locked slot holds exactly one key.
+#[cfg(all(feature = "std", unix))]
+const _: () = assert!(KEY_LEN == crate::secure_memory::SLOT_LEN);
+
 /// 32 bytes of symmetric key material (a key version, a data key, a derived
 /// key).
 ///

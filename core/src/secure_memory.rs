@@ -22,7 +22,11 @@ use std::sync::Mutex;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
-use crate::secret::KEY_LEN;
+
+/// Bytes in one slot: one key (`crate::KEY_LEN`, which `secret.rs` checks
+/// against this at compile time).
+pub(crate) const SLOT_LEN: usize = 32;
+const KEY_LEN: usize = SLOT_LEN;
 
 /// What protection the key pages have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,17 +222,26 @@ pub fn require_locked() -> Result<MemoryProtection> {
     }
 }
 
-/// Start addresses of the key pages (for tests that check them against
-/// `/proc/self/smaps`). Addresses only; no contents.
-#[doc(hidden)]
-pub fn page_addresses() -> Vec<usize> {
+/// The status and the start addresses of the key pages, read under one
+/// lock (for the tests that check the report against /proc/self/smaps).
+#[cfg(test)]
+fn status_and_pages() -> (MemoryProtection, Vec<usize>) {
     let pool = POOL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    pool.pages
+    let any = !pool.pages.is_empty();
+    let status = MemoryProtection {
+        pages: pool.pages.len(),
+        locked: any && pool.all_locked,
+        excluded_from_core_dumps: any && pool.all_dont_dump,
+        heap_fallbacks: pool.heap_fallbacks,
+    };
+    let pages = pool
+        .pages
         .iter()
         .map(|p| p.base.as_ptr() as usize)
-        .collect()
+        .collect();
+    (status, pages)
 }
 
 #[cfg(test)]
@@ -267,3 +280,6 @@ mod tests {
         assert_eq!(canary_hits(&canary), 0, "a released slot kept its key");
     }
 }
+
+#[cfg(test)]
+mod kernel_tests;

@@ -13,8 +13,9 @@
 //! the same keyring cannot lose each other's versions. Readers need no
 //! lock: they see the old or the new file, never a partial one.
 //!
-//! **Fault injection.** Every file operation goes through [`FileOps`], so
-//! tests can fail or "crash" any step; production uses [`OsFileOps`].
+//! **Fault injection.** Every file operation goes through an internal
+//! `FileOps` trait, so the unit tests (`store/fault_tests.rs`) can fail or
+//! "crash" any step; production uses the real file system.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -160,7 +161,7 @@ pub(crate) fn io_err<'a>(
 
 /// The file operations a store performs, one method per step, so that a
 /// test can fail or "crash" any of them.
-pub trait FileOps: Send + Sync {
+pub(crate) trait FileOps: Send + Sync {
     /// Creates a new file (fails if it exists) with mode 0600.
     ///
     /// # Errors
@@ -200,7 +201,7 @@ pub trait FileOps: Send + Sync {
 
 /// The real file system.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OsFileOps;
+pub(crate) struct OsFileOps;
 
 impl FileOps for OsFileOps {
     fn create_new(&self, path: &Path) -> io::Result<File> {
@@ -258,12 +259,18 @@ impl fmt::Debug for KeyringStore {
 impl KeyringStore {
     /// The keyring file at `path`, sealed with `root`.
     pub fn new(path: impl Into<PathBuf>, root: Arc<dyn KeyProvider>) -> Self {
-        Self::with_ops(path, root, Arc::new(OsFileOps))
+        Self {
+            path: path.into(),
+            root,
+            ops: Arc::new(OsFileOps),
+            audit: None,
+        }
     }
 
     /// As [`KeyringStore::new`], with other file operations (fault
-    /// injection, unusual storage).
-    pub fn with_ops(
+    /// injection).
+    #[cfg(test)]
+    pub(crate) fn with_ops(
         path: impl Into<PathBuf>,
         root: Arc<dyn KeyProvider>,
         ops: Arc<dyn FileOps>,
@@ -531,3 +538,6 @@ pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreErro
         .map_err(io_err("read", path))?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod fault_tests;

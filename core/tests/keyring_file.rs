@@ -105,7 +105,7 @@ fn round_trip_under_each_root_keeps_everything_and_no_destroyed_material() {
         keyring.destroy_version("k", 1).unwrap();
         let file = keyring_file::encrypt(&keyring, root.as_ref(), &mut SysRng).unwrap();
         let reopened = keyring_file::decrypt(&file, root.as_ref()).unwrap();
-        assert!(reopened.same_contents(&keyring), "{name}");
+        assert!(common::same_contents(&reopened, &keyring), "{name}");
         assert_eq!(reopened.keys(), keyring.keys(), "{name}: metadata view");
         assert_eq!(
             reopened
@@ -130,7 +130,7 @@ fn round_trip_under_each_root_keeps_everything_and_no_destroyed_material() {
             root.as_ref(),
         )
         .unwrap();
-        assert!(again.same_contents(&keyring));
+        assert!(common::same_contents(&again, &keyring));
         assert_eq!(
             keyring_file::inspect(&file).unwrap().root_kind,
             root.root_kind()
@@ -186,7 +186,7 @@ fn change_root_and_key_backups() {
     let opened = keyring_file::decrypt(&file, &old_root).unwrap();
     let new_file = keyring_file::encrypt(&opened, &key_file_root(), &mut SysRng).unwrap();
     let reopened = keyring_file::decrypt(&new_file, &key_file_root()).unwrap();
-    assert!(reopened.same_contents(&keyring));
+    assert!(common::same_contents(&reopened, &keyring));
     assert!(keyring_file::decrypt(&new_file, &old_root).is_err());
     // Backup of one key under its own root, imported elsewhere.
     let backup_root = PassphraseRoot::with_params(b"backup", FAST);
@@ -402,4 +402,34 @@ fn default_argon2_parameters_are_the_documented_ones() {
         keyring_file::inspect(&file).unwrap().argon2,
         Some(Argon2Params::DEFAULT)
     );
+}
+
+#[test]
+fn the_same_contents_check_tells_keyrings_apart() {
+    // The helper the round-trip tests rely on must be able to fail.
+    let a = keyring_with("k", &[VersionState::Enabled], 1, 1);
+    let b = keyring_with("k", &[VersionState::Enabled], 1, 1);
+    assert!(common::same_contents(&a, &b));
+    let mut other_material = Keyring::new();
+    let versions = vec![strongroom::VersionImport::new(
+        VersionState::Enabled,
+        T0,
+        // TEST KEY MATERIAL (test_material(9) would wrap around to version 1's).
+        Some(KeyMaterial::from_slice(&[0xa7; 32]).unwrap()),
+    )];
+    other_material
+        .import_key(strongroom::KeyImport::new(
+            "k",
+            strongroom::KeyId::from_u32(common::TEST_KEY_ID),
+            T0,
+            versions,
+        ))
+        .unwrap();
+    assert!(
+        !common::same_contents(&a, &other_material),
+        "material differs"
+    );
+    let disabled = keyring_with("k", &[VersionState::Disabled, VersionState::Enabled], 2, 1);
+    let enabled = keyring_with("k", &[VersionState::Enabled, VersionState::Enabled], 2, 1);
+    assert!(!common::same_contents(&disabled, &enabled), "state differs");
 }

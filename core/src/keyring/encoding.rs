@@ -195,10 +195,4 @@ impl Keyring {
         }
         Ok(keyring)
     }
-
-    /// Whether two keyrings hold the same keys, versions, states, metadata
-    /// and material (constant-time on the material).
-    pub fn same_contents(&self, other: &Keyring) -> bool {
-        self.encode() == other.encode()
-    }
 }

@@ -10,6 +10,11 @@
 )]
 #![allow(dead_code, unreachable_pub)]
 
+// Explicit, because the crate's own unit tests (store/fault_tests.rs)
+// include this file too, and the crate is no_std.
+extern crate alloc;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::fmt;
 
@@ -174,4 +179,27 @@ pub fn rewrap_envelope(
     context: &strongroom::EncryptionContext,
 ) -> Result<Vec<u8>, strongroom::Error> {
     strongroom::envelope::rewrap(keyring, envelope, context, &mut strongroom::SysRng)
+}
+
+/// Whether two keyrings hold the same keys, versions, states, metadata and
+/// material, through the public API only: equal metadata, and for every
+/// version the same derived key (HKDF of the material) or the same refusal.
+pub fn same_contents(a: &Keyring, b: &Keyring) -> bool {
+    if a.keys() != b.keys() {
+        return false;
+    }
+    let ctx = strongroom::EncryptionContext::new()
+        .with("probe", "same_contents")
+        .unwrap();
+    a.keys().iter().all(|k| {
+        k.versions.iter().all(|v| {
+            let da = a.derive_key_version(&k.name, v.version, &ctx);
+            let db = b.derive_key_version(&k.name, v.version, &ctx);
+            match (da, db) {
+                (Ok(x), Ok(y)) => x.key() == y.key(),
+                (Err(x), Err(y)) => x == y,
+                _ => false,
+            }
+        })
+    })
 }
