@@ -52,6 +52,11 @@ pub use secret::{KEY_LEN, KeyMaterial, SecretBytes};
 pub use shared::SharedKeyring;
 pub use time::Timestamp;
 
+/// `secrecy`, whose `ExposeSecret` the secret types implement and whose
+/// `SecretString`/`SecretBox` the passphrase root and key material accept
+/// (re-exported so callers use the same version as the core).
+pub use secrecy;
+
 /// The RNG traits callers implement or pass (re-exported so callers use
 /// the same `rand_core` version as the core).
 pub use rand_core;

@@ -223,6 +223,22 @@ impl PassphraseRoot {
     }
 }
 
+/// A passphrase root from a `secrecy` string, with the default costs.
+impl From<&secrecy::SecretString> for PassphraseRoot {
+    fn from(passphrase: &secrecy::SecretString) -> Self {
+        use secrecy::ExposeSecret as _;
+        Self::new(passphrase.expose_secret().as_bytes())
+    }
+}
+
+/// A passphrase root from `secrecy` bytes, with the default costs.
+impl From<&secrecy::SecretSlice<u8>> for PassphraseRoot {
+    fn from(passphrase: &secrecy::SecretSlice<u8>) -> Self {
+        use secrecy::ExposeSecret as _;
+        Self::new(passphrase.expose_secret())
+    }
+}
+
 impl KeyProvider for PassphraseRoot {
     fn root_kind(&self) -> RootKind {
         RootKind::Passphrase

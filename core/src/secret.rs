@@ -128,6 +128,31 @@ impl Drop for KeyMaterial {
 
 impl ZeroizeOnDrop for KeyMaterial {}
 
+impl secrecy::ExposeSecret<[u8; KEY_LEN]> for KeyMaterial {
+    fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        self.0.bytes()
+    }
+}
+
+/// Key material from a `secrecy` box, copied straight into a wiping (and,
+/// with `std` on Unix, locked) container.
+impl From<&secrecy::SecretBox<[u8; KEY_LEN]>> for KeyMaterial {
+    fn from(secret: &secrecy::SecretBox<[u8; KEY_LEN]>) -> Self {
+        use secrecy::ExposeSecret as _;
+        Self::from_fn(|out| out.copy_from_slice(secret.expose_secret()))
+    }
+}
+
+/// Key material from a `secrecy` slice of exactly [`KEY_LEN`] bytes.
+impl TryFrom<&secrecy::SecretSlice<u8>> for KeyMaterial {
+    type Error = Error;
+
+    fn try_from(secret: &secrecy::SecretSlice<u8>) -> Result<Self> {
+        use secrecy::ExposeSecret as _;
+        Self::from_slice(secret.expose_secret())
+    }
+}
+
 impl fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("KeyMaterial(<redacted>)")
@@ -248,6 +273,12 @@ impl Drop for SecretBytes {
 
 impl ZeroizeOnDrop for SecretBytes {}
 
+impl secrecy::ExposeSecret<[u8]> for SecretBytes {
+    fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl fmt::Debug for SecretBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretBytes(<{} bytes redacted>)", self.0.len())
@@ -299,6 +330,25 @@ mod tests {
     fn from_slice_checks_length() {
         assert!(KeyMaterial::from_slice(&[0; 31]).is_err());
         assert!(KeyMaterial::from_slice(&[0; 33]).is_err());
+    }
+
+    #[test]
+    fn secrecy_types_go_in_and_come_out() {
+        use secrecy::{ExposeSecret, SecretBox, SecretSlice};
+        let boxed: SecretBox<[u8; KEY_LEN]> =
+            SecretBox::new(alloc::boxed::Box::new([7u8; KEY_LEN]));
+        let key = KeyMaterial::from(&boxed);
+        assert_eq!(ExposeSecret::expose_secret(&key), &[7u8; KEY_LEN]);
+        let slice: SecretSlice<u8> = alloc::vec![9u8; KEY_LEN].into();
+        let key = KeyMaterial::try_from(&slice).unwrap();
+        assert_eq!(key.expose_secret(), &[9u8; KEY_LEN]);
+        let short: SecretSlice<u8> = alloc::vec![9u8; 31].into();
+        assert!(KeyMaterial::try_from(&short).is_err());
+        let bytes = SecretBytes::from_slice(b"plain");
+        fn generic<S: ExposeSecret<[u8]>>(s: &S) -> usize {
+            s.expose_secret().len()
+        }
+        assert_eq!(generic(&bytes), 5);
     }
 
     #[test]

@@ -433,3 +433,38 @@ fn the_same_contents_check_tells_keyrings_apart() {
     let enabled = keyring_with("k", &[VersionState::Enabled, VersionState::Enabled], 2, 1);
     assert!(!common::same_contents(&disabled, &enabled), "state differs");
 }
+
+#[test]
+fn secrecy_passphrases_and_keys_are_accepted() {
+    use strongroom::secrecy::{SecretBox, SecretString};
+    let fast = Argon2Params {
+        m_cost_kib: 64,
+        t_cost: 1,
+        p_cost: 1,
+    };
+    let keyring = keyring_with("k", &[VersionState::Enabled], 1, 1);
+    let file = keyring_file::encrypt(
+        &keyring,
+        &PassphraseRoot::with_params(b"correct horse", fast),
+        &mut SysRng,
+    )
+    .unwrap();
+    // An application's SecretString opens it, with no unprotected copy.
+    let secret = SecretString::from("correct horse");
+    let opened = keyring_file::decrypt(&file, &PassphraseRoot::from(&secret)).unwrap();
+    assert!(common::same_contents(&opened, &keyring));
+    let wrong = SecretString::from("battery staple");
+    assert_eq!(
+        keyring_file::decrypt(&file, &PassphraseRoot::from(&wrong)).unwrap_err(),
+        Error::AuthenticationFailed
+    );
+    // A key file root from a SecretBox of 32 bytes (TEST KEY MATERIAL).
+    let boxed = SecretBox::new(Box::new([0x5c; 32]));
+    let root = KeyFileRoot::new(&KeyMaterial::from(&boxed));
+    let file = keyring_file::encrypt(&keyring, &root, &mut SysRng).unwrap();
+    let again = KeyFileRoot::new(&KeyMaterial::from_slice(&[0x5c; 32]).unwrap());
+    assert!(common::same_contents(
+        &keyring_file::decrypt(&file, &again).unwrap(),
+        &keyring
+    ));
+}

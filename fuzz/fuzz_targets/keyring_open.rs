@@ -58,6 +58,6 @@ fuzz_target!(|input: (bool, Vec<u8>)| {
             &root,
         )
         .unwrap();
-        assert!(again.same_contents(&keyring));
+        assert!(strongroom_fuzz::same_contents(&again, &keyring));
     }
 });

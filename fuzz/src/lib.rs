@@ -4,6 +4,12 @@
 
 use strongroom::{KeyId, KeyImport, KeyMaterial, Keyring, Timestamp, VersionImport, VersionState};
 
+// The core's test helpers, shared rather than copied: `same_contents`
+// compares two keyrings through the public API.
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
+pub use common::same_contents;
+
 /// Key id of the fuzz keyring's key "fuzz" (TEST DATA).
 pub const FUZZ_KEY_ID: u32 = 0x0102_0304;
 
