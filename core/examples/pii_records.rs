@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use strongroom::{EncryptionContext, Error, Keyring, inspect_record_text};
+use strongroom::{EncryptionContext, Error, Keyring, inspect_record, record};
 
 const CUSTOMERS: [(&str, &str); 3] = [
     ("1001", "ada@example.com"),
@@ -40,7 +40,9 @@ fn run() -> Result<(), Error> {
     // Encrypt every email under version 1, bound to its table/column/row.
     let mut column = Vec::new();
     for (row, email) in CUSTOMERS {
-        let record = keyring.encrypt_record_text("pii", email.as_bytes(), &context(row)?)?;
+        // Binary record, then its text form for a string column.
+        let record =
+            record::to_text(&keyring.encrypt_record("pii", email.as_bytes(), &context(row)?)?);
         println!("  row {row}: {record}");
         column.push((row, record));
     }
@@ -51,8 +53,9 @@ fn run() -> Result<(), Error> {
     let v2 = keyring.rotate("pii")?;
     println!("rotated \"pii\": version {v2} is primary");
     for (row, record) in &column {
-        let plaintext = keyring.decrypt_record_text(record, &context(row)?)?;
-        let header = inspect_record_text(record)?;
+        let binary = record::from_text(record)?;
+        let plaintext = keyring.decrypt_record(&binary, &context(row)?)?;
+        let header = inspect_record(&binary)?;
         println!(
             "  row {row}: v{} decrypts to {} bytes",
             header.key_version,
@@ -61,7 +64,7 @@ fn run() -> Result<(), Error> {
     }
 
     // A wrong context is refused with the one opaque error.
-    let wrong = keyring.decrypt_record_text(&column[0].1, &context("9999")?);
+    let wrong = keyring.decrypt_record(&record::from_text(&column[0].1)?, &context("9999")?);
     println!(
         "  row 1001 with row=9999 in the context: {}",
         describe(wrong)
@@ -70,8 +73,9 @@ fn run() -> Result<(), Error> {
     // Rewrap the column to version 2, inside the library.
     let mut moved = 0;
     for (row, record) in &mut column {
-        if let Some(new) = keyring.rewrap_record_text(record, &context(row)?)? {
-            *record = new;
+        // `None`: already under the primary version, nothing to write back.
+        if let Some(new) = keyring.rewrap_record(&record::from_text(record)?, &context(row)?)? {
+            *record = record::to_text(&new);
             moved += 1;
         }
     }
@@ -87,7 +91,7 @@ fn run() -> Result<(), Error> {
         .collect();
     println!("destroyed version 1: {}", states.join(", "));
     for (row, record) in &column {
-        let plaintext = keyring.decrypt_record_text(record, &context(row)?)?;
+        let plaintext = keyring.decrypt_record(&record::from_text(record)?, &context(row)?)?;
         let ok = CUSTOMERS
             .iter()
             .any(|(r, email)| r == row && email.as_bytes() == plaintext.expose_secret());
@@ -96,7 +100,7 @@ fn run() -> Result<(), Error> {
             return Err(Error::AuthenticationFailed);
         }
     }
-    let gone = keyring.decrypt_record_text(&backup, &context(backup_row)?);
+    let gone = keyring.decrypt_record(&record::from_text(&backup)?, &context(backup_row)?);
     println!(
         "  backup copy of row {backup_row} (v1): {}",
         describe(gone.as_ref().map(|_| ()))

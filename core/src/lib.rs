@@ -46,7 +46,7 @@ pub use error::ErrorKind;
 pub use error::{Error, Result};
 pub use key_id::{KeyId, KeyVersion};
 pub use keyring::{KeyImport, KeyInfo, Keyring, VersionImport, VersionInfo, VersionState};
-pub use record::{RecordHeader, inspect_record, inspect_record_text, record_to_text};
+pub use record::{RecordHeader, inspect_record};
 pub use secret::{KEY_LEN, KeyMaterial, SecretBytes};
 #[cfg(all(feature = "std", unix))]
 pub use shared::SharedKeyring;

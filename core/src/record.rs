@@ -145,26 +145,41 @@ pub fn inspect_record(record: &[u8]) -> Result<RecordHeader> {
     parse(record).map(|p| p.header)
 }
 
-/// Reads a text-form record's public header without decrypting anything.
+/// Encodes a binary record in the text form (FORMAT.md 5: `sr1:` +
+/// unpadded base64url), for columns that hold strings. The text form is a
+/// codec beside the binary one: encrypt, then `to_text`; `from_text`, then
+/// decrypt.
 ///
-/// # Errors
-/// As [`inspect_record`], plus [`Error::Malformed`] for a bad prefix or
-/// base64.
-pub fn inspect_record_text(text: &str) -> Result<RecordHeader> {
-    inspect_record(&decode_text(text)?)
-}
-
-/// Encodes a binary record in the text form (`sr1:` + unpadded base64url).
-pub fn record_to_text(record: &[u8]) -> String {
+/// # Example
+/// ```
+/// use strongroom::{EncryptionContext, Keyring, record};
+/// # fn main() -> Result<(), strongroom::Error> {
+/// let mut keyring = Keyring::new();
+/// keyring.create_key("pii")?;
+/// let ctx = EncryptionContext::new().with("column", "email")?;
+/// let column = record::to_text(&keyring.encrypt_record("pii", b"ada@example.com", &ctx)?);
+/// assert!(column.starts_with("sr1:"));
+/// let plain = keyring.decrypt_record(&record::from_text(&column)?, &ctx)?;
+/// assert_eq!(plain.expose_secret(), b"ada@example.com");
+/// # Ok(())
+/// # }
+/// ```
+pub fn to_text(record: &[u8]) -> String {
     let mut out = String::with_capacity(RECORD_TEXT_PREFIX.len() + record.len().div_ceil(3) * 4);
     out.push_str(RECORD_TEXT_PREFIX);
     out.push_str(&Base64UrlUnpadded::encode_string(record));
     out
 }
 
-/// Decodes the text form (FORMAT.md 5) to the binary record, strictly: the exact prefix,
-/// canonical unpadded base64url, within [`MAX_RECORD_TEXT_LEN`].
-fn decode_text(text: &str) -> Result<Vec<u8>> {
+/// Decodes the text form (FORMAT.md 5) to the binary record, strictly: the
+/// exact prefix, canonical unpadded base64url, within
+/// [`MAX_RECORD_TEXT_LEN`]. Checks the encoding only; decrypting checks the
+/// record.
+///
+/// # Errors
+/// [`Error::Malformed`] for a bad prefix or base64; [`Error::TooLarge`]
+/// past [`MAX_RECORD_TEXT_LEN`] (checked before decoding).
+pub fn from_text(text: &str) -> Result<Vec<u8>> {
     if text.len() > MAX_RECORD_TEXT_LEN {
         return Err(Error::TooLarge {
             what: "text record length",
@@ -359,57 +374,6 @@ impl Keyring {
         self.encrypt_quiet(name, plaintext.expose_secret(), context, rng)
             .map(Some)
     }
-
-    /// Encrypts to the text form (`sr1:` + unpadded base64url).
-    ///
-    /// # Errors
-    /// As [`Keyring::encrypt_record_with`].
-    pub fn encrypt_record_text_with<R: TryCryptoRng + ?Sized>(
-        &self,
-        name: &str,
-        plaintext: &[u8],
-        context: &EncryptionContext,
-        rng: &mut R,
-    ) -> Result<String> {
-        self.encrypt_record_with(name, plaintext, context, rng)
-            .map(|r| record_to_text(&r))
-    }
-
-    /// Decrypts a text-form record.
-    ///
-    /// # Errors
-    /// As [`Keyring::decrypt_record`], plus [`Error::Malformed`] for a bad
-    /// prefix or base64, [`Error::TooLarge`] past [`MAX_RECORD_TEXT_LEN`].
-    pub fn decrypt_record_text(
-        &self,
-        text: &str,
-        context: &EncryptionContext,
-    ) -> Result<SecretBytes> {
-        match decode_text(text) {
-            Ok(record) => self.decrypt_record(&record, context),
-            Err(e) => self.audited(AuditAction::Decrypt, AuditObject::Record, None, Err(e)),
-        }
-    }
-
-    /// Rewraps a text-form record; see [`Keyring::rewrap_record_with`]
-    /// (`Ok(None)`: already under the primary version).
-    ///
-    /// # Errors
-    /// As [`Keyring::decrypt_record_text`] and
-    /// [`Keyring::encrypt_record_with`].
-    pub fn rewrap_record_text_with<R: TryCryptoRng + ?Sized>(
-        &self,
-        text: &str,
-        context: &EncryptionContext,
-        rng: &mut R,
-    ) -> Result<Option<String>> {
-        match decode_text(text) {
-            Ok(record) => self
-                .rewrap_record_with(&record, context, rng)
-                .map(|r| r.map(|r| record_to_text(&r))),
-            Err(e) => self.audited(AuditAction::Rewrap, AuditObject::Record, None, Err(e)),
-        }
-    }
 }
 
 #[cfg(feature = "std")]
@@ -427,19 +391,6 @@ impl Keyring {
         self.encrypt_record_with(name, plaintext, context, &mut getrandom::SysRng)
     }
 
-    /// [`Keyring::encrypt_record_text_with`] with the OS RNG.
-    ///
-    /// # Errors
-    /// As [`Keyring::encrypt_record_with`].
-    pub fn encrypt_record_text(
-        &self,
-        name: &str,
-        plaintext: &[u8],
-        context: &EncryptionContext,
-    ) -> Result<String> {
-        self.encrypt_record_text_with(name, plaintext, context, &mut getrandom::SysRng)
-    }
-
     /// [`Keyring::rewrap_record_with`] with the OS RNG.
     ///
     /// # Errors
@@ -450,18 +401,6 @@ impl Keyring {
         context: &EncryptionContext,
     ) -> Result<Option<Vec<u8>>> {
         self.rewrap_record_with(record, context, &mut getrandom::SysRng)
-    }
-
-    /// [`Keyring::rewrap_record_text_with`] with the OS RNG.
-    ///
-    /// # Errors
-    /// As [`Keyring::rewrap_record_text_with`].
-    pub fn rewrap_record_text(
-        &self,
-        text: &str,
-        context: &EncryptionContext,
-    ) -> Result<Option<String>> {
-        self.rewrap_record_text_with(text, context, &mut getrandom::SysRng)
     }
 }
 

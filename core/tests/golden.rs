@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use strongroom::envelope::{self, Identity, Recipient};
 use strongroom::{
     EncryptionContext, Error, KeyId, KeyImport, KeyMaterial, Keyring, SysRng, Timestamp,
-    VersionImport, VersionState, record_to_text,
+    VersionImport, VersionState,
 };
 
 /// Record vectors committed so far; the decrypt test fails if any disappears.
@@ -117,7 +117,9 @@ fn run(v: &Vector) -> Result<Vec<u8>, Error> {
     let ctx = EncryptionContext::from_pairs(&v.context).unwrap();
     let pt = match (&v.record_hex, &v.record_text) {
         (Some(h), None) => keyring.decrypt_record(&hex::decode(h).unwrap(), &ctx),
-        (None, Some(t)) => keyring.decrypt_record_text(t, &ctx),
+        (None, Some(t)) => {
+            strongroom::record::from_text(t).and_then(|r| keyring.decrypt_record(&r, &ctx))
+        }
         _ => panic!("{}: exactly one of record_hex and record_text", v.name),
     };
     pt.map(|p| p.expose_secret().to_vec())
@@ -619,7 +621,7 @@ fn generate() {
         let (record_hex, record_text) = match c.form {
             Form::Binary => (Some(hex::encode(&record)), None),
             Form::Text => {
-                let mut t = record_to_text(&record);
+                let mut t = strongroom::record::to_text(&record);
                 (c.mutate_text)(&mut t);
                 (None, Some(t))
             }

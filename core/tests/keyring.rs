@@ -383,7 +383,8 @@ fn failing_rng_fails_loudly_and_changes_nothing() {
     );
     assert_eq!(
         keyring
-            .encrypt_record_text_with("k", b"secret", &ctx(), &mut ZeroRng)
+            .encrypt_record_with("k", b"secret", &ctx(), &mut ZeroRng)
+            .map(|r| strongroom::record::to_text(&r))
             .unwrap_err(),
         Error::RandomnessUnavailable
     );
@@ -418,6 +419,15 @@ fn rewrap_touches_only_records_that_need_it() {
     // Under an older version: moved to the primary.
     let moved = keyring.rewrap_record(&old, &ctx).unwrap().unwrap();
     assert_eq!(strongroom::inspect_record(&moved).unwrap().key_version, 2);
-    let text = keyring.encrypt_record_text("pii", b"c", &ctx).unwrap();
-    assert_eq!(keyring.rewrap_record_text(&text, &ctx).unwrap(), None);
+    let text = keyring
+        .encrypt_record("pii", b"c", &ctx)
+        .map(|r| strongroom::record::to_text(&r))
+        .unwrap();
+    assert_eq!(
+        strongroom::record::from_text(&text)
+            .and_then(|r| keyring.rewrap_record(&r, &ctx))
+            .map(|o| o.map(|r| strongroom::record::to_text(&r)))
+            .unwrap(),
+        None
+    );
 }

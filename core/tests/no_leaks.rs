@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use strongroom::rand_core::{TryCryptoRng, TryRng};
 use strongroom::{
     EncryptionContext, Error, KeyId, KeyImport, KeyMaterial, Keyring, SecretBytes, SysRng,
-    Timestamp, VersionImport, VersionState, record_to_text,
+    Timestamp, VersionImport, VersionState,
 };
 
 /// TEST DATA: canary key material, recognisable in memory.
@@ -169,12 +169,15 @@ fn exercise_api() {
             .encrypt_record_with(name, CANARY_PLAINTEXT, &ctx("1"), &mut SysRng)
             .unwrap();
         let text = keyring
-            .encrypt_record_text_with(name, CANARY_PLAINTEXT, &ctx("1"), &mut SysRng)
+            .encrypt_record_with(name, CANARY_PLAINTEXT, &ctx("1"), &mut SysRng)
+            .map(|r| strongroom::record::to_text(&r))
             .unwrap();
         for _ in 0..3 {
             let pt = keyring.decrypt_record(&binary, &ctx("1")).unwrap();
             assert_eq!(pt.expose_secret(), CANARY_PLAINTEXT);
-            let pt = keyring.decrypt_record_text(&text, &ctx("1")).unwrap();
+            let pt = strongroom::record::from_text(&text)
+                .and_then(|r| keyring.decrypt_record(&r, &ctx("1")))
+                .unwrap();
             assert_eq!(pt.expose_secret(), CANARY_PLAINTEXT);
         }
         // Caller buffers on the stack: the caller owns wiping those.
@@ -193,14 +196,15 @@ fn exercise_api() {
         // plaintext must be wiped.
         keyring.rotate(name).unwrap();
         let rewrapped = keyring.rewrap_record(&binary, &ctx("1")).unwrap().unwrap();
-        let rewrapped_text = keyring
-            .rewrap_record_text(&text, &ctx("1"))
+        let rewrapped_text = strongroom::record::from_text(&text)
+            .and_then(|r| keyring.rewrap_record(&r, &ctx("1")))
+            .map(|o| o.map(|r| strongroom::record::to_text(&r)))
             .unwrap()
             .unwrap();
         assert!(keyring.decrypt_record(&rewrapped, &ctx("1")).is_ok());
         assert!(
-            keyring
-                .decrypt_record_text(&rewrapped_text, &ctx("1"))
+            strongroom::record::from_text(&rewrapped_text)
+                .and_then(|r| keyring.decrypt_record(&r, &ctx("1")))
                 .is_ok()
         );
         // Failure paths: wrong context, tampering, truncation, bad text.
@@ -214,8 +218,8 @@ fn exercise_api() {
                 .is_err()
         );
         assert!(
-            keyring
-                .decrypt_record_text(&text[..text.len() - 2], &ctx("1"))
+            strongroom::record::from_text(&text[..text.len() - 2])
+                .and_then(|r| keyring.decrypt_record(&r, &ctx("1")))
                 .is_err()
         );
         let mut fail_out = [0u8; 128];
@@ -229,7 +233,7 @@ fn exercise_api() {
         let _ = format!(
             "{keyring:?} {:?} {}",
             keyring.keys(),
-            record_to_text(&binary)
+            strongroom::record::to_text(&binary)
         );
     }
     // Lifecycle: disable, destroy, drop.
@@ -262,10 +266,12 @@ fn check_strings_hold_no_secrets() -> usize {
         keyring
             .decrypt_record(&record[..10], &ctx("1"))
             .unwrap_err(),
-        keyring
-            .decrypt_record_text("sr1:!!", &ctx("1"))
+        strongroom::record::from_text("sr1:!!")
+            .and_then(|r| keyring.decrypt_record(&r, &ctx("1")))
             .unwrap_err(),
-        keyring.decrypt_record_text("nope", &ctx("1")).unwrap_err(),
+        strongroom::record::from_text("nope")
+            .and_then(|r| keyring.decrypt_record(&r, &ctx("1")))
+            .unwrap_err(),
     ];
     keyring.rotate("k").unwrap();
     errors.push(keyring.destroy_version("k", 2).unwrap_err());

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strongroom::{EncryptionContext, inspect_record, inspect_record_text, record_to_text};
+use strongroom::{EncryptionContext, inspect_record, record};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -11,14 +11,15 @@ fuzz_target!(|data: &[u8]| {
     };
     let keyring = strongroom_fuzz::keyring();
     let ctx = EncryptionContext::new();
-    let _ = keyring.decrypt_record_text(text, &ctx);
-    if let Ok(header) = inspect_record_text(text) {
-        // A header that parses came from canonical base64 of a record.
-        let b64 = text.strip_prefix("sr1:").unwrap();
-        let bytes = base64_decode(b64);
-        assert_eq!(record_to_text(&bytes), text);
-        assert_eq!(inspect_record(&bytes).unwrap(), header);
-    }
+    let Ok(decoded) = record::from_text(text) else {
+        return;
+    };
+    // What decodes came from canonical base64, and re-encodes identically.
+    let b64 = text.strip_prefix("sr1:").unwrap();
+    assert_eq!(base64_decode(b64), decoded);
+    assert_eq!(record::to_text(&decoded), text);
+    let _ = keyring.decrypt_record(&decoded, &ctx);
+    let _ = inspect_record(&decoded);
 });
 
 fn base64_decode(s: &str) -> Vec<u8> {
