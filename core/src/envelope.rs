@@ -24,6 +24,7 @@ mod header;
 mod io;
 mod stream;
 
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -41,7 +42,7 @@ pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor};
 use crate::aead::{self, Algorithm, TAG_LEN};
 use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::kdf::Prk;
 use crate::key_id::{KeyId, KeyVersion};
 use crate::keyring::Keyring;
@@ -115,14 +116,6 @@ impl OwnedIdentity {
             Self::Standalone(m) => Identity::Standalone(m),
         }
     }
-
-    /// The audit context of the keyring, if any.
-    pub(crate) fn audit(&self) -> Option<Arc<AuditContext>> {
-        match self {
-            Self::Keyring(k) => k.audit().cloned(),
-            Self::Standalone(_) => None,
-        }
-    }
 }
 
 impl From<Arc<Keyring>> for OwnedIdentity {
@@ -134,6 +127,52 @@ impl From<Arc<Keyring>> for OwnedIdentity {
 impl From<KeyMaterial> for OwnedIdentity {
     fn from(key: KeyMaterial) -> Self {
         Self::Standalone(key)
+    }
+}
+
+/// What a long-lived stream keeps for its one audit trail: the keyring's
+/// audit context, and the key that opened (or could have opened) the
+/// header, with its name, so events name it after the keyring is gone.
+#[derive(Debug, Default)]
+pub(crate) struct StreamAudit {
+    audit: Option<Arc<AuditContext>>,
+    key: Option<(KeyId, u32)>,
+    key_name: Option<String>,
+}
+
+impl StreamAudit {
+    /// The audit trail of a stream opened with `identity`.
+    pub(crate) fn new(identity: &Identity<'_>) -> Self {
+        Self {
+            audit: match identity {
+                Identity::Keyring(k) => k.audit().cloned(),
+                Identity::Standalone(_) => None,
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Records the key that opened the header (found in `identity`).
+    pub(crate) fn opened_by(&mut self, identity: &Identity<'_>, key: Option<(KeyId, u32)>) {
+        self.key = key;
+        if let (Identity::Keyring(k), Some((id, _))) = (identity, key) {
+            self.key_name = k.key_name(id).ok().map(String::from);
+        }
+    }
+
+    /// Emits a `decrypt` event for the envelope (`None`: success).
+    pub(crate) fn decrypt(&self, error: Option<ErrorKind>) {
+        if let Some(audit) = &self.audit {
+            let key = self.key.map(|(id, v)| (id, Some(v)));
+            let name = self.key_name.as_deref();
+            audit.emit(
+                AuditAction::Decrypt,
+                AuditObject::Envelope,
+                name,
+                key,
+                error,
+            );
+        }
     }
 }
 

@@ -37,6 +37,27 @@ fn content_err(path: &Path) -> impl FnOnce(Error) -> StoreError + '_ {
     }
 }
 
+/// The directory a file is in (`.` for a bare name).
+pub(crate) fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `.NAME.<16 random hex digits>.EXT` beside `target`: a temp name nobody
+/// can predict (so nobody can pre-create it).
+pub(crate) fn temp_path_beside(target: &Path, ext: &str) -> Result<PathBuf, StoreError> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
+    let hex: String = suffix.iter().map(|b| alloc::format!("{b:02x}")).collect();
+    Ok(dir_of(target).join(alloc::format!(".{name}.{hex}.{ext}")))
+}
+
 /// An output file that appears whole or not at all: bytes go to a temp file
 /// beside the target (created exclusively, mode 0600, with an unpredictable
 /// name), which [`AtomicFile::commit`] fsyncs and renames over the target.
@@ -56,19 +77,7 @@ impl AtomicFile {
     /// # Errors
     /// [`StoreError::Io`] if the temp file cannot be created.
     pub fn create(target: &Path) -> Result<Self, StoreError> {
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut suffix = [0u8; 8];
-        getrandom::fill(&mut suffix)
-            .map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
-        let hex: String = suffix.iter().map(|b| alloc::format!("{b:02x}")).collect();
-        let tmp = dir.join(alloc::format!(".{name}.{hex}.partial"));
+        let tmp = temp_path_beside(target, "partial")?;
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)

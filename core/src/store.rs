@@ -17,12 +17,10 @@
 //! `FileOps` trait, so the unit tests (`store/fault_tests.rs`) can fail or
 //! "crash" any step; production uses the real file system.
 
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use std::ffi::OsString;
-use std::format;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -30,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditAction, AuditContext, AuditObject, HoldingSink};
 use crate::error::{Error, ErrorKind};
+use crate::file;
 use crate::keyring::Keyring;
 use crate::keyring_file::{self, KeyringFileInfo, MAX_KEYRING_FILE_LEN};
 use crate::root::KeyProvider;
@@ -457,19 +456,8 @@ impl KeyringStore {
     }
 
     fn write_atomic(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut suffix = [0u8; 8];
-        getrandom::fill(&mut suffix)
-            .map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
-        let tmp = dir.join(format!(".{name}.{}.tmp", hex_lower(&suffix)));
+        let dir = file::dir_of(&self.path);
+        let tmp = file::temp_path_beside(&self.path, "tmp")?;
         let ops = &*self.ops;
         let mut file = ops.create_new(&tmp).map_err(io_err("create", &tmp))?;
         let written = ops
@@ -490,10 +478,6 @@ impl KeyringStore {
         ops.sync_dir(&dir)
             .map_err(io_err("fsync the directory", &dir))
     }
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads the public facts of the keyring file at `path` (root kind,

@@ -12,19 +12,10 @@ mod common;
 
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
 
 use strongroom::file::{self, AtomicFile, COPY_BUFFER_LEN};
 use strongroom::store::StoreError;
 use strongroom::{EncryptionContext, ErrorKind, Keyring};
-
-fn fresh_dir(name: &str) -> PathBuf {
-    let mut nonce = [0u8; 6];
-    getrandom::fill(&mut nonce).unwrap();
-    let dir = std::env::temp_dir().join(format!("strongroom-file-{name}-{}", hex::encode(nonce)));
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -37,7 +28,7 @@ fn entries(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn an_atomic_file_appears_whole_or_not_at_all() {
-    let dir = fresh_dir("atomic");
+    let dir = common::fresh_dir("file-atomic");
     let target = dir.join("out.bin");
     fs::write(&target, b"old").unwrap();
     // Dropped without commit: the target keeps its old bytes, no temp left.
@@ -85,7 +76,7 @@ fn copy_wiped_copies_every_byte() {
 
 #[test]
 fn rewrap_in_place_moves_the_header_and_keeps_the_body() {
-    let dir = fresh_dir("rewrap");
+    let dir = common::fresh_dir("file-rewrap");
     let path = dir.join("dump.sql.sr");
     let mut keyring = Keyring::new();
     keyring.create_key("files").unwrap();

@@ -19,11 +19,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use strongroom::envelope::{DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Recipient};
-use strongroom::root::{KeyFileRoot, KeyProvider};
+use strongroom::root::KeyProvider;
 use strongroom::store::KeyringStore;
-use strongroom::{
-    EncryptionContext, KeyMaterial, Keyring, SecretBytes, SharedKeyring, SysRng, inspect_record,
-};
+use strongroom::{EncryptionContext, Keyring, SecretBytes, SharedKeyring, SysRng, inspect_record};
 
 const WORKERS: usize = 8;
 const ROUND_TRIPS: usize = 10_000;
@@ -160,11 +158,9 @@ const CHILD_PATH_ENV: &str = "STRONGROOM_SHARED_CHILD_PATH";
 const CHILD_ROTATIONS: u32 = 20;
 const PARENT_ROTATIONS: u32 = 5;
 
-/// TEST KEY MATERIAL: the key-file root of the two-process test.
+/// TEST KEY MATERIAL: the key-file root used by these tests.
 fn root() -> Arc<dyn KeyProvider> {
-    Arc::new(KeyFileRoot::new(
-        &KeyMaterial::from_slice(&[0x61; 32]).unwrap(),
-    ))
+    common::key_file_root(0x61)
 }
 
 /// Process A of the two-process test: rotates through the keyring file.

@@ -27,19 +27,9 @@ use strongroom::{Error, KeyMaterial, Keyring, VersionState};
 const CHILD_ENV: &str = "STRONGROOM_STORE_CHILD";
 const PATH_ENV: &str = "STRONGROOM_STORE_PATH";
 
-fn fresh_dir(name: &str) -> PathBuf {
-    let mut nonce = [0u8; 6];
-    getrandom::fill(&mut nonce).unwrap();
-    let dir = std::env::temp_dir().join(format!("strongroom-{name}-{}", hex::encode(nonce)));
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// TEST KEY MATERIAL: the key-file root used by these tests.
 fn root() -> Arc<dyn KeyProvider> {
-    Arc::new(KeyFileRoot::new(
-        &KeyMaterial::from_slice(&[0x33; 32]).unwrap(),
-    ))
+    common::key_file_root(0x33)
 }
 
 fn mode_of(path: &Path) -> u32 {
@@ -48,7 +38,7 @@ fn mode_of(path: &Path) -> u32 {
 
 #[test]
 fn files_are_owner_only_and_errors_are_clear() {
-    let dir = fresh_dir("basics");
+    let dir = common::fresh_dir("basics");
     let path = dir.join("keyring.srk");
     let root = root();
     let store = KeyringStore::new(&path, root.clone());
@@ -133,7 +123,7 @@ fn files_are_owner_only_and_errors_are_clear() {
 
 #[test]
 fn key_files_readable_by_others_are_refused_with_the_fix() {
-    let dir = fresh_dir("keyfile");
+    let dir = common::fresh_dir("keyfile");
     let path = dir.join("root.key");
     strongroom::root::create_key_file(&path).unwrap();
     assert_eq!(mode_of(&path), 0o600);
@@ -210,7 +200,7 @@ fn saved_versions(stdout: std::process::ChildStdout) -> Vec<u32> {
 
 #[test]
 fn sigkill_at_random_moments_never_loses_a_saved_version() {
-    let dir = fresh_dir("sigkill");
+    let dir = common::fresh_dir("sigkill");
     let path = dir.join("keyring.srk");
     let root = root();
     KeyringStore::new(&path, root.clone())
@@ -251,7 +241,7 @@ fn sigkill_at_random_moments_never_loses_a_saved_version() {
 
 #[test]
 fn two_processes_rotating_at_once_lose_nothing() {
-    let dir = fresh_dir("concurrent");
+    let dir = common::fresh_dir("concurrent");
     let path = dir.join("keyring.srk");
     let root = root();
     KeyringStore::new(&path, root.clone())
@@ -283,7 +273,7 @@ fn two_processes_rotating_at_once_lose_nothing() {
 
 #[test]
 fn passphrase_sealed_file_round_trips_through_the_store() {
-    let dir = fresh_dir("pass");
+    let dir = common::fresh_dir("pass");
     let path = dir.join("keyring.srk");
     let fast = Argon2Params {
         m_cost_kib: 64,

@@ -2,8 +2,6 @@
 //! decrypting [`Read`], and a [`Read`] + [`Seek`] reader for random access.
 //! Memory stays at a few chunks whatever the size of the data.
 
-use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
@@ -11,9 +9,8 @@ use rand_core::TryCryptoRng;
 
 use super::header::{self, MAX_HEADER_LEN};
 use super::stream::{self, EnvelopeDecryptor, EnvelopeEncryptor};
-use super::{Identity, OwnedIdentity, Recipient, open_header_by};
+use super::{Identity, OwnedIdentity, Recipient, StreamAudit, open_header_by};
 use crate::aead::TAG_LEN;
-use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind};
 use crate::key_id::KeyId;
@@ -168,6 +165,9 @@ impl<R: Read> Read for EnvelopeReader<R> {
     }
 }
 
+/// A failed open: the error to return, and its kind for the audit event.
+type OpenFailure = (io::Error, ErrorKind);
+
 /// Random access to an envelope: seek to any plaintext offset and read;
 /// only the chunks a read covers are fetched, authenticated and decrypted.
 ///
@@ -180,9 +180,7 @@ impl<R: Read> Read for EnvelopeReader<R> {
 pub struct EnvelopeSeekReader<R: Read + Seek> {
     inner: R,
     payload: KeyMaterial,
-    audit: Option<Arc<AuditContext>>,
-    opened_by: Option<(KeyId, u32)>,
-    key_name: Option<String>,
+    audit: StreamAudit,
     header_len: u64,
     chunk_size: u64,
     chunk_count: u64,
@@ -210,51 +208,18 @@ impl<R: Read + Seek> EnvelopeSeekReader<R> {
     /// # Errors
     /// I/O errors; the header errors of [`super::decrypt`] as `InvalidData`.
     pub fn new(inner: R, identity: Identity<'_>, context: &EncryptionContext) -> io::Result<Self> {
-        let audit = match identity {
-            Identity::Keyring(k) => k.audit().cloned(),
-            Identity::Standalone(_) => None,
-        };
-        let result = Self::open(inner, &identity, context);
-        let key = |opened_by: Option<(KeyId, u32)>| {
-            let id = opened_by.map(|(id, _)| id)?;
-            match identity {
-                Identity::Keyring(k) => k.key_name(id).ok().map(String::from),
-                Identity::Standalone(_) => None,
-            }
-        };
-        match result {
-            Ok(mut reader) => {
-                reader.key_name = key(reader.opened_by);
+        let mut audit = StreamAudit::new(&identity);
+        match Self::open(inner, &identity, context) {
+            Ok((mut reader, opened_by)) => {
+                audit.opened_by(&identity, opened_by);
                 reader.audit = audit;
-                reader.emit(None);
+                reader.audit.decrypt(None);
                 Ok(reader)
             }
             Err((e, kind)) => {
-                if let Some(audit) = audit {
-                    audit.emit(
-                        AuditAction::Decrypt,
-                        AuditObject::Envelope,
-                        None,
-                        None,
-                        Some(kind),
-                    );
-                }
+                audit.decrypt(Some(kind));
                 Err(e)
             }
-        }
-    }
-
-    fn emit(&self, error: Option<ErrorKind>) {
-        if let Some(audit) = &self.audit {
-            let key = self.opened_by.map(|(id, v)| (id, Some(v)));
-            let name = self.key_name.as_deref();
-            audit.emit(
-                AuditAction::Decrypt,
-                AuditObject::Envelope,
-                name,
-                key,
-                error,
-            );
         }
     }
 
@@ -263,7 +228,7 @@ impl<R: Read + Seek> EnvelopeSeekReader<R> {
         mut inner: R,
         identity: &Identity<'_>,
         context: &EncryptionContext,
-    ) -> core::result::Result<Self, (io::Error, ErrorKind)> {
+    ) -> core::result::Result<(Self, Option<(KeyId, u32)>), OpenFailure> {
         let core_err = |e: Error| {
             let kind = e.kind();
             (to_io(e), kind)
@@ -278,12 +243,10 @@ impl<R: Read + Seek> EnvelopeSeekReader<R> {
         let body_len = total - header_len as u64;
         let chunk_count = stream::chunk_count(body_len, parsed.chunk_size).map_err(core_err)?;
         let (payload, opened_by) = open_header_by(identity, &parsed, context).map_err(core_err)?;
-        Ok(Self {
+        let reader = Self {
             inner,
             payload,
-            audit: None,
-            opened_by,
-            key_name: None,
+            audit: StreamAudit::default(),
             header_len: header_len as u64,
             chunk_size: u64::from(parsed.chunk_size),
             chunk_count,
@@ -292,7 +255,8 @@ impl<R: Read + Seek> EnvelopeSeekReader<R> {
             pos: 0,
             cached: None,
             chunks_decrypted: 0,
-        })
+        };
+        Ok((reader, opened_by))
     }
 
     /// Plaintext length.
@@ -331,7 +295,7 @@ impl<R: Read + Seek> EnvelopeSeekReader<R> {
             &chunk[n..],
         )
         .map_err(|e| {
-            self.emit(Some(e.kind()));
+            self.audit.decrypt(Some(e.kind()));
             to_io(e)
         })?;
         self.cached = Some((index, plain));

@@ -8,20 +8,16 @@
 //! only chunk. So truncation, reordering, duplication, splicing and appending
 //! all fail authentication or the layout rules.
 
-use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
 use rand_core::TryCryptoRng;
 
 use super::header::{self, Header};
-use super::{OwnedIdentity, Recipient, new_header, open_header_by};
+use super::{Identity, OwnedIdentity, Recipient, StreamAudit, new_header, open_header_by};
 use crate::aead::{self, Algorithm, TAG_LEN};
-use crate::audit::{AuditAction, AuditContext, AuditObject};
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keyring::KeyId;
 use crate::secret::{KeyMaterial, SecretBytes};
 
 /// Where a stream's output goes: a growing `Vec`, a wiping
@@ -471,11 +467,7 @@ pub struct EnvelopeDecryptor {
     context: EncryptionContext,
     state: State,
     threads: usize,
-    audit: Option<Arc<AuditContext>>,
-    /// The recipient key that opened the header, and its name (for the
-    /// audit event).
-    opened_by: Option<(KeyId, u32)>,
-    key_name: Option<String>,
+    audit: StreamAudit,
 }
 
 impl fmt::Debug for EnvelopeDecryptor {
@@ -498,12 +490,10 @@ impl EnvelopeDecryptor {
     pub fn new(identity: impl Into<OwnedIdentity>, context: &EncryptionContext) -> Self {
         let identity = identity.into();
         Self {
-            audit: identity.audit(),
+            audit: StreamAudit::new(&identity.as_identity()),
             identity: Some(identity),
             context: context.clone(),
             state: State::Header(Vec::new()),
-            opened_by: None,
-            key_name: None,
             threads: 1,
         }
     }
@@ -609,17 +599,7 @@ impl EnvelopeDecryptor {
     }
 
     fn audit(&self, error: Option<ErrorKind>) {
-        if let Some(audit) = &self.audit {
-            let key = self.opened_by.map(|(id, v)| (id, Some(v)));
-            let name = self.key_name.as_deref();
-            audit.emit(
-                AuditAction::Decrypt,
-                AuditObject::Envelope,
-                name,
-                key,
-                error,
-            );
-        }
+        self.audit.decrypt(error);
     }
 
     /// Opens the buffered header: from here on the stream holds only the
@@ -628,20 +608,18 @@ impl EnvelopeDecryptor {
         let identity = self.identity.take().ok_or(Error::Malformed {
             reason: "envelope header is opened once",
         })?;
-        let result = open_header_by(&identity.as_identity(), header, &self.context);
-        if let OwnedIdentity::Keyring(keyring) = &identity {
-            // The key that opened it; on failure the first it could have used.
-            self.opened_by = match &result {
-                Ok((_, by)) => *by,
-                Err(_) => header
-                    .recipients
-                    .iter()
-                    .find_map(|r| r.key.filter(|(id, _)| keyring.key_name(*id).is_ok())),
-            };
-            if let Some((id, _)) = self.opened_by {
-                self.key_name = keyring.key_name(id).ok().map(String::from);
-            }
-        }
+        let identity = identity.as_identity();
+        let result = open_header_by(&identity, header, &self.context);
+        // The key that opened it; on failure the first it could have used.
+        let key = match (&result, identity) {
+            (Ok((_, by)), _) => *by,
+            (Err(_), Identity::Keyring(keyring)) => header
+                .recipients
+                .iter()
+                .find_map(|r| r.key.filter(|(id, _)| keyring.key_name(*id).is_ok())),
+            (Err(_), Identity::Standalone(_)) => None,
+        };
+        self.audit.opened_by(&identity, key);
         result.map(|(payload, _)| payload)
     }
 

@@ -20,7 +20,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::println;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -32,19 +32,9 @@ use crate::audit::{AuditContext, AuditEvent, AuditSink};
 use crate::root::{KeyFileRoot, KeyProvider};
 use crate::{KeyMaterial, Keyring, VersionState};
 
-fn fresh_dir(name: &str) -> PathBuf {
-    let mut nonce = [0u8; 6];
-    getrandom::fill(&mut nonce).unwrap();
-    let dir = std::env::temp_dir().join(format!("strongroom-{name}-{}", hex::encode(nonce)));
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// TEST KEY MATERIAL: the key-file root used by these tests.
 fn root() -> Arc<dyn KeyProvider> {
-    Arc::new(KeyFileRoot::new(
-        &KeyMaterial::from_slice(&[0x33; 32]).unwrap(),
-    ))
+    common::key_file_root(0x33)
 }
 
 /// File operations that fail (or "crash": fail this and every later
@@ -132,7 +122,7 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
     ];
     let steps = 6; // create, write, fsync, close, rename, fsync dir
     let (mut cases, mut before_count, mut after_count) = (0, 0, 0);
-    let dir = fresh_dir("faults");
+    let dir = common::fresh_dir("faults");
     let root = root();
     let new_root: Arc<dyn KeyProvider> = Arc::new(KeyFileRoot::new(
         &KeyMaterial::from_slice(&[0x55; 32]).unwrap(),
@@ -276,7 +266,7 @@ impl AuditSink for Capture {
 
 #[test]
 fn a_save_that_fails_logs_its_events_as_failures() {
-    let dir = fresh_dir("disk-full");
+    let dir = common::fresh_dir("disk-full");
     let path = dir.join("keyring.srk");
     let base = keyring_with("k", &[VersionState::Enabled], 1, 1);
     KeyringStore::new(&path, root()).create(&base).unwrap();

@@ -203,3 +203,20 @@ pub fn same_contents(a: &Keyring, b: &Keyring) -> bool {
         })
     })
 }
+
+/// A new, empty directory under the system temp dir, with a random suffix.
+pub fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let mut nonce = [0u8; 6];
+    strongroom::SysRng.try_fill_bytes(&mut nonce).unwrap();
+    let suffix: std::string::String = nonce.iter().map(|b| std::format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(std::format!("strongroom-{name}-{suffix}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A key-file root whose 32 bytes are all `byte` (TEST KEY MATERIAL).
+pub fn key_file_root(byte: u8) -> alloc::sync::Arc<dyn strongroom::root::KeyProvider> {
+    alloc::sync::Arc::new(strongroom::root::KeyFileRoot::new(
+        &KeyMaterial::from_slice(&[byte; 32]).unwrap(),
+    ))
+}
