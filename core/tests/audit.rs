@@ -348,3 +348,109 @@ fn store_stream_and_export_events_are_complete_and_truthful() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn streaming_recipient_data_key_and_backup_operations_emit_their_events() {
+    use std::io::{Read, Write};
+    use strongroom::envelope::{EnvelopeEncryptor, EnvelopeReader, EnvelopeWriter};
+    use strongroom::root::KeyFileRoot;
+
+    let capture = Capture::default();
+    let audit = AuditContext::new(Arc::new(capture.clone()), clock);
+    let mut keyring = Keyring::new();
+    keyring.set_audit(audit.clone());
+    keyring
+        .create_key_with("files", &mut SeededRng::new(3), T0)
+        .unwrap();
+    keyring
+        .create_key_with("escrow", &mut SeededRng::new(4), T0)
+        .unwrap();
+    let keyring = Arc::new(keyring);
+    let files = [Recipient::Key {
+        keyring: &keyring,
+        name: "files",
+    }];
+    // Streaming encrypt (EnvelopeWriter), streaming decrypt (EnvelopeReader).
+    let mut w = EnvelopeWriter::new(Vec::new(), &files, &ctx(), 64, &mut SysRng).unwrap();
+    w.write_all(&[5u8; 200]).unwrap();
+    let env = w.finish().unwrap();
+    let mut plain = Vec::new();
+    EnvelopeReader::new(std::io::Cursor::new(&env), keyring.clone(), &ctx())
+        .read_to_end(&mut plain)
+        .unwrap();
+    // An encryptor for two keyring recipients: one event per recipient.
+    let both = [
+        files[0],
+        Recipient::Key {
+            keyring: &keyring,
+            name: "escrow",
+        },
+    ];
+    let _ = EnvelopeEncryptor::new(&both, &ctx(), 64, &mut SysRng).unwrap();
+    // Recipient changes are rewraps of the header.
+    let escrow = Recipient::Key {
+        keyring: &keyring,
+        name: "escrow",
+    };
+    let added = envelope::add_recipient(
+        Identity::Keyring(&keyring),
+        &env,
+        &ctx(),
+        escrow,
+        &mut SysRng,
+    )
+    .unwrap();
+    let escrow_id = keyring.key_id("escrow").unwrap();
+    envelope::remove_recipient(
+        Identity::Keyring(&keyring),
+        &added,
+        &ctx(),
+        Some(escrow_id),
+        &mut SysRng,
+    )
+    .unwrap();
+    // Data keys: wrap an existing key, rewrap the blob, unwrap it.
+    let dk = KeyMaterial::from_slice(&[0x11; 32]).unwrap(); // TEST KEY MATERIAL
+    let blob = keyring
+        .wrap_data_key_with("files", &dk, &ctx(), &mut SysRng)
+        .unwrap();
+    let blob = keyring
+        .rewrap_data_key_with(&blob, &ctx(), &mut SysRng)
+        .unwrap();
+    keyring
+        .unwrap_data_key(&blob, &EncryptionContext::new())
+        .unwrap_err();
+    // A key backup, and importing it into another audited keyring.
+    let backup_root = KeyFileRoot::new(&KeyMaterial::from_slice(&[0x12; 32]).unwrap());
+    let backup = keyring
+        .export_key_with("escrow", &backup_root, &mut SysRng)
+        .unwrap();
+    let mut other = Keyring::new();
+    other.set_audit(audit);
+    other.import_key_backup(&backup, &backup_root).unwrap();
+    other.import_key_backup(&backup, &backup_root).unwrap_err();
+
+    let got = capture.0.lock().unwrap().clone();
+    let expected = [
+        "key_created key files v1 ok",
+        "key_created key escrow v1 ok",
+        "encrypt envelope files v1 ok",
+        "decrypt envelope files v1 ok",
+        "encrypt envelope files v1 ok",
+        "encrypt envelope escrow v1 ok",
+        "rewrap envelope files v1 ok",
+        "rewrap envelope files v1 ok",
+        "encrypt data_key files v1 ok",
+        "rewrap data_key files v1 ok",
+        "decrypt data_key files v1 authentication_failed",
+        "key_exported key escrow v- ok",
+        "key_imported key escrow v1 ok",
+        "key_imported key - v- key_exists",
+    ];
+    assert_eq!(got, expected, "{got:#?}");
+    assert_eq!(plain, [5u8; 200]);
+    println!(
+        "audit: streaming, recipient changes, data keys and backups gave the expected {} events",
+        got.len()
+    );
+}
