@@ -56,7 +56,7 @@ impl Keyring {
     /// (FORMAT.md 9).
     ///
     /// # Errors
-    /// [`Error::UnknownKeyName`].
+    /// [`Error::UnknownKeyName`](crate::Error::UnknownKeyName).
     pub fn derive_key(&self, name: &str, context: &EncryptionContext) -> Result<DerivedKey> {
         let (_, version, _) = self.primary(name)?;
         self.derive_key_version(name, version, context)
@@ -66,7 +66,7 @@ impl Keyring {
     /// the version must be usable for decryption.
     ///
     /// # Errors
-    /// [`Error::UnknownKeyName`] and the version-state errors of
+    /// [`Error::UnknownKeyName`](crate::Error::UnknownKeyName) and the version-state errors of
     /// [`Keyring::decrypt_record`].
     pub fn derive_key_version(
         &self,

@@ -3,59 +3,28 @@
 //! rewrap of an envelope file. The command line, the C ABI and the Python
 //! module all call these; none has its own copy.
 
-use alloc::string::String;
 use alloc::vec::Vec;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rand_core::TryCryptoRng;
 
+use crate::disk::{StoreError, create_private, io_err, temp_path_beside};
 use crate::envelope::{self, EnvelopeInfo, MAX_HEADER_LEN};
 use crate::error::Error;
 use crate::key_id::KeyId;
 use crate::keyring::Keyring;
-use crate::store::StoreError;
 
 /// Size of the buffer [`copy_wiped`] moves data through (256 KiB: four
 /// default chunks, so a 1 GiB file takes 4,096 reads and writes).
 pub const COPY_BUFFER_LEN: usize = 4 * envelope::DEFAULT_CHUNK_SIZE as usize;
-
-fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 fn content_err(path: &Path) -> impl FnOnce(Error) -> StoreError + '_ {
     move |source| StoreError::File {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// The directory a file is in (`.` for a bare name).
-pub(crate) fn dir_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// `.NAME.<16 random hex digits>.EXT` beside `target`: a temp name nobody
-/// can predict (so nobody can pre-create it).
-pub(crate) fn temp_path_beside(target: &Path, ext: &str) -> Result<PathBuf, StoreError> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix).map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
-    let hex: String = suffix.iter().map(|b| alloc::format!("{b:02x}")).collect();
-    Ok(dir_of(target).join(alloc::format!(".{name}.{hex}.{ext}")))
 }
 
 /// An output file that appears whole or not at all: bytes go to a temp file
@@ -78,12 +47,7 @@ impl AtomicFile {
     /// [`StoreError::Io`] if the temp file cannot be created.
     pub fn create(target: &Path) -> Result<Self, StoreError> {
         let tmp = temp_path_beside(target, "partial")?;
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io_err("create", &tmp))?;
+        let file = create_private(&tmp).map_err(io_err("create", &tmp))?;
         Ok(Self {
             tmp,
             target: target.to_path_buf(),

@@ -15,6 +15,8 @@ pub mod audit;
 pub mod context;
 pub mod datakey;
 pub mod derived;
+#[cfg(all(feature = "std", unix))]
+mod disk;
 pub mod envelope;
 pub mod error;
 #[cfg(all(feature = "std", unix))]

@@ -379,8 +379,8 @@ mod key_files {
     use std::path::Path;
 
     use super::KeyFileRoot;
+    use crate::disk::{StoreError, create_private, io_err, read_bounded};
     use crate::secret::{KEY_LEN, KeyMaterial};
-    use crate::store::{FileOps, OsFileOps, StoreError, io_err, read_bounded};
 
     /// Loads a key-file root from `path` (for example
     /// `/run/secrets/strongroom`): 32 raw bytes or 64 hex digits. A file that
@@ -412,9 +412,7 @@ mod key_files {
     /// I/O errors (including an existing file).
     pub fn create_key_file(path: &Path) -> Result<(), StoreError> {
         let key = KeyMaterial::generate(&mut getrandom::SysRng).map_err(StoreError::Rejected)?;
-        let mut file = OsFileOps
-            .create_new(path)
-            .map_err(io_err("create the key file", path))?;
+        let mut file = create_private(path).map_err(io_err("create the key file", path))?;
         file.write_all(key.expose_secret())
             .map_err(io_err("write the key file", path))?;
         file.sync_all().map_err(io_err("fsync the key file", path))

@@ -18,145 +18,19 @@
 //! "crash" any step; production uses the real file system.
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::fmt;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditAction, AuditContext, AuditObject, HoldingSink};
-use crate::error::{Error, ErrorKind};
-use crate::file;
+pub use crate::disk::StoreError;
+use crate::disk::{self, io_err, read_bounded};
 use crate::keyring::Keyring;
 use crate::keyring_file::{self, KeyringFileInfo, MAX_KEYRING_FILE_LEN};
 use crate::root::KeyProvider;
-
-/// Errors of the file layer.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// A file operation failed.
-    Io {
-        /// What was being done.
-        op: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// The file's contents were refused by the core (corrupt, truncated,
-    /// wrong root, wrong passphrase, ...).
-    Keyring {
-        /// The keyring file.
-        path: PathBuf,
-        /// Why.
-        source: Error,
-    },
-    /// A file's contents were refused by the core (an envelope file that
-    /// is malformed, or whose header does not open).
-    File {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: Error,
-    },
-    /// The keyring file does not exist.
-    NotFound {
-        /// The path.
-        path: PathBuf,
-    },
-    /// The keyring file exists already (on create).
-    AlreadyExists {
-        /// The path.
-        path: PathBuf,
-    },
-    /// A key file is readable or writable by group or others.
-    InsecurePermissions {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// Another process holds the keyring's lock (from
-    /// [`KeyringStore::try_update`]).
-    Locked {
-        /// The lock file.
-        path: PathBuf,
-    },
-    /// The change function refused (nothing was written).
-    Rejected(Error),
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { op, path, source } => write!(f, "cannot {op} {}: {source}", path.display()),
-            Self::Keyring { path, source } => {
-                write!(f, "cannot open keyring {}: {source}", path.display())
-            }
-            Self::File { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::NotFound { path } => write!(f, "no keyring at {}", path.display()),
-            Self::AlreadyExists { path } => {
-                write!(f, "a keyring already exists at {}", path.display())
-            }
-            Self::InsecurePermissions { path, mode } => write!(
-                f,
-                "key file {} is accessible by group or others (mode {:04o}); restrict it with `chmod 600 {}` \
-                 (Docker: secret `mode: 0400`; Kubernetes: `defaultMode: 0400`)",
-                path.display(),
-                mode & 0o7777,
-                path.display()
-            ),
-            Self::Locked { path } => write!(
-                f,
-                "the keyring is locked by another process ({}); try again when it is done",
-                path.display()
-            ),
-            Self::Rejected(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl StoreError {
-    /// This error's public kind: a core error inside keeps its own kind.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Io { .. } => ErrorKind::Io,
-            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
-                source.kind()
-            }
-            Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-            Self::InsecurePermissions { .. } => ErrorKind::InsecurePermissions,
-            Self::Locked { .. } => ErrorKind::Locked,
-        }
-    }
-}
-
-impl core::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
-                Some(source)
-            }
-            _ => None,
-        }
-    }
-}
-
-pub(crate) fn io_err<'a>(
-    op: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// The file operations a store performs, one method per step, so that a
 /// test can fail or "crash" any of them.
@@ -204,11 +78,7 @@ pub(crate) struct OsFileOps;
 
 impl FileOps for OsFileOps {
     fn create_new(&self, path: &Path) -> io::Result<File> {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
+        disk::create_private(path)
     }
     fn write_all(&self, file: &mut File, bytes: &[u8]) -> io::Result<()> {
         file.write_all(bytes)
@@ -456,8 +326,8 @@ impl KeyringStore {
     }
 
     fn write_atomic(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        let dir = file::dir_of(&self.path);
-        let tmp = file::temp_path_beside(&self.path, "tmp")?;
+        let dir = disk::dir_of(&self.path);
+        let tmp = disk::temp_path_beside(&self.path, "tmp")?;
         let ops = &*self.ops;
         let mut file = ops.create_new(&tmp).map_err(io_err("create", &tmp))?;
         let written = ops
@@ -493,34 +363,6 @@ pub fn inspect_file(path: &Path) -> Result<KeyringFileInfo, StoreError> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-/// Reads a whole file, refusing files larger than `max` before reading.
-pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(StoreError::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
-        Err(e) => return Err(io_err("open", path)(e)),
-    };
-    let len = file.metadata().map_err(io_err("stat", path))?.len();
-    if len > max as u64 {
-        return Err(StoreError::Keyring {
-            path: path.to_path_buf(),
-            source: Error::TooLarge {
-                what: "keyring file length",
-                max,
-            },
-        });
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(max as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err("read", path))?;
-    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -1,0 +1,199 @@
+//! The std file plumbing every file-touching module shares (keyring store,
+//! key files, envelope files): the file layer's error type, bounded reads,
+//! owner-only exclusive creation and unpredictable temp names. Kept apart
+//! so that `store`, `root` and `file` depend on it and not on each other.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind};
+
+/// Errors of the file layer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A file operation failed.
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The file's contents were refused by the core (corrupt, truncated,
+    /// wrong root, wrong passphrase, ...).
+    Keyring {
+        /// The keyring file.
+        path: PathBuf,
+        /// Why.
+        source: Error,
+    },
+    /// A file's contents were refused by the core (an envelope file that
+    /// is malformed, or whose header does not open).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: Error,
+    },
+    /// The keyring file does not exist.
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The keyring file exists already (on create).
+    AlreadyExists {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A key file is readable or writable by group or others.
+    InsecurePermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Another process holds the keyring's lock (from
+    /// [`KeyringStore::try_update`](crate::store::KeyringStore::try_update)).
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// The change function refused (nothing was written).
+    Rejected(Error),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { op, path, source } => write!(f, "cannot {op} {}: {source}", path.display()),
+            Self::Keyring { path, source } => {
+                write!(f, "cannot open keyring {}: {source}", path.display())
+            }
+            Self::File { path, source } => write!(f, "{}: {source}", path.display()),
+            Self::NotFound { path } => write!(f, "no keyring at {}", path.display()),
+            Self::AlreadyExists { path } => {
+                write!(f, "a keyring already exists at {}", path.display())
+            }
+            Self::InsecurePermissions { path, mode } => write!(
+                f,
+                "key file {} is accessible by group or others (mode {:04o}); restrict it with `chmod 600 {}` \
+                 (Docker: secret `mode: 0400`; Kubernetes: `defaultMode: 0400`)",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            ),
+            Self::Locked { path } => write!(
+                f,
+                "the keyring is locked by another process ({}); try again when it is done",
+                path.display()
+            ),
+            Self::Rejected(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl StoreError {
+    /// This error's public kind: a core error inside keeps its own kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
+                source.kind()
+            }
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Self::InsecurePermissions { .. } => ErrorKind::InsecurePermissions,
+            Self::Locked { .. } => ErrorKind::Locked,
+        }
+    }
+}
+
+impl core::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
+                Some(source)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The error for a failed `op` on `path`.
+pub(crate) fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads a whole file, refusing files larger than `max` before reading.
+pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(io_err("open", path)(e)),
+    };
+    let len = file.metadata().map_err(io_err("stat", path))?.len();
+    if len > max as u64 {
+        return Err(StoreError::Keyring {
+            path: path.to_path_buf(),
+            source: Error::TooLarge {
+                what: "keyring file length",
+                max,
+            },
+        });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err("read", path))?;
+    Ok(bytes)
+}
+
+/// Creates `path`, which must not exist, readable and writable by its
+/// owner only.
+pub(crate) fn create_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// The directory a file is in (`.` for a bare name).
+pub(crate) fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `.NAME.<16 random hex digits>.EXT` beside `target`: a temp name nobody
+/// can predict (so nobody can pre-create it).
+pub(crate) fn temp_path_beside(target: &Path, ext: &str) -> Result<PathBuf, StoreError> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|_| StoreError::Rejected(Error::RandomnessUnavailable))?;
+    let hex: String = suffix.iter().map(|b| alloc::format!("{b:02x}")).collect();
+    Ok(dir_of(target).join(alloc::format!(".{name}.{hex}.{ext}")))
+}
