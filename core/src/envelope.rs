@@ -316,13 +316,55 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
     chunk_size: u32,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
+    let len = encrypted_len(
+        plaintext.len() as u64,
+        chunk_size,
+        recipients.len(),
+        context,
+    )?;
     let (mut encryptor, mut out) =
         EnvelopeEncryptor::with_size_hint(recipients, context, chunk_size, plaintext.len(), rng)?;
-    let chunks = (plaintext.len() / chunk_size as usize).max(1);
-    out.reserve(plaintext.len() + chunks.saturating_add(1) * TAG_LEN);
+    out.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(out.len()));
     encryptor.update(plaintext, &mut out)?;
     encryptor.finish(&mut out)?;
     Ok(out)
+}
+
+/// As [`encrypt`], into a caller's buffer of at least [`encrypted_len`]
+/// bytes; returns the envelope's length. The same streaming core writes
+/// both.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`], checked before anything else is done (no key
+/// is used, no event is logged); as [`EnvelopeEncryptor::new`].
+pub fn encrypt_into<R: TryCryptoRng + ?Sized>(
+    recipients: &[Recipient<'_>],
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    chunk_size: u32,
+    rng: &mut R,
+    out: &mut [u8],
+) -> Result<usize> {
+    let len = encrypted_len(
+        plaintext.len() as u64,
+        chunk_size,
+        recipients.len(),
+        context,
+    )?;
+    let needed = usize::try_from(len).map_err(|_| Error::TooLarge {
+        what: "envelope length",
+        max: usize::MAX,
+    })?;
+    if out.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    let (mut encryptor, header) =
+        EnvelopeEncryptor::with_size_hint(recipients, context, chunk_size, plaintext.len(), rng)?;
+    let (head, body) = out.split_at_mut(header.len());
+    head.copy_from_slice(&header);
+    let n = encryptor.update_into(plaintext, body)?;
+    let m = encryptor.finish_into(&mut body[n..])?;
+    Ok(header.len() + n + m)
 }
 
 /// Decrypts a whole envelope. Nothing is returned unless every chunk
@@ -339,8 +381,34 @@ pub fn decrypt(
     envelope: &[u8],
     context: &EncryptionContext,
 ) -> Result<SecretBytes> {
+    let mut out = match inspect(envelope) {
+        // The layout rules bound the plaintext by the envelope's length.
+        Ok(info) => SecretBytes::zeroed(usize::try_from(info.plaintext_len).unwrap_or(0)),
+        Err(_) => SecretBytes::new(),
+    };
+    let n = decrypt_into(identity, envelope, context, out.expose_secret_mut())?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// As [`decrypt`], into a caller's buffer of at least the plaintext length
+/// ([`inspect`]'s `plaintext_len`); returns that length.
+///
+/// # Errors
+/// As [`decrypt`]; [`Error::BufferTooSmall`] (checked after the header is
+/// parsed, before any key is used).
+///
+/// # Security
+/// On any error `out` holds no plaintext: untouched, or wiped where it was
+/// written.
+pub fn decrypt_into(
+    identity: Identity<'_>,
+    envelope: &[u8],
+    context: &EncryptionContext,
+    out: &mut [u8],
+) -> Result<usize> {
     let mut opened_by = None;
-    let result = decrypt_quiet(&identity, envelope, context, &mut opened_by);
+    let result = decrypt_quiet(&identity, envelope, context, out, &mut opened_by);
     audit_opener(&identity, AuditAction::Decrypt, envelope, opened_by, result)
 }
 
@@ -348,24 +416,32 @@ fn decrypt_quiet(
     identity: &Identity<'_>,
     envelope: &[u8],
     context: &EncryptionContext,
+    out: &mut [u8],
     opened_by: &mut Option<(KeyId, u32)>,
-) -> Result<SecretBytes> {
+) -> Result<usize> {
     let (header, header_len) = header::parse(envelope)?;
     let body = &envelope[header_len..];
     let count = stream::chunk_count(body.len() as u64, header.chunk_size)?;
+    let len = body.len() - count as usize * TAG_LEN;
+    if out.len() < len {
+        return Err(Error::BufferTooSmall { needed: len });
+    }
     let (payload, by) = open_header_by(identity, &header, context)?;
     *opened_by = by;
     let sealed = header.chunk_size as usize + TAG_LEN;
-    let mut out = SecretBytes::zeroed(body.len() - count as usize * TAG_LEN);
     let mut written = 0;
     for (index, chunk) in (0u64..).zip(body.chunks(sealed)) {
         let n = chunk.len() - TAG_LEN;
-        let buf = &mut out.expose_secret_mut()[written..written + n];
+        let buf = &mut out[written..written + n];
         buf.copy_from_slice(&chunk[..n]);
-        stream::open_chunk(&payload, index, index + 1 == count, buf, &chunk[n..])?;
+        if let Err(e) = stream::open_chunk(&payload, index, index + 1 == count, buf, &chunk[n..]) {
+            // All or nothing: wipe what earlier chunks released.
+            zeroize::Zeroize::zeroize(&mut out[..written + n]);
+            return Err(e);
+        }
         written += n;
     }
-    Ok(out)
+    Ok(written)
 }
 
 /// Decrypts chunk `index` alone (random access): opens the header, then

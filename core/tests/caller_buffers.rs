@@ -226,3 +226,52 @@ fn a_failing_chunk_releases_only_the_valid_prefix_into_the_buffer() {
         Err(Error::AuthenticationFailed)
     );
 }
+
+#[test]
+fn one_shot_calls_have_caller_buffer_forms() {
+    let keyring = keyring_at_version("k", 1);
+    let recipients = [Recipient::Key {
+        keyring: &keyring,
+        name: "k",
+    }];
+    for len in [0usize, 1, 64, 65, 5000] {
+        let pt = data(len);
+        let exact = envelope::encrypted_len(len as u64, 64, 1, &ctx()).unwrap() as usize;
+        let mut short = vec![0u8; exact - 1];
+        assert_eq!(
+            envelope::encrypt_into(&recipients, &pt, &ctx(), 64, &mut SysRng, &mut short),
+            Err(Error::BufferTooSmall { needed: exact })
+        );
+        let mut buf = vec![0u8; exact + 7];
+        let n =
+            envelope::encrypt_into(&recipients, &pt, &ctx(), 64, &mut SysRng, &mut buf).unwrap();
+        assert_eq!(n, exact);
+        let env = &buf[..n];
+        let identity = envelope::Identity::Keyring(&keyring);
+        let mut plain = vec![0u8; len + 3];
+        let m = envelope::decrypt_into(identity, env, &ctx(), &mut plain).unwrap();
+        assert_eq!(&plain[..m], &pt[..]);
+        if len > 0 {
+            let mut small = vec![0u8; len - 1];
+            assert_eq!(
+                envelope::decrypt_into(identity, env, &ctx(), &mut small),
+                Err(Error::BufferTooSmall { needed: len })
+            );
+        }
+        // A bad last chunk: nothing released, the buffer wiped.
+        if len > 64 {
+            let mut bad = env.to_vec();
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            let mut out = vec![0u8; len];
+            assert_eq!(
+                envelope::decrypt_into(identity, &bad, &ctx(), &mut out),
+                Err(Error::AuthenticationFailed)
+            );
+            assert!(
+                out.iter().all(|b| *b == 0),
+                "plaintext left after a failure"
+            );
+        }
+    }
+}
