@@ -291,8 +291,12 @@ pub fn inspect_header(prefix: &[u8], total_len: u64) -> Result<EnvelopeInfo> {
 ///
 /// # Example
 /// ```
+/// # #[cfg(feature = "std")]
 /// use strongroom::envelope::{self, Identity, Recipient, DEFAULT_CHUNK_SIZE};
+/// # #[cfg(feature = "std")]
 /// use strongroom::{EncryptionContext, Keyring, SysRng};
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// # #[cfg(feature = "std")]
 /// # fn main() -> Result<(), strongroom::Error> {
 /// let mut keyring = Keyring::new();
 /// keyring.create_key("files")?;

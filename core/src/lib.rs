@@ -1,4 +1,9 @@
-#![doc = include_str!("../../README.md")]
+// The README's examples use the OS RNG: they are the crate docs with `std`.
+#![cfg_attr(feature = "std", doc = include_str!("../../README.md"))]
+#![cfg_attr(
+    not(feature = "std"),
+    doc = "strongroom: embedded secrets encryption (no_std build; see the README)."
+)]
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

@@ -152,7 +152,10 @@ pub fn inspect_record(record: &[u8]) -> Result<RecordHeader> {
 ///
 /// # Example
 /// ```
+/// # #[cfg(feature = "std")]
 /// use strongroom::{EncryptionContext, Keyring, record};
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// # #[cfg(feature = "std")]
 /// # fn main() -> Result<(), strongroom::Error> {
 /// let mut keyring = Keyring::new();
 /// keyring.create_key("pii")?;
