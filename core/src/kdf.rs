@@ -107,9 +107,30 @@ pub(crate) fn argon2id(
         Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, built)
             .map_err(|_| OutputTooLong)?
     };
-    argon
-        .hash_password_into(password, salt, out)
-        .map_err(|_| OutputTooLong)
+    // The working memory is ours, not the crate's: `hash_password_into`
+    // frees its blocks unwiped, and the last blocks rebuild the output (the
+    // key that protects a keyring file). These are wiped before release,
+    // and with `std` on Unix locked in RAM and kept out of core dumps while
+    // the KDF runs (best effort).
+    let mut blocks =
+        zeroize::Zeroizing::new(alloc::vec![argon2::Block::new(); built_block_count(&argon)]);
+    #[cfg(all(feature = "std", unix))]
+    let guard = crate::secure_memory::protect_region(
+        blocks.as_ptr().cast(),
+        core::mem::size_of_val(&blocks[..]),
+    );
+    let result = argon
+        .hash_password_into_with_memory(password, salt, out, &mut blocks[..])
+        .map_err(|_| OutputTooLong);
+    zeroize::Zeroize::zeroize(&mut *blocks);
+    #[cfg(all(feature = "std", unix))]
+    drop(guard);
+    result
+}
+
+/// The number of 1 KiB blocks Argon2 needs for these parameters.
+fn built_block_count(argon: &argon2::Argon2<'_>) -> usize {
+    argon.params().block_count()
 }
 
 #[cfg(test)]

@@ -182,6 +182,64 @@ impl Drop for LockedSlot {
     }
 }
 
+/// A region locked in RAM and excluded from core dumps, best effort, for as
+/// long as the guard lives (the Argon2 working memory). The caller wipes
+/// the region before it drops the guard and frees the memory.
+pub(crate) struct RegionGuard {
+    addr: usize,
+    len: usize,
+    locked: bool,
+    /// The whole pages inside the region, marked no-dump.
+    pages: Option<(usize, usize)>,
+}
+
+/// The whole pages inside `addr .. addr + len` (madvise needs page-aligned
+/// bounds), if there is at least one.
+fn whole_pages(addr: usize, len: usize) -> Option<(usize, usize)> {
+    // SAFETY: sysconf has no memory effects.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let start = addr.div_ceil(page) * page;
+    let end = addr.saturating_add(len) / page * page;
+    (end > start).then_some((start, end - start))
+}
+
+/// Locks `len` bytes at `ptr` (`mlock`) and marks the whole pages inside
+/// them no-dump (`madvise(MADV_DONTDUMP)`); either may be refused (for
+/// example by `RLIMIT_MEMLOCK`), which leaves the region as it was.
+/// `ptr .. ptr + len` must stay allocated until the guard is dropped.
+pub(crate) fn protect_region(ptr: *const u8, len: usize) -> RegionGuard {
+    let addr = ptr as usize;
+    // SAFETY: mlock only changes the residency of pages the caller keeps
+    // allocated for the guard's life; a refusal is remembered, not fatal.
+    let locked = len > 0 && unsafe { libc::mlock(ptr.cast(), len) } == 0;
+    let pages = whole_pages(addr, len).filter(|&(start, n)| {
+        // SAFETY: whole pages inside the caller's region; MADV_DONTDUMP
+        // changes only whether they appear in a core dump.
+        unsafe { libc::madvise(start as *mut libc::c_void, n, libc::MADV_DONTDUMP) == 0 }
+    });
+    RegionGuard {
+        addr,
+        len,
+        locked,
+        pages,
+    }
+}
+
+impl Drop for RegionGuard {
+    fn drop(&mut self) {
+        if self.locked {
+            // SAFETY: the region that was locked, still allocated (the
+            // caller frees it after this guard).
+            let _ = unsafe { libc::munlock(self.addr as *const libc::c_void, self.len) };
+        }
+        if let Some((start, n)) = self.pages {
+            // The pages return to the allocator, wiped: dumpable again.
+            // SAFETY: the same whole pages that were marked no-dump.
+            let _ = unsafe { libc::madvise(start as *mut libc::c_void, n, libc::MADV_DODUMP) };
+        }
+    }
+}
+
 /// What protection key material has had so far.
 pub fn status() -> MemoryProtection {
     let pool = POOL
