@@ -96,7 +96,7 @@ fn threads(c: &mut Criterion) {
     let seal = |threads: usize| {
         let (mut enc, mut out) =
             EnvelopeEncryptor::new(&recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng).unwrap();
-        enc.set_threads(threads);
+        enc.set_threads(threads).unwrap();
         // Fed in 64 KiB writes, as a file copy would.
         for piece in plaintext.chunks(64 << 10) {
             enc.update(piece, &mut out).unwrap();
@@ -115,7 +115,7 @@ fn threads(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("decrypt_16MiB", threads), |b| {
             b.iter(|| {
                 let mut dec = EnvelopeDecryptor::new(keyring.clone(), &ctx);
-                dec.set_threads(threads);
+                dec.set_threads(threads).unwrap();
                 // Consumed and cleared after each write, as EnvelopeReader
                 // does, so the output buffer stays one batch long.
                 let mut out = SecretBytes::new();

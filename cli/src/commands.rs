@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use strongroom::audit::{AuditContext, JsonLinesSink};
-use strongroom::envelope::{DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
+use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
 use strongroom::file;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
@@ -122,8 +122,8 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             Ok(())
         }
         Command::Key(cmd) => key_command(&store, cmd),
-        Command::Encrypt(args) => encrypt(&store, threads(cli.threads), progress, args),
-        Command::Decrypt(args) => decrypt(&store, threads(cli.threads), progress, args),
+        Command::Encrypt(args) => encrypt(&store, threads(cli.threads)?, progress, args),
+        Command::Decrypt(args) => decrypt(&store, threads(cli.threads)?, progress, args),
         // Handled above.
         Command::Inspect { .. } | Command::Keyring(KeyringCommand::Init { .. }) => Ok(()),
     }
@@ -153,9 +153,19 @@ fn init(cli: &Cli, key: Option<&str>, create_token_key: bool) -> Result<(), CliE
 }
 
 /// The thread count: the flag, or every available core.
-fn threads(flag: Option<usize>) -> usize {
-    flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1)
+/// The thread count: the flag (1 to the core's limit), or every available
+/// core up to that limit.
+fn threads(flag: Option<usize>) -> Result<usize, CliError> {
+    match flag {
+        Some(n) if (1..=envelope::MAX_THREADS).contains(&n) => Ok(n),
+        Some(_) => Err(CliError::Usage(format!(
+            "--threads takes 1 to {}",
+            envelope::MAX_THREADS
+        ))),
+        None => Ok(std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, envelope::MAX_THREADS)),
+    }
 }
 
 fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
@@ -288,8 +298,8 @@ fn encrypt(
         name: &args.key,
     }];
     let mut writer = EnvelopeWriter::new(out, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
-        .map_err(|e| CliError::io("cannot start the envelope", e))?
-        .with_threads(threads);
+        .and_then(|w| w.with_threads(threads))
+        .map_err(|e| CliError::io("cannot start the envelope", e))?;
     file::copy_wiped(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
     let out = writer
         .finish()
@@ -308,7 +318,9 @@ fn decrypt(
     let (reader, len) = input(args.input.as_deref())?;
     let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
     let mut out = Output::open(args.output.as_deref())?;
-    let mut plain = EnvelopeReader::new(reader, keyring, &ctx).with_threads(threads);
+    let mut plain = EnvelopeReader::new(reader, keyring, &ctx)
+        .with_threads(threads)
+        .map_err(|e| CliError::io("cannot start decrypting", e))?;
     file::copy_wiped(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
     out.commit()
 }

@@ -491,3 +491,28 @@ fn rewrap_change_root_backup_and_import() {
     other.ok(&["decrypt", "--context", "t=x", "-o", "back.csv", "a.sr"]);
     assert_eq!(fs::read(other.path("back.csv")).unwrap(), data);
 }
+
+#[test]
+fn a_thread_count_out_of_range_is_a_usage_error() {
+    let env = Env::new("threads");
+    init(&env);
+    fs::write(env.path("a.txt"), b"x").unwrap();
+    for bad in ["0", "65", "1000000", "18446744073709551615"] {
+        let err = env.fails(
+            &[
+                "--threads",
+                bad,
+                "encrypt",
+                "--key",
+                "files",
+                "-o",
+                "a.sr",
+                "a.txt",
+            ],
+            2,
+        );
+        assert!(err.contains("--threads takes 1 to 64"), "{bad}: {err}");
+    }
+    assert!(!env.path("a.sr").exists());
+    env.no_partial_files();
+}

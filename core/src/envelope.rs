@@ -37,7 +37,7 @@ pub use header::{
 };
 #[cfg(feature = "std")]
 pub use io::{EnvelopeReader, EnvelopeSeekReader, EnvelopeWriter};
-pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor};
+pub use stream::{EnvelopeDecryptor, EnvelopeEncryptor, MAX_BATCH_BYTES, MAX_THREADS};
 
 use crate::aead::{self, Algorithm, TAG_LEN};
 use crate::audit::{AuditAction, AuditContext, AuditObject};

@@ -496,7 +496,7 @@ fn parallel_encryption_is_byte_identical_and_parallel_decryption_agrees() {
             let mut rng = common::SeededRng::new(len as u64);
             let (mut enc, mut out) =
                 EnvelopeEncryptor::new(&recipients, &ctx(), c as u32, &mut rng).unwrap();
-            enc.set_threads(threads);
+            enc.set_threads(threads).unwrap();
             for p in pt.chunks(piece.max(1)) {
                 enc.update(p, &mut out).unwrap();
             }
@@ -509,7 +509,7 @@ fn parallel_encryption_is_byte_identical_and_parallel_decryption_agrees() {
         }
         for threads in [1, 3, 8] {
             let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx());
-            d.set_threads(threads);
+            d.set_threads(threads).unwrap();
             let mut plain = SecretBytes::new();
             for piece in single.chunks(777) {
                 d.update(piece, &mut plain).unwrap();

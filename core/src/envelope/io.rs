@@ -20,6 +20,10 @@ fn to_io(e: Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
+fn to_input(e: Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, e)
+}
+
 /// Encrypts everything written to it into an envelope on `inner`.
 ///
 /// Call [`EnvelopeWriter::finish`] at the end: it writes the final chunk.
@@ -61,10 +65,13 @@ impl<W: Write> EnvelopeWriter<W> {
 
     /// Seals batches of chunks on up to `threads` threads (output identical
     /// to one thread).
-    #[must_use]
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.encryptor.set_threads(threads);
-        self
+    ///
+    /// # Errors
+    /// `InvalidInput` for 0 or more than [`super::MAX_THREADS`] threads, or
+    /// after the first write.
+    pub fn with_threads(mut self, threads: usize) -> io::Result<Self> {
+        self.encryptor.set_threads(threads).map_err(to_input)?;
+        Ok(self)
     }
 
     /// Writes the final chunk, flushes, and returns the inner writer.
@@ -133,10 +140,13 @@ impl<R: Read> EnvelopeReader<R> {
 impl<R: Read> EnvelopeReader<R> {
     /// Opens batches of chunks on up to `threads` threads (same plaintext,
     /// same failures as one thread).
-    #[must_use]
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.decryptor.set_threads(threads);
-        self
+    ///
+    /// # Errors
+    /// `InvalidInput` for 0 or more than [`super::MAX_THREADS`] threads, or
+    /// after the first read.
+    pub fn with_threads(mut self, threads: usize) -> io::Result<Self> {
+        self.decryptor.set_threads(threads).map_err(to_input)?;
+        Ok(self)
     }
 }
 

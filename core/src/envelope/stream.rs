@@ -141,11 +141,48 @@ fn seal_batch(
     run_parallel(&mut jobs, threads, seal);
 }
 
-/// Chunks staged per batch: one at a time on one thread; 16 per thread
-/// (1 MiB a thread at the default chunk size) otherwise, so that spawning
-/// the scoped threads is amortised over enough work.
-const fn batch_chunks(threads: usize) -> usize {
-    if threads > 1 { threads * 16 } else { 1 }
+/// Most threads one stream may use ([`EnvelopeEncryptor::set_threads`]).
+pub const MAX_THREADS: usize = 64;
+
+/// Most plaintext one batch stages, across all its threads (32 MiB). A
+/// stream holds at most one batch of plaintext and one of ciphertext, so
+/// its own buffers stay under twice this whatever the chunk size and the
+/// thread count; the `std::io` reader adds the buffer it releases
+/// plaintext from, so a whole `EnvelopeReader` stays under four times this
+/// (measured in `core/tests/stream_limits.rs`, figures in BENCHMARKS.md).
+pub const MAX_BATCH_BYTES: usize = 32 << 20;
+
+/// Chunks staged per batch: one at a time on one thread; otherwise 16 per
+/// thread (1 MiB a thread at the default chunk size, so that spawning the
+/// scoped threads is amortised), but never more than [`MAX_BATCH_BYTES`].
+const fn batch_chunks(threads: usize, chunk_size: usize) -> usize {
+    if threads <= 1 {
+        return 1;
+    }
+    let by_memory = MAX_BATCH_BYTES / chunk_size;
+    let by_threads = threads * 16;
+    let n = if by_memory < by_threads {
+        by_memory
+    } else {
+        by_threads
+    };
+    if n == 0 { 1 } else { n }
+}
+
+/// A thread count a stream accepts: 1 ..= [`MAX_THREADS`], set before the
+/// stream has taken any input.
+fn check_threads(threads: usize, started: bool) -> Result<usize> {
+    if threads == 0 || threads > MAX_THREADS {
+        return Err(Error::InvalidArgument {
+            reason: "a stream uses 1 to 64 threads",
+        });
+    }
+    if started {
+        return Err(Error::InvalidArgument {
+            reason: "set the thread count before the stream's first input",
+        });
+    }
+    Ok(threads)
 }
 
 /// Runs `work` over `jobs` split into up to `threads` parts: on scoped
@@ -383,9 +420,15 @@ impl EnvelopeEncryptor {
     /// (the default) seals on the calling thread. The output is
     /// byte-for-byte the same either way. Without `std` there are no
     /// threads: the setting is accepted and everything runs on the caller.
-    pub fn set_threads(&mut self, threads: usize) {
-        self.threads = threads.max(1);
-        self.batch_chunks = batch_chunks(self.threads);
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for 0 or more than [`MAX_THREADS`], or
+    /// once the encryptor has taken input (nothing changes).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        let started = self.index > 0 || self.filled > 0 || self.finished;
+        self.threads = check_threads(threads, started)?;
+        self.batch_chunks = batch_chunks(self.threads, self.chunk_size);
+        Ok(())
     }
 
     /// Seals what is staged: full chunks, and with `last` the final one.
@@ -503,8 +546,14 @@ impl EnvelopeDecryptor {
     /// when an error stops it, is the same either way. Without `std` there
     /// are no threads: the setting is accepted and everything runs on the
     /// caller.
-    pub fn set_threads(&mut self, threads: usize) {
-        self.threads = threads.max(1);
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for 0 or more than [`MAX_THREADS`], or
+    /// once the decryptor has taken input (nothing changes).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        let started = !matches!(&self.state, State::Header(buf) if buf.is_empty());
+        self.threads = check_threads(threads, started)?;
+        Ok(())
     }
 
     /// Feeds envelope bytes; appends every chunk that authenticated to
@@ -739,7 +788,7 @@ impl Drop for EnvelopeDecryptor {
 
 fn body_state(header: &Header, payload: KeyMaterial, threads: usize) -> State {
     let chunk_size = header.chunk_size as usize;
-    let batch_chunks = batch_chunks(threads);
+    let batch_chunks = batch_chunks(threads, chunk_size);
     let sealed_len = chunk_size + TAG_LEN;
     State::Body {
         payload,

@@ -140,7 +140,7 @@ fn check_rejected(keyring: &Keyring, s: &Sample, body: &[u8], feed: usize) {
 
     // The parallel decryptor releases the same prefix and fails the same way.
     let mut p = EnvelopeDecryptor::new(owned(keyring), &ctx());
-    p.set_threads(3);
+    p.set_threads(3).unwrap();
     let mut pout = SecretBytes::new();
     let mut presult = Ok(());
     for piece in envelope.chunks(feed) {
