@@ -18,7 +18,7 @@ cd "$work"
 say() { printf '\n$ %s\n' "$*"; }
 
 # The root of trust: a 32-byte key file, owner-only (like a mounted secret).
-head -c 32 /dev/urandom > root.key && chmod 600 root.key
+(umask 077 && head -c 32 /dev/urandom > root.key)
 export STRONGROOM_KEYRING="$work/keyring.srk" STRONGROOM_KEY_FILE="$work/root.key"
 
 say "strongroom keyring init --key pii"; "$sr" keyring init --key pii

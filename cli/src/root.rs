@@ -12,8 +12,6 @@
 //! - Without a terminal, a missing root is a usage error naming the flags.
 
 use alloc::sync::Arc;
-use std::fs;
-use std::io::Read;
 use std::path::Path;
 
 use strongroom::root::{KeyProvider, PassphraseRoot, RootKind};
@@ -173,15 +171,10 @@ fn passphrase_root(path: &Path) -> Result<Root, CliError> {
 /// Reads the first line of a secret file (a passphrase or a PIN), without
 /// its line ending, into buffers that are wiped on drop.
 fn first_line(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    let err = |e| CliError::io(&format!("cannot read {}", path.display()), e);
-    // Sized once for the whole bounded read, so read_to_end never
-    // reallocates and frees an unwiped copy of the secret.
-    let mut text = Zeroizing::new(Vec::with_capacity(tty::MAX_ANSWER + 1));
-    fs::File::open(path)
-        .map_err(err)?
-        .take(tty::MAX_ANSWER as u64)
-        .read_to_end(&mut text)
-        .map_err(err)?;
+    // The core's one rule for secret files: no symlink, a regular file of
+    // this user's, owner-only, checked on the open descriptor, bounded.
+    let text = strongroom::root::read_secret_file(path)?;
+    let text = text.expose_secret();
     let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.is_empty() {

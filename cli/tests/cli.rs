@@ -404,7 +404,19 @@ fn rewrap_change_root_backup_and_import() {
     );
     env.no_partial_files();
     // Change root to a passphrase; the old key file no longer opens it.
-    fs::write(env.path("pass.txt"), "a long passphrase\n").unwrap();
+    // Readable by others: refused, with the fix in the message.
+    fs::write(env.path("open.txt"), "a long passphrase\n").unwrap();
+    let err = env.fails(
+        &[
+            "keyring",
+            "change-root",
+            "--new-passphrase-file",
+            "open.txt",
+        ],
+        1,
+    );
+    assert!(err.contains("chmod 600 open.txt"), "{err}");
+    env.write_secret("pass.txt", "a long passphrase\n");
     assert!(
         env.ok(&[
             "keyring",
@@ -439,7 +451,7 @@ fn rewrap_change_root_backup_and_import() {
         String::from_utf8_lossy(&out.stderr)
     );
     // A wrong passphrase: exit 3, one line, the passphrase nowhere in it.
-    fs::write(env.path("wrong.txt"), "not the passphrase\n").unwrap();
+    env.write_secret("wrong.txt", "not the passphrase\n");
     let out = strongroom()
         .current_dir(&env.dir)
         .env_clear()

@@ -52,8 +52,8 @@ fn pkcs11_root_from_the_command_line() {
         .output()
         .expect("softhsm2-util not found: run scripts/setup.sh");
     assert!(init.status.success());
-    fs::write(env.path("pin.txt"), format!("{PIN}\n")).unwrap();
-    fs::write(env.path("wrong-pin.txt"), "0000\n").unwrap();
+    env.write_secret("pin.txt", &format!("{PIN}\n"));
+    env.write_secret("wrong-pin.txt", "0000\n");
     fs::write(env.path("plain.txt"), b"sealed by a token key").unwrap();
     let module = module();
     let run = |args: &[&str]| {

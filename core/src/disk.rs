@@ -12,6 +12,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorKind};
+use crate::secret::SecretBytes;
 
 /// Errors of the file layer.
 #[derive(Debug)]
@@ -52,12 +53,21 @@ pub enum StoreError {
         /// The path.
         path: PathBuf,
     },
-    /// A key file is readable or writable by group or others.
+    /// A secret file (key, passphrase, PIN) is readable or writable by
+    /// group or others.
     InsecurePermissions {
-        /// The key file.
+        /// The secret file.
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
+    },
+    /// A secret file is refused for another reason: it is a symbolic link,
+    /// not a regular file, or owned by another user.
+    InsecureSecretFile {
+        /// The secret file.
+        path: PathBuf,
+        /// Why, in public terms.
+        reason: String,
     },
     /// Another process holds the keyring's lock (from
     /// [`KeyringStore::try_update`](crate::store::KeyringStore::try_update)).
@@ -81,9 +91,12 @@ impl fmt::Display for StoreError {
             Self::AlreadyExists { path } => {
                 write!(f, "a keyring already exists at {}", path.display())
             }
+            Self::InsecureSecretFile { path, reason } => {
+                write!(f, "secret file {} is refused: {reason}", path.display())
+            }
             Self::InsecurePermissions { path, mode } => write!(
                 f,
-                "key file {} is accessible by group or others (mode {:04o}); restrict it with `chmod 600 {}` \
+                "secret file {} is accessible by group or others (mode {:04o}); restrict it with `chmod 600 {}` \
                  (Docker: secret `mode: 0400`; Kubernetes: `defaultMode: 0400`)",
                 path.display(),
                 mode & 0o7777,
@@ -109,7 +122,9 @@ impl StoreError {
             }
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-            Self::InsecurePermissions { .. } => ErrorKind::InsecurePermissions,
+            Self::InsecurePermissions { .. } | Self::InsecureSecretFile { .. } => {
+                ErrorKind::InsecurePermissions
+            }
             Self::Locked { .. } => ErrorKind::Locked,
         }
     }
@@ -165,6 +180,62 @@ pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, StoreErro
         .read_to_end(&mut bytes)
         .map_err(io_err("read", path))?;
     Ok(bytes)
+}
+
+/// Reads a secret file (a key file, a passphrase or PIN file) under the one
+/// rule for all of them: opened without following a symbolic link
+/// (`O_NOFOLLOW`), then checked on the open descriptor (`fstat`, so nothing
+/// can swap the file between check and read): a regular file, owned by
+/// this process's effective user, with no access for group or others, at
+/// most `max` bytes. The bytes come back in a wiping buffer sized once.
+pub(crate) fn read_secret_file(path: &Path, max: usize) -> Result<SecretBytes, StoreError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let refuse = |reason: String| StoreError::InsecureSecretFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refuse(String::from(
+                "it is a symbolic link; name the file itself (in Kubernetes, mount the secret with subPath)",
+            )),
+            _ => io_err("open", path)(e),
+        })?;
+    let meta = file.metadata().map_err(io_err("stat", path))?;
+    if !meta.file_type().is_file() {
+        return Err(refuse(String::from("it is not a regular file")));
+    }
+    let euid = crate::secure_memory::effective_uid();
+    if meta.uid() != euid {
+        return Err(refuse(alloc::format!(
+            "it is owned by uid {}, not by this process's user (uid {euid}); chown it",
+            meta.uid()
+        )));
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(StoreError::InsecurePermissions {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    if len > max {
+        return Err(StoreError::File {
+            path: path.to_path_buf(),
+            source: Error::TooLarge {
+                what: "secret file length",
+                max,
+            },
+        });
+    }
+    let mut out = SecretBytes::zeroed(len);
+    file.read_exact(out.expose_secret_mut())
+        .map_err(io_err("read", path))?;
+    Ok(out)
 }
 
 /// Creates `path`, which must not exist, readable and writable by its

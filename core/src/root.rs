@@ -373,37 +373,41 @@ impl KeyProvider for KeyFileRoot {
 
 #[cfg(all(feature = "std", unix))]
 mod key_files {
-    use std::fs;
     use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 
     use super::KeyFileRoot;
-    use crate::disk::{StoreError, create_private, io_err, read_bounded};
+    use super::MAX_SECRET_FILE_LEN;
+    use crate::disk::{self, StoreError, create_private, io_err};
+    use crate::secret::SecretBytes;
     use crate::secret::{KEY_LEN, KeyMaterial};
 
     /// Loads a key-file root from `path` (for example
-    /// `/run/secrets/strongroom`): 32 raw bytes or 64 hex digits. A file that
-    /// group or others can access is refused, with the fix in the message.
+    /// `/run/secrets/strongroom`): 32 raw bytes or 64 hex digits, read under
+    /// the secret-file rule of [`read_secret_file`] (no symbolic link, a
+    /// regular file of this user's, no access for group or others, checked
+    /// on the open descriptor), with the fix in the message.
     ///
     /// # Errors
     /// [`StoreError::InsecurePermissions`]; I/O errors;
     /// [`StoreError::Rejected`] for contents of the wrong shape.
     pub fn load_key_file(path: &Path) -> Result<KeyFileRoot, StoreError> {
-        let meta = fs::metadata(path).map_err(io_err("stat the key file", path))?;
-        let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(StoreError::InsecurePermissions {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        // Sized to the file before reading (read_bounded), so no
-        // reallocation leaves a copy; wiped once parsed.
-        let mut raw = read_bounded(path, 2 * KEY_LEN + 2)?;
-        let root = KeyFileRoot::from_file_contents(&raw).map_err(StoreError::Rejected);
-        zeroize::Zeroize::zeroize(&mut raw);
-        root
+        let raw = disk::read_secret_file(path, 2 * KEY_LEN + 2)?;
+        KeyFileRoot::from_file_contents(raw.expose_secret()).map_err(StoreError::Rejected)
+    }
+
+    /// Reads a passphrase or PIN file (at most [`MAX_SECRET_FILE_LEN`]
+    /// bytes) under the same rule as key files: not a symbolic link, a
+    /// regular file owned by this process's user, no access for group or
+    /// others, checked on the open descriptor. The bytes come back whole
+    /// (line endings included), in a wiping buffer.
+    ///
+    /// # Errors
+    /// [`StoreError::InsecureSecretFile`], [`StoreError::InsecurePermissions`]
+    /// with the fix in the message; [`StoreError::File`] past the size
+    /// limit; I/O errors.
+    pub fn read_secret_file(path: &Path) -> Result<SecretBytes, StoreError> {
+        disk::read_secret_file(path, MAX_SECRET_FILE_LEN)
     }
 
     /// Creates a new key file at `path` holding 32 random bytes, mode 0600.
@@ -420,4 +424,8 @@ mod key_files {
 }
 
 #[cfg(all(feature = "std", unix))]
-pub use key_files::{create_key_file, load_key_file};
+pub use key_files::{create_key_file, load_key_file, read_secret_file};
+
+/// Largest passphrase or PIN file [`read_secret_file`] reads (4 KiB).
+#[cfg(all(feature = "std", unix))]
+pub const MAX_SECRET_FILE_LEN: usize = 4096;

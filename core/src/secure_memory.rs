@@ -240,6 +240,12 @@ impl Drop for RegionGuard {
     }
 }
 
+/// This process's effective user id (for the owner check of secret files).
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// What protection key material has had so far.
 pub fn status() -> MemoryProtection {
     let pool = POOL

@@ -46,6 +46,19 @@ impl Env {
         Self { dir }
     }
 
+    /// Writes a secret file (passphrase, PIN) as an operator should: 0600
+    /// from the start (TEST SECRETS only).
+    pub fn write_secret(&self, name: &str, contents: &str) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(self.path(name))
+            .unwrap();
+        f.write_all(contents.as_bytes()).unwrap();
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
