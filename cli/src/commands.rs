@@ -33,6 +33,18 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(sink) = &sink {
         store.set_audit(AuditContext::with_system_clock(sink.clone()));
     }
+    let stale = store.stale_temp_files();
+    if !stale.is_empty() {
+        let names: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "strongroom: warning: an interrupted save left {} temp file(s) beside {}: {}; \
+             they hold older copies of the keyring (destroyed versions included) and \
+             the next key change removes them",
+            stale.len(),
+            cli.keyring.display(),
+            names.join(", ")
+        );
+    }
     let result = dispatch(&cli, store, &root);
     // A log that lost events makes the command fail, even if it did its work.
     if let (Some(sink), Some(path)) = (&sink, &cli.audit_log) {

@@ -528,3 +528,23 @@ fn a_thread_count_out_of_range_is_a_usage_error() {
     assert!(!env.path("a.sr").exists());
     env.no_partial_files();
 }
+
+#[test]
+fn temp_files_left_by_a_crash_are_reported_then_removed() {
+    let env = Env::new("stale");
+    init(&env);
+    // What a save interrupted between write and rename leaves behind.
+    let stale = env.path(".keyring.srk.0123456789abcdef.tmp");
+    fs::copy(env.path("keyring.srk"), &stale).unwrap();
+    let out = env.run(&["key", "list"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("interrupted save left 1 temp file"),
+        "{stderr}"
+    );
+    assert!(stale.exists(), "a read-only command must not remove it");
+    env.ok(&["key", "rotate", "files"]);
+    assert!(!stale.exists(), "the next save removes it");
+    env.no_partial_files();
+}

@@ -18,6 +18,7 @@
 //! "crash" any step; production uses the real file system.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -344,9 +345,47 @@ impl KeyringStore {
             let _ = ops.remove(&tmp);
             return Err(e);
         }
-        // The new file is in place; a failure here only weakens durability.
+        // The new file is in place. Temp files that crashed saves left
+        // (they may still hold versions destroyed since) go now: we hold
+        // the lock, so no other save of this keyring is in flight.
+        for stale in self.stale_temp_files() {
+            let _ = ops.remove(&stale);
+        }
+        // A failure here only weakens durability.
         ops.sync_dir(&dir)
             .map_err(io_err("fsync the directory", &dir))
+    }
+
+    /// Temp files of this keyring that a crashed save left behind
+    /// (`.NAME.<16 hex digits>.tmp` beside it). Each holds an older copy of
+    /// the keyring, encrypted under the root, so it can bring destroyed
+    /// versions back; the next successful save removes them. Report them
+    /// when found (the command line warns).
+    pub fn stale_temp_files(&self) -> Vec<PathBuf> {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = alloc::format!(".{name}.");
+        let Ok(entries) = fs::read_dir(disk::dir_of(&self.path)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let file = e.file_name();
+                let file = file.to_string_lossy();
+                file.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(".tmp"))
+                    .is_some_and(|hex| {
+                        hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+            })
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
     }
 }
 
