@@ -50,7 +50,8 @@ venv=target/venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cryptography>=42'
+# argon2-cffi: the reference Argon2 for the keyring-file vectors (FORMAT.md 10.3).
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cryptography>=42' 'argon2-cffi>=21'
 "$venv/bin/python" tests/golden/independent_decoder.py
 
 step "main job: the README's command (CLI) and the library example"

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """An independent decoder for strongroom's formats, written from
 docs/FORMAT.md alone: records (sections 4-5), envelopes (7), wrapped data
-keys (8) and derived keys (9).
+keys (8), derived keys (9) and keyring files (10).
 
 It shares no code with the Rust core: ChaCha20-Poly1305 comes from
-pyca/cryptography (OpenSSL), HKDF from Python's hmac module, and HChaCha20
-and the strict base64url decoder are written here from their
-specifications. It runs every golden vector under tests/golden/ and checks
+pyca/cryptography (OpenSSL), Argon2id from argon2-cffi (the reference C
+implementation), HKDF from Python's hmac module, and HChaCha20 and the
+strict base64url decoder are written here from their specifications. It runs every golden vector under tests/golden/ and checks
 that it reaches the same result and the same plaintext.
 
     python3 tests/golden/independent_decoder.py   # exits non-zero on mismatch
@@ -339,7 +339,144 @@ def derive_key(keyring: list[dict], name: str, version: int, ctx: dict[str, str]
     return hkdf_expand32(hkdf_extract(b"", material), info)
 
 
+# --- keyring files (FORMAT.md 10) ------------------------------------------
+
+KEYRING_MAGIC = b"SRKR"
+MAX_KEYRING_FILE = 16 << 20
+ROOT_KINDS = {1: "passphrase", 2: "key_file", 3: "pkcs11", 4: "external"}
+STATES = {1: "enabled", 2: "disabled", 3: "destroyed"}
+
+
+def argon2id(passphrase: bytes, salt: bytes, m: int, t: int, p: int) -> bytes:
+    """RFC 9106 Argon2id, version 0x13, 32-byte output (FORMAT.md 10.3)."""
+    from argon2.low_level import Type, hash_secret_raw
+
+    return hash_secret_raw(passphrase, salt, time_cost=t, memory_cost=m, parallelism=p,
+                           hash_len=32, type=Type.ID, version=19)
+
+
+class Cursor:
+    """Reads the keyring encoding; running out of bytes is malformed."""
+
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.at + n > len(self.data):
+            raise Reject("malformed")
+        out = self.data[self.at:self.at + n]
+        self.at += n
+        return out
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def u32(self) -> int:
+        return struct.unpack(">I", self.take(4))[0]
+
+    def u64(self) -> int:
+        return struct.unpack(">Q", self.take(8))[0]
+
+
+def parse_keyring_encoding(data: bytes) -> list[dict]:
+    """FORMAT.md 10.4, with the checks of section 3."""
+    c = Cursor(data)
+    if c.u8() != 0x01:
+        raise Reject("unsupported_format")
+    count = c.u32()
+    if count > 65536 or count > (len(data) - c.at):
+        raise Reject("malformed")
+    keys, names, ids = [], [], set()
+    for _ in range(count):
+        try:
+            name = c.take(c.u8()).decode("ascii")
+        except UnicodeDecodeError:
+            raise Reject("malformed") from None
+        if names and name.encode() <= names[-1].encode():
+            raise Reject("malformed")
+        key_id = c.u32()
+        if key_id == 0 or key_id in ids:
+            raise Reject("malformed")
+        created, primary, minimum = c.u64(), c.u32(), c.u32()
+        period = c.u64()
+        n = c.u32()
+        if not 1 <= n <= 65536 or n > len(data) - c.at:
+            raise Reject("malformed")
+        versions = []
+        for version in range(1, n + 1):
+            state = STATES.get(c.u8())
+            if state is None:
+                raise Reject("malformed")
+            v_created = c.u64()
+            key_hex = None if state == "destroyed" else c.take(32).hex()
+            versions.append({"version": version, "state": state, "created": v_created, "key_hex": key_hex})
+        if not 1 <= primary <= n or versions[primary - 1]["state"] != "enabled":
+            raise Reject("malformed")
+        if not 1 <= minimum <= primary:
+            raise Reject("malformed")
+        names.append(name)
+        ids.add(key_id)
+        keys.append({"name": name, "key_id": f"{key_id:08x}", "created": created,
+                     "primary_version": primary, "min_decryption_version": minimum,
+                     "rotation_period_seconds": period or None, "versions": versions})
+    if c.at != len(data):
+        raise Reject("malformed")
+    return keys
+
+
+def open_keyring_file(data: bytes, root: dict) -> list[dict]:
+    """FORMAT.md 10.5, in order."""
+    if len(data) > MAX_KEYRING_FILE:
+        raise Reject("too_large")
+    if len(data) < 4 or data[:4] != KEYRING_MAGIC:
+        raise Reject("malformed")
+    if len(data) < 5:
+        raise Reject("malformed")
+    if data[4] != 0x01:
+        raise Reject("unsupported_format")
+    if len(data) < 8 or data[5] not in ROOT_KINDS:
+        raise Reject("malformed")
+    kind = ROOT_KINDS[data[5]]
+    p_len = struct.unpack(">H", data[6:8])[0]
+    if p_len > 1024 or len(data) < 10 + p_len:
+        raise Reject("malformed")
+    params = data[8:8 + p_len]
+    w_len = struct.unpack(">H", data[8 + p_len:10 + p_len])[0]
+    end = 10 + p_len + w_len
+    if w_len > 1024 or len(data) < end + 24 + 16:
+        raise Reject("malformed")
+    wrapped, header = data[10 + p_len:end], data[:end]
+    nonce, payload = data[end:end + 24], data[end + 24:]
+    if root["kind"] != kind:
+        raise Reject("invalid_argument")
+    if kind == "passphrase":
+        if p_len != 28:
+            raise Reject("malformed")
+        m, t, p = struct.unpack(">III", params[:12])
+        if not (1 <= p <= 16 and 1 <= t <= 16 and 8 * p <= m <= 1048576):
+            raise Reject("too_large")
+        if w_len != 72:
+            raise Reject("malformed")
+        kek = argon2id(bytes.fromhex(root["passphrase_hex"]), params[12:28], m, t, p)
+    else:
+        if p_len != 0 or w_len != 72:
+            raise Reject("malformed")
+        kek = hkdf_expand32(hkdf_extract(b"", bytes.fromhex(root["key_hex"])),
+                            b"strongroom/keyring/v1/keyfile")
+    try:
+        sealing_key = xchacha20poly1305_decrypt(
+            kek, wrapped[:24], wrapped[24:], b"strongroom/keyring/v1/root" + data[:8 + p_len])
+        plain = xchacha20poly1305_decrypt(
+            sealing_key, nonce, payload, b"strongroom/keyring/v1/payload" + header)
+    except InvalidTag:
+        raise Reject("authentication_failed") from None
+    return parse_keyring_encoding(plain)
+
+
 def run_vector(v: dict) -> bytes:
+    if v["format"] == "keyring-file-v1":
+        keys = open_keyring_file(bytes.fromhex(v["file_hex"]), v["root"])
+        return json.dumps(keys, sort_keys=True).encode()
     if v["format"] == "record-v1":
         if "record_hex" in v:
             return decrypt_record(bytes.fromhex(v["record_hex"]), v["keyring"], v["context"])
@@ -358,7 +495,8 @@ def run_vector(v: dict) -> bytes:
 
 def main() -> int:
     root = Path(__file__).resolve().parent
-    files = sorted(root.glob("record/*.json")) + sorted(root.glob("envelope/*.json"))
+    files = (sorted(root.glob("record/*.json")) + sorted(root.glob("envelope/*.json"))
+             + sorted(root.glob("keyring/*.json")))
     mismatches = 0
     for path in files:
         v = json.loads(path.read_text(encoding="utf-8"))
@@ -367,12 +505,16 @@ def main() -> int:
             result = "ok"
         except Reject as r:
             pt, result = None, r.result
-        good = result == v["result"] and (result != "ok" or pt.hex() == v["plaintext_hex"])
+        if v["format"] == "keyring-file-v1":
+            expected = json.dumps(v.get("keyring"), sort_keys=True).encode()
+            good = result == v["result"] and (result != "ok" or pt == expected)
+        else:
+            good = result == v["result"] and (result != "ok" or pt.hex() == v["plaintext_hex"])
         if not good:
             mismatches += 1
             print(f"MISMATCH {path.parent.name}/{path.name}: got {result}, want {v['result']}", file=sys.stderr)
     passed = len(files) - mismatches
-    print(f"independent decoder (FORMAT.md + pyca/cryptography): {passed} passed, {mismatches} failed")
+    print(f"independent decoder (FORMAT.md + pyca/cryptography + argon2-cffi): {passed} passed, {mismatches} failed")
     return 1 if mismatches or not files else 0
 
 
