@@ -117,9 +117,12 @@ fn state_name(s: VersionState) -> String {
     s.name().into()
 }
 
+/// Known test material by (key name, version).
+type Materials = Vec<(&'static str, u32, [u8; 32])>;
+
 /// The expected contents, in the vectors' JSON form, of `keyring`. The
 /// material comes from `materials` (known test data), by (name, version).
-fn describe(keyring: &Keyring, materials: &[(&str, u32, [u8; 32])]) -> Vec<KeyJson> {
+fn describe(keyring: &Keyring, materials: &Materials) -> Vec<KeyJson> {
     keyring
         .keys()
         .into_iter()
@@ -273,7 +276,7 @@ fn m(b: u8) -> [u8; 32] {
 
 /// Two keys: "files" with versions destroyed, disabled, enabled (primary),
 /// minimum 2 and a 90-day rotation period; "pii" with one version.
-fn rich() -> (Vec<KeyJson>, Vec<(&'static str, u32, [u8; 32])>) {
+fn rich() -> (Vec<KeyJson>, Materials) {
     let materials = vec![
         ("files", 2, m(0x20)),
         ("files", 3, m(0x30)),
