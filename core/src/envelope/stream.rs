@@ -251,7 +251,10 @@ pub(crate) fn chunk_count(body_len: u64, chunk_size: u32) -> Result<u64> {
 /// what marks the end.
 ///
 /// # Security
-/// The plaintext staging buffer is wiped on drop.
+/// The plaintext staging buffer is wiped on drop. With `std`, an encryptor
+/// used in a process other than the one that created it (a child after
+/// `fork()`, as Python's `multiprocessing` does) refuses every call instead
+/// of sealing chunks under the nonces its parent also uses.
 pub struct EnvelopeEncryptor {
     payload: KeyMaterial,
     index: u64,
@@ -264,6 +267,9 @@ pub struct EnvelopeEncryptor {
     filled: usize,
     /// Set by `finish_into`; `finish` consumes the encryptor instead.
     finished: bool,
+    /// The process that made it: nonce state never crosses a fork.
+    #[cfg(feature = "std")]
+    owner_pid: u32,
 }
 
 impl fmt::Debug for EnvelopeEncryptor {
@@ -314,6 +320,8 @@ impl EnvelopeEncryptor {
             staging: SecretBytes::zeroed(chunk_size.min(expected_len)),
             filled: 0,
             finished: false,
+            #[cfg(feature = "std")]
+            owner_pid: std::process::id(),
         };
         Ok((encryptor, header.to_bytes()))
     }
@@ -382,6 +390,14 @@ impl EnvelopeEncryptor {
         if self.finished {
             return Err(Error::InvalidArgument {
                 reason: "the envelope is already finished",
+            });
+        }
+        // After fork() parent and child would seal the next chunk under the
+        // same key and nonce; only the process that made it may go on.
+        #[cfg(feature = "std")]
+        if std::process::id() != self.owner_pid {
+            return Err(Error::InvalidArgument {
+                reason: "this encryptor was created in another process (before a fork); start a new envelope",
             });
         }
         Ok(())

@@ -1,0 +1,120 @@
+//! Fork safety of nonce state (issue #10, point 3 in part): a streaming
+//! encryptor carried into a child by `fork()` refuses to go on (parent and
+//! child would otherwise seal the next chunk under the same key and
+//! nonce), while one-shot operations keep working in the child, with fresh
+//! randomness. Uses a real `fork()`, in a single-threaded child process of
+//! this test so that the fork happens where only one thread runs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::io::Read;
+use std::process::Command;
+
+use strongroom::envelope::{EnvelopeEncryptor, Recipient};
+use strongroom::{EncryptionContext, Error, Keyring, SysRng, inspect_record};
+
+const CHILD_ENV: &str = "STRONGROOM_FORK_CHILD";
+
+fn ctx() -> EncryptionContext {
+    EncryptionContext::new().with("test", "fork").unwrap()
+}
+
+/// Runs in the re-executed process: forks, and checks both sides.
+#[test]
+#[ignore = "child process of a_forked_child_cannot_continue_a_stream"]
+fn fork_child() {
+    assert!(std::env::var(CHILD_ENV).is_ok(), "run by the parent test");
+    let mut keyring = Keyring::new();
+    keyring.create_key("k").unwrap();
+    let recipients = [Recipient::Key {
+        keyring: &keyring,
+        name: "k",
+    }];
+    let (mut enc, mut out) = EnvelopeEncryptor::new(&recipients, &ctx(), 64, &mut SysRng).unwrap();
+    enc.update(&[1u8; 100], &mut out).unwrap();
+    let mut pipe = [0i32; 2];
+    // SAFETY: pipe writes two descriptors into the array.
+    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+    // SAFETY: this process runs one test on one thread (--test-threads=1),
+    // so the child inherits no lock held by another thread.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // The child: the inherited encryptor refuses; one-shot works.
+        let refused = matches!(
+            enc.update(&[2u8; 100], &mut out),
+            Err(Error::InvalidArgument { .. })
+        ) && matches!(enc.finish(&mut out), Err(Error::InvalidArgument { .. }));
+        let record = keyring.encrypt_record("k", b"child", &ctx()).unwrap();
+        let ok = refused && keyring.decrypt_record(&record, &ctx()).is_ok();
+        // SAFETY: the write end of the pipe, and a buffer of its length.
+        unsafe {
+            libc::write(pipe[1], record.as_ptr().cast(), record.len());
+            libc::_exit(if ok { 0 } else { 1 });
+        }
+    }
+    // The parent: its encryptor goes on.
+    // SAFETY: closing our copy of the write end.
+    unsafe { libc::close(pipe[1]) };
+    let mut status = 0;
+    // SAFETY: waiting for the child just forked.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    let mut child_record = Vec::new();
+    // SAFETY: the read end, owned from here on by the File.
+    let mut reader = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(pipe[0]) };
+    reader.read_to_end(&mut child_record).unwrap();
+    enc.update(&[2u8; 100], &mut out).unwrap();
+    enc.finish(&mut out).unwrap();
+    let plain = strongroom::envelope::decrypt(
+        strongroom::envelope::Identity::Keyring(&keyring),
+        &out,
+        &ctx(),
+    )
+    .unwrap();
+    let parent_record = keyring.encrypt_record("k", b"child", &ctx()).unwrap();
+    let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let nonces_differ = child_record.len() == parent_record.len()
+        && child_record[9..33] != parent_record[9..33]
+        && inspect_record(&child_record).is_ok();
+    println!(
+        "child: exited_ok={exited_ok} parent_stream_ok={} nonces_differ={nonces_differ}",
+        plain.len() == 200
+    );
+}
+
+#[test]
+fn a_forked_child_cannot_continue_a_stream() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "fork_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("child: ").map(|(_, r)| r.to_string()))
+        .expect("report");
+    println!("fork: {line}");
+    assert_eq!(
+        line,
+        "exited_ok=true parent_stream_ok=true nonces_differ=true"
+    );
+}
