@@ -53,6 +53,10 @@ struct Pool {
     all_locked: bool,
     all_dont_dump: bool,
     heap_fallbacks: usize,
+    /// The process the locks were taken in (0: none yet). Memory locks do
+    /// not survive `fork()`: a child re-locks the pages at its first pool
+    /// call, so what `status` reports is true there too.
+    pid: u32,
 }
 
 // SAFETY: the pool only stores addresses of pages it mapped itself; all
@@ -65,6 +69,7 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
     all_locked: true,
     all_dont_dump: true,
     heap_fallbacks: 0,
+    pid: 0,
 });
 
 fn page_size() -> usize {
@@ -77,8 +82,41 @@ fn page_size() -> usize {
 }
 
 impl Pool {
+    /// In a child after `fork()` (the pid changed), locks every page again
+    /// and records whether that took; MADV_DONTDUMP is inherited as is.
+    fn follow_fork(&mut self) {
+        let now = std::process::id();
+        if self.pid == now {
+            return;
+        }
+        if self.pid != 0 {
+            let mut locked = true;
+            for page in &self.pages {
+                // SAFETY: a page this pool mapped, never unmapped, and
+                // inherited by this child with the rest of the address space.
+                locked &= unsafe { libc::mlock(page.base.as_ptr().cast(), self.page_size) } == 0;
+            }
+            self.all_locked = locked;
+        }
+        self.pid = now;
+    }
+
+    /// What protection the pages have.
+    fn report(&self) -> MemoryProtection {
+        let any = !self.pages.is_empty();
+        MemoryProtection {
+            pages: self.pages.len(),
+            locked: any && self.all_locked,
+            excluded_from_core_dumps: any && self.all_dont_dump,
+            heap_fallbacks: self.heap_fallbacks,
+        }
+    }
+
     /// Maps, locks and marks one more page; `None` if mapping fails.
     fn grow(&mut self) -> Option<usize> {
+        if self.pid == 0 {
+            self.pid = std::process::id();
+        }
         if self.page_size == 0 {
             self.page_size = page_size();
         }
@@ -115,6 +153,7 @@ impl Pool {
     }
 
     fn take(&mut self) -> Option<(usize, u16, NonNull<[u8; KEY_LEN]>)> {
+        self.follow_fork();
         let page = match self.pages.iter().position(|p| !p.free.is_empty()) {
             Some(p) => p,
             None => self.grow()?,
@@ -247,17 +286,16 @@ pub(crate) fn effective_uid() -> u32 {
 }
 
 /// What protection key material has had so far.
+///
+/// In a child after `fork()`, where Linux drops memory locks, the first
+/// call (or the first new key) locks the pages again, and the report says
+/// whether that took.
 pub fn status() -> MemoryProtection {
-    let pool = POOL
+    let mut pool = POOL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let any = !pool.pages.is_empty();
-    MemoryProtection {
-        pages: pool.pages.len(),
-        locked: any && pool.all_locked,
-        excluded_from_core_dumps: any && pool.all_dont_dump,
-        heap_fallbacks: pool.heap_fallbacks,
-    }
+    pool.follow_fork();
+    pool.report()
 }
 
 /// Maps the first key page now if needed, and fails unless every key page
@@ -271,6 +309,7 @@ pub fn require_locked() -> Result<MemoryProtection> {
         let mut pool = POOL
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pool.follow_fork();
         if pool.pages.is_empty() {
             pool.grow();
         }
@@ -290,16 +329,11 @@ pub fn require_locked() -> Result<MemoryProtection> {
 /// lock (for the tests that check the report against /proc/self/smaps).
 #[cfg(test)]
 fn status_and_pages() -> (MemoryProtection, Vec<usize>) {
-    let pool = POOL
+    let mut pool = POOL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let any = !pool.pages.is_empty();
-    let status = MemoryProtection {
-        pages: pool.pages.len(),
-        locked: any && pool.all_locked,
-        excluded_from_core_dumps: any && pool.all_dont_dump,
-        heap_fallbacks: pool.heap_fallbacks,
-    };
+    pool.follow_fork();
+    let status = pool.report();
     let pages = pool
         .pages
         .iter()

@@ -2,8 +2,11 @@
 //! encryptor carried into a child by `fork()` refuses to go on (parent and
 //! child would otherwise seal the next chunk under the same key and
 //! nonce), while one-shot operations keep working in the child, with fresh
-//! randomness. Uses a real `fork()`, in a single-threaded child process of
-//! this test so that the fork happens where only one thread runs.
+//! randomness; the child's memory-lock status is truthful (Linux drops
+//! locks across fork; the first pool call locks the key pages again and
+//! `VmLck` agrees with the report). Uses a real `fork()`, in a
+//! single-threaded child process of this test so that the fork happens
+//! where only one thread runs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,6 +27,16 @@ const CHILD_ENV: &str = "STRONGROOM_FORK_CHILD";
 
 fn ctx() -> EncryptionContext {
     EncryptionContext::new().with("test", "fork").unwrap()
+}
+
+/// `VmLck` of this process, in KiB (/proc/self/status).
+fn locked_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap())
+        .unwrap()
 }
 
 /// Runs in the re-executed process: forks, and checks both sides.
@@ -47,13 +60,19 @@ fn fork_child() {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
-        // The child: the inherited encryptor refuses; one-shot works.
+        // The child: memory locks are not inherited; the first status call
+        // locks the key pages again and reports what the kernel shows.
+        let before = locked_kib();
+        let status = strongroom::secure_memory::status();
+        let after = locked_kib();
+        let truthful = before == 0 && status.locked == (after > 0);
+        // The inherited encryptor refuses; one-shot works.
         let refused = matches!(
             enc.update(&[2u8; 100], &mut out),
             Err(Error::InvalidArgument { .. })
         ) && matches!(enc.finish(&mut out), Err(Error::InvalidArgument { .. }));
         let record = keyring.encrypt_record("k", b"child", &ctx()).unwrap();
-        let ok = refused && keyring.decrypt_record(&record, &ctx()).is_ok();
+        let ok = truthful && refused && keyring.decrypt_record(&record, &ctx()).is_ok();
         // SAFETY: the write end of the pipe, and a buffer of its length.
         unsafe {
             libc::write(pipe[1], record.as_ptr().cast(), record.len());
