@@ -18,7 +18,6 @@
 mod common;
 
 use std::io::Read;
-use std::process::Command;
 
 use strongroom::envelope::{EnvelopeEncryptor, Recipient};
 use strongroom::{EncryptionContext, Error, Keyring, SysRng, inspect_record};
@@ -110,27 +109,7 @@ fn fork_child() {
 
 #[test]
 fn a_forked_child_cannot_continue_a_stream() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "fork_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.split_once("child: ").map(|(_, r)| r.to_string()))
-        .expect("report");
+    let line = common::run_child_test("fork_child", CHILD_ENV, "1");
     println!("fork: {line}");
     assert_eq!(
         line,

@@ -14,7 +14,6 @@ mod common;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use common::keyring_at_version;
@@ -129,27 +128,11 @@ fn child_stream() {
 }
 
 fn run_child(mode: &str, threads: usize, path: &Path) -> (f64, f64) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_stream",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{mode}:{threads}:{}", path.display()))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let line = common::run_child_test(
+        "child_stream",
+        CHILD_ENV,
+        &format!("{mode}:{threads}:{}", path.display()),
     );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.split_once("child: ").map(|(_, r)| r.to_string()))
-        .expect("child report");
     let num = |key: &str| -> f64 {
         line.split_whitespace()
             .find_map(|kv| kv.strip_prefix(key))

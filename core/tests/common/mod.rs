@@ -220,3 +220,30 @@ pub fn key_file_root(byte: u8) -> alloc::sync::Arc<dyn strongroom::root::KeyProv
         &KeyMaterial::from_slice(&[byte; 32]).unwrap(),
     ))
 }
+
+/// Runs the ignored test `name` of this test binary as a child process,
+/// single-threaded, with `env_key=env_value`, and returns what it printed
+/// after `child: ` (its report). Panics, with its output, if it failed.
+pub fn run_child_test(name: &str, env_key: &str, env_value: &str) -> std::string::String {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env_key, env_value)
+        .output()
+        .unwrap();
+    let stdout = std::string::String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        std::string::String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("child: ").map(|(_, r)| r.into()))
+        .expect("the child printed no report")
+}
