@@ -11,10 +11,10 @@
     clippy::std_instead_of_alloc
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use strongroom::keyring_file;
 use strongroom::root::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
@@ -315,46 +315,9 @@ fn rich() -> (Vec<KeyJson>, Materials) {
     (keys, materials)
 }
 
-/// A keyring file built by hand under the key-file root (FORMAT.md 10.1,
-/// 10.2, 10.3), for rejections the library never writes: `params` and
-/// `wrapped` as given (`None`: the real wrap), `payload` as the plaintext.
+/// A keyring file built by hand under the key-file root (tests/common).
 fn hand_built(root_kind: u8, params: &[u8], wrapped: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
-    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&[]), &FILE_KEY);
-    let mut kek = [0u8; 32];
-    hk.expand(b"strongroom/keyring/v1/keyfile", &mut kek)
-        .unwrap();
-    let sealing_key = [0x5a_u8; 32];
-    let mut out = b"SRKR".to_vec();
-    out.push(1);
-    out.push(root_kind);
-    out.extend_from_slice(&(params.len() as u16).to_be_bytes());
-    out.extend_from_slice(params);
-    let wrap = match wrapped {
-        Some(w) => w.to_vec(),
-        None => {
-            let nonce = [7u8; 24];
-            let mut aad = b"strongroom/keyring/v1/root".to_vec();
-            aad.extend_from_slice(&out);
-            let mut body = sealing_key;
-            let tag = XChaCha20Poly1305::new(&kek.into())
-                .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
-                .unwrap();
-            [&nonce[..], &body[..], &tag[..]].concat()
-        }
-    };
-    out.extend_from_slice(&(wrap.len() as u16).to_be_bytes());
-    out.extend_from_slice(&wrap);
-    let nonce = [9u8; 24];
-    let mut aad = b"strongroom/keyring/v1/payload".to_vec();
-    aad.extend_from_slice(&out);
-    let mut body = payload.to_vec();
-    let tag = XChaCha20Poly1305::new(&sealing_key.into())
-        .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
-        .unwrap();
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&tag);
-    out
+    common::hand_built_keyring_file(&FILE_KEY, root_kind, params, wrapped, payload)
 }
 
 fn vector(

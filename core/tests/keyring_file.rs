@@ -15,8 +15,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use common::{T0, keyring_with, test_material};
 use strongroom::keyring_file;
 use strongroom::root::{Argon2Params, KeyFileRoot, KeyProvider, PassphraseRoot};
@@ -247,43 +245,6 @@ fn every_bit_flip_and_truncation_of_a_sealed_keyring_is_rejected() {
 
 // --- Hostile files, built by hand from FORMAT.md 10 ------------------------
 
-/// A key-file-sealed keyring around an arbitrary payload, written with the
-/// primitives directly (an independent encoder of FORMAT.md 10.1-10.3).
-fn hand_sealed(payload: &[u8], file_key: &[u8; 32]) -> Vec<u8> {
-    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&[]), file_key);
-    let mut kek = [0u8; 32];
-    hk.expand(b"strongroom/keyring/v1/keyfile", &mut kek)
-        .unwrap();
-    let sealing_key = [0x5a_u8; 32];
-    let mut header = b"SRKR\x01\x02\x00\x00".to_vec();
-    let wrap_nonce = [7u8; 24];
-    let mut wrapped = sealing_key.to_vec();
-    let mut root_aad = b"strongroom/keyring/v1/root".to_vec();
-    root_aad.extend_from_slice(&header);
-    let tag = XChaCha20Poly1305::new(&kek.into())
-        .encrypt_inout_detached(
-            &XNonce::from(wrap_nonce),
-            &root_aad,
-            wrapped.as_mut_slice().into(),
-        )
-        .unwrap();
-    header.extend_from_slice(&72u16.to_be_bytes());
-    header.extend_from_slice(&wrap_nonce);
-    header.extend_from_slice(&wrapped);
-    header.extend_from_slice(&tag);
-    let nonce = [9u8; 24];
-    let mut body = payload.to_vec();
-    let mut aad = b"strongroom/keyring/v1/payload".to_vec();
-    aad.extend_from_slice(&header);
-    let tag = XChaCha20Poly1305::new(&sealing_key.into())
-        .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
-        .unwrap();
-    header.extend_from_slice(&nonce);
-    header.extend_from_slice(&body);
-    header.extend_from_slice(&tag);
-    header
-}
-
 fn largest_allocation_during(f: impl FnOnce()) -> usize {
     LARGEST.store(0, Ordering::SeqCst);
     ARMED.store(true, Ordering::SeqCst);
@@ -301,38 +262,41 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
     let one_key = b"\x01\x00\x00\x00\x01\x01k\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x01";
     let mut good = one_key.to_vec();
     good.extend_from_slice(&[0x11; 32]);
-    let opened = keyring_file::decrypt(&hand_sealed(&good, &file_key), &root).unwrap();
+    let opened = keyring_file::decrypt(&common::hand_sealed(&good, &file_key), &root).unwrap();
     assert_eq!(opened.key_info("k").unwrap().key_id.as_u32(), 7);
 
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
     // Payload counts far beyond the bytes present.
     cases.push((
         "key count 2^32-1",
-        hand_sealed(b"\x01\xff\xff\xff\xff", &file_key),
+        common::hand_sealed(b"\x01\xff\xff\xff\xff", &file_key),
     ));
     cases.push((
         "key count 65536, no keys",
-        hand_sealed(b"\x01\x00\x01\x00\x00", &file_key),
+        common::hand_sealed(b"\x01\x00\x01\x00\x00", &file_key),
     ));
     let mut huge_versions = one_key[..one_key.len() - 9 - 4].to_vec();
     huge_versions.extend_from_slice(&0x0001_0000u32.to_be_bytes());
     cases.push((
         "version count 65536, none present",
-        hand_sealed(&huge_versions, &file_key),
+        common::hand_sealed(&huge_versions, &file_key),
     ));
     let mut too_many_versions = one_key[..one_key.len() - 9 - 4].to_vec();
     too_many_versions.extend_from_slice(&u32::MAX.to_be_bytes());
     cases.push((
         "version count 2^32-1",
-        hand_sealed(&too_many_versions, &file_key),
+        common::hand_sealed(&too_many_versions, &file_key),
     ));
-    cases.push(("unknown payload version", hand_sealed(b"\x09", &file_key)));
+    cases.push((
+        "unknown payload version",
+        common::hand_sealed(b"\x09", &file_key),
+    ));
     cases.push((
         "trailing byte",
-        hand_sealed(&[good.clone(), vec![0]].concat(), &file_key),
+        common::hand_sealed(&[good.clone(), vec![0]].concat(), &file_key),
     ));
     // Outer lengths.
-    let real = hand_sealed(&good, &file_key);
+    let real = common::hand_sealed(&good, &file_key);
     let mut long_params = real.clone();
     long_params[6..8].copy_from_slice(&0xffffu16.to_be_bytes());
     cases.push(("params_len 65535", long_params));

@@ -5,10 +5,11 @@
 use strongroom::{KeyId, KeyImport, KeyMaterial, Keyring, Timestamp, VersionImport, VersionState};
 
 // The core's test helpers, shared rather than copied: `same_contents`
-// compares two keyrings through the public API.
+// compares two keyrings through the public API; `hand_sealed` builds a
+// keyring file from FORMAT.md 10 around any payload.
 #[path = "../../core/tests/common/mod.rs"]
 mod common;
-pub use common::same_contents;
+pub use common::{hand_sealed, same_contents};
 
 /// Key id of the fuzz keyring's key "fuzz" (TEST DATA).
 pub const FUZZ_KEY_ID: u32 = 0x0102_0304;

@@ -247,3 +247,63 @@ pub fn run_child_test(name: &str, env_key: &str, env_value: &str) -> std::string
         .find_map(|l| l.split_once("child: ").map(|(_, r)| r.into()))
         .expect("the child printed no report")
 }
+
+/// A keyring file built by hand from FORMAT.md 10.1-10.3, with the
+/// primitives directly (an encoder independent of the library's): a
+/// key-file root of `file_key`, a fixed sealing key (`0x5a` x 32) and
+/// fixed nonces (`0x07` x 24 for the wrap, `0x09` x 24 for the payload).
+/// `root_kind`, `params` and `wrapped` (`None`: the real 72-byte wrap) are
+/// as given, so tests and vectors can build files the library never
+/// writes; `payload` is the plaintext encoding (10.4).
+pub fn hand_built_keyring_file(
+    file_key: &[u8; 32],
+    root_kind: u8,
+    params: &[u8],
+    wrapped: Option<&[u8]>,
+    payload: &[u8],
+) -> Vec<u8> {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&[]), file_key);
+    let mut kek = [0u8; 32];
+    hk.expand(b"strongroom/keyring/v1/keyfile", &mut kek)
+        .unwrap();
+    let sealing_key = [0x5a_u8; 32];
+    let mut out = b"SRKR".to_vec();
+    out.push(1);
+    out.push(root_kind);
+    out.extend_from_slice(&u16::try_from(params.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(params);
+    let wrap = match wrapped {
+        Some(w) => w.to_vec(),
+        None => {
+            let nonce = [7u8; 24];
+            let mut aad = b"strongroom/keyring/v1/root".to_vec();
+            aad.extend_from_slice(&out);
+            let mut body = sealing_key;
+            let tag = XChaCha20Poly1305::new(&kek.into())
+                .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
+                .unwrap();
+            [&nonce[..], &body[..], &tag[..]].concat()
+        }
+    };
+    out.extend_from_slice(&u16::try_from(wrap.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(&wrap);
+    let nonce = [9u8; 24];
+    let mut aad = b"strongroom/keyring/v1/payload".to_vec();
+    aad.extend_from_slice(&out);
+    let mut body = payload.to_vec();
+    let tag = XChaCha20Poly1305::new(&sealing_key.into())
+        .encrypt_inout_detached(&XNonce::from(nonce), &aad, body.as_mut_slice().into())
+        .unwrap();
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// [`hand_built_keyring_file`] with the real key-file header around
+/// `payload`.
+pub fn hand_sealed(payload: &[u8], file_key: &[u8; 32]) -> Vec<u8> {
+    hand_built_keyring_file(file_key, 2, &[], None, payload)
+}
