@@ -1,6 +1,7 @@
 //! The incremental decryptor fed at arbitrary boundaries agrees with the
 //! in-memory decryptor on any input, including valid envelopes the target
-//! builds itself.
+//! builds itself; so does its caller-buffer form (`update_into` into
+//! buffers of exactly the bound), which never writes past the bound.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -40,10 +41,41 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, bool)| {
     if result.is_ok() {
         result = d.finish(&mut out);
     }
+    // The same input through the caller-buffer path, same splits.
+    let mut d2 = EnvelopeDecryptor::new(keyring.clone(), &ctx);
+    let mut out2 = Vec::new();
+    let mut rest: &[u8] = &sealed;
+    let mut result2 = Ok(());
+    for s in splits.iter().chain(std::iter::once(&255u8)) {
+        let n = (usize::from(*s) + 1).min(rest.len());
+        let (now, later) = rest.split_at(n);
+        let mut buf = vec![0u8; d2.update_output_bound(now.len())];
+        result2 = d2
+            .update_into(now, &mut buf)
+            .map(|w| out2.extend_from_slice(&buf[..w]));
+        rest = later;
+        if result2.is_err() || rest.is_empty() {
+            break;
+        }
+    }
+    if result2.is_ok() && !rest.is_empty() {
+        let mut buf = vec![0u8; d2.update_output_bound(rest.len())];
+        result2 = d2
+            .update_into(rest, &mut buf)
+            .map(|w| out2.extend_from_slice(&buf[..w]));
+    }
+    if result2.is_ok() {
+        let mut buf = vec![0u8; d2.finish_output_bound()];
+        result2 = d2
+            .finish_into(&mut buf)
+            .map(|w| out2.extend_from_slice(&buf[..w]));
+    }
+    assert_eq!(result.is_ok(), result2.is_ok());
     match whole {
         Ok(pt) => {
             assert!(result.is_ok());
             assert_eq!(out.expose_secret(), pt.expose_secret());
+            assert_eq!(&out2[..], pt.expose_secret());
             if build {
                 assert_eq!(pt.expose_secret(), &bytes[..]);
             }
