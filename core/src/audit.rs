@@ -55,6 +55,13 @@ pub enum AuditAction {
     RootChanged = 14,
     /// A keyring file was read and opened (or failed to open).
     KeyringOpened = 15,
+    /// A root was retired after a root change: a PKCS#11 token key
+    /// destroyed, or a passphrase or key file handed to the operator to
+    /// destroy.
+    RootRetired = 16,
+    /// A keyring file older than the newest one seen was accepted on
+    /// purpose (a deliberate restore) and became the newest.
+    RestoreAccepted = 17,
 }
 
 impl AuditAction {
@@ -75,6 +82,8 @@ impl AuditAction {
         Self::KeyExported,
         Self::RootChanged,
         Self::KeyringOpened,
+        Self::RootRetired,
+        Self::RestoreAccepted,
     ];
 
     /// The stable number (never reused; see `docs/AUDIT.md`).
@@ -100,6 +109,8 @@ impl AuditAction {
             Self::KeyExported => "key_exported",
             Self::RootChanged => "root_changed",
             Self::KeyringOpened => "keyring_opened",
+            Self::RootRetired => "root_retired",
+            Self::RestoreAccepted => "restore_accepted",
         }
     }
 }

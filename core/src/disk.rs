@@ -75,6 +75,26 @@ pub enum StoreError {
         /// The lock file.
         path: PathBuf,
     },
+    /// The keyring file is older than the newest one seen for it (a
+    /// restored backup, a snapshot, a rolled-back copy), or another keyring
+    /// than the one recorded for its path. Such a file can bring destroyed
+    /// versions back, so it is refused until
+    /// [`KeyringStore::accept_restore`](crate::store::KeyringStore::accept_restore)
+    /// accepts it on purpose.
+    Rollback {
+        /// The keyring file.
+        path: PathBuf,
+        /// The file's generation (0 for a version-1 file, which has none).
+        found: u64,
+        /// The newest generation seen.
+        newest: u64,
+        /// Who recorded `newest`: "this process", "the generation file" or
+        /// "the PKCS#11 token".
+        witness: &'static str,
+        /// The file is another keyring (another keyring id) than the one
+        /// recorded.
+        other_keyring: bool,
+    },
     /// The change function refused (nothing was written).
     Rejected(Error),
 }
@@ -107,6 +127,35 @@ impl fmt::Display for StoreError {
                 "the keyring is locked by another process ({}); try again when it is done",
                 path.display()
             ),
+            Self::Rollback {
+                path,
+                found,
+                newest,
+                witness,
+                other_keyring,
+            } => {
+                if *other_keyring {
+                    write!(
+                        f,
+                        "refusing keyring {}: it is another keyring (generation {found}) than \
+                         the one {witness} recorded for this path (generation {newest})",
+                        path.display()
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "refusing keyring {}: it is generation {found}, older than generation \
+                         {newest} that {witness} recorded",
+                        path.display()
+                    )?;
+                }
+                write!(
+                    f,
+                    "; a restored or rolled-back copy can bring destroyed key versions back. \
+                     If the restore is deliberate, accept it with `strongroom keyring \
+                     accept-restore` (audited)"
+                )
+            }
             Self::Rejected(e) => write!(f, "{e}"),
         }
     }
@@ -126,6 +175,7 @@ impl StoreError {
                 ErrorKind::InsecurePermissions
             }
             Self::Locked { .. } => ErrorKind::Locked,
+            Self::Rollback { .. } => ErrorKind::Rollback,
         }
     }
 }

@@ -233,6 +233,10 @@ pub enum ErrorKind {
     InsecurePermissions = 103,
     /// Another process holds the keyring's lock.
     Locked = 104,
+    /// The keyring file is older than one already seen for it (a restored
+    /// backup or a rolled-back copy), or a different keyring than the one
+    /// recorded for its path.
+    Rollback = 105,
 }
 
 impl ErrorKind {
@@ -260,6 +264,7 @@ impl ErrorKind {
         Self::AlreadyExists,
         Self::InsecurePermissions,
         Self::Locked,
+        Self::Rollback,
     ];
 
     /// The stable number.
@@ -297,6 +302,7 @@ impl ErrorKind {
             Self::AlreadyExists => "already_exists",
             Self::InsecurePermissions => "insecure_permissions",
             Self::Locked => "locked",
+            Self::Rollback => "rollback",
         }
     }
 
@@ -371,6 +377,7 @@ mod tests {
         (102, "already_exists"),
         (103, "insecure_permissions"),
         (104, "locked"),
+        (105, "rollback"),
     ];
 
     #[test]

@@ -3,10 +3,17 @@
 //! (FORMAT.md 10).
 //!
 //! ```text
-//! "SRKR" 0x01 | root_kind u8 | params_len u16 | params | wrapped_len u16 | wrapped | nonce[24] | payload ct || tag
+//! v2: "SRKR" 0x02 | root_kind u8 | keyring_id[16] | generation u64 | params_len u16 | params | wrapped_len u16 | wrapped | nonce[24] | payload ct || tag
+//! v1: "SRKR" 0x01 | root_kind u8 |                                    params_len u16 | params | wrapped_len u16 | wrapped | nonce[24] | payload ct || tag
 //! wrapped  = root.wrap(sealing key, aad = ROOT_LABEL || bytes before wrapped_len)
 //! payload  = XChaCha20-Poly1305(sealing key, nonce, PAYLOAD_LABEL || bytes before nonce, keyring encoding)
 //! ```
+//!
+//! Version 2 adds the file's [`Lineage`]: a random keyring id fixed when the
+//! keyring is created and a generation that every save raises by one, so a
+//! store can refuse an older copy of the file (a restored backup can bring
+//! destroyed versions back). Version-1 files still open (generation 0) and
+//! are written as version 2 by the next save.
 //!
 //! Changing the root re-encrypts the same key material under another root.
 //! Parsing is bounded: files over [`MAX_KEYRING_FILE_LEN`], parameter blocks
@@ -29,41 +36,105 @@ use crate::secret::{KeyMaterial, SecretBytes};
 
 /// Magic of a keyring file, "SRKR".
 pub const KEYRING_FILE_MAGIC: [u8; 4] = *b"SRKR";
-/// Format byte of keyring file version 1.
+/// Format byte of keyring file version 1 (read, never written).
 pub const KEYRING_FILE_FORMAT_V1: u8 = 0x01;
+/// Format byte of keyring file version 2 (written).
+pub const KEYRING_FILE_FORMAT_V2: u8 = 0x02;
 /// Largest keyring file accepted or produced (16 MiB).
 pub const MAX_KEYRING_FILE_LEN: usize = 16 << 20;
 /// Largest root parameter block or wrapped sealing key.
 pub const MAX_ROOT_FIELD_LEN: usize = 1024;
 
-/// Associated-data label of the sealing-key wrap (FORMAT.md 10.2).
-const ROOT_LABEL: &[u8] = b"strongroom/keyring/v1/root";
-/// Associated-data label of the payload (FORMAT.md 10.1).
-const PAYLOAD_LABEL: &[u8] = b"strongroom/keyring/v1/payload";
+/// Associated-data labels of the sealing-key wrap (FORMAT.md 10.2).
+const ROOT_LABEL_V1: &[u8] = b"strongroom/keyring/v1/root";
+const ROOT_LABEL_V2: &[u8] = b"strongroom/keyring/v2/root";
+/// Associated-data labels of the payload (FORMAT.md 10.1).
+const PAYLOAD_LABEL_V1: &[u8] = b"strongroom/keyring/v1/payload";
+const PAYLOAD_LABEL_V2: &[u8] = b"strongroom/keyring/v2/payload";
+
+/// Which keyring a file holds and how many saves made it (version-2 files).
+///
+/// The id is 16 random bytes chosen when the keyring file is first written
+/// and kept by every later save; the generation starts at 1 and every save
+/// raises it by one. Both are public and bound to the file's
+/// authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lineage {
+    /// The keyring's id.
+    pub keyring_id: [u8; 16],
+    /// The save count, at least 1.
+    pub generation: u64,
+}
+
+impl Lineage {
+    /// A new keyring's lineage: a random id, generation 1.
+    ///
+    /// # Errors
+    /// [`Error::RandomnessUnavailable`].
+    pub fn new<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self> {
+        let mut keyring_id = [0u8; 16];
+        random::fill(rng, &mut keyring_id)?;
+        Ok(Self {
+            keyring_id,
+            generation: 1,
+        })
+    }
+
+    /// The lineage of the next save: same id, generation one higher.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] at generation `u64::MAX`.
+    pub fn next(self) -> Result<Self> {
+        let generation = self.generation.checked_add(1).ok_or(Error::TooLarge {
+            what: "keyring generation",
+            max: usize::MAX,
+        })?;
+        Ok(Self {
+            keyring_id: self.keyring_id,
+            generation,
+        })
+    }
+}
 
 /// Public facts of a keyring file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KeyringFileInfo {
+    /// The format byte (1 or 2).
+    pub format: u8,
     /// The root kind.
     pub root_kind: RootKind,
     /// Argon2id costs, for a passphrase root.
     pub argon2: Option<Argon2Params>,
+    /// The keyring id and generation (`None` for a version-1 file).
+    pub lineage: Option<Lineage>,
     /// File length.
     pub len: usize,
 }
 
 struct Parsed<'a> {
     kind: RootKind,
+    lineage: Option<Lineage>,
+    format: u8,
     params: &'a [u8],
     wrapped: &'a [u8],
-    /// Bytes `0 .. 8 + params_len`: what the root wrap is bound to.
+    /// Bytes `0 .. params end`: what the root wrap is bound to.
     root_aad_part: &'a [u8],
     /// Bytes before the nonce: what the payload is bound to.
     payload_aad_part: &'a [u8],
     nonce: &'a [u8],
     ciphertext: &'a [u8],
     tag: &'a [u8],
+}
+
+impl Parsed<'_> {
+    fn labels(&self) -> (&'static [u8], &'static [u8]) {
+        if self.format == KEYRING_FILE_FORMAT_V1 {
+            (ROOT_LABEL_V1, PAYLOAD_LABEL_V1)
+        } else {
+            (ROOT_LABEL_V2, PAYLOAD_LABEL_V2)
+        }
+    }
 }
 
 fn malformed(reason: &'static str) -> Error {
@@ -81,23 +152,43 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
     if bytes.len() < 4 || bytes[..4] != KEYRING_FILE_MAGIC {
         return Err(malformed("not a strongroom keyring file (bad magic)"));
     }
-    let format = *bytes.get(4).ok_or(malformed("keyring file is truncated"))?;
-    if format != KEYRING_FILE_FORMAT_V1 {
+    let truncated = || malformed("keyring file is truncated");
+    let format = *bytes.get(4).ok_or_else(truncated)?;
+    if format != KEYRING_FILE_FORMAT_V1 && format != KEYRING_FILE_FORMAT_V2 {
         return Err(Error::UnsupportedFormat { version: format });
     }
-    let kind_byte = *bytes.get(5).ok_or(malformed("keyring file is truncated"))?;
+    let kind_byte = *bytes.get(5).ok_or_else(truncated)?;
     let kind = RootKind::from_byte(kind_byte).ok_or(malformed("unknown root kind"))?;
+    let (lineage, params_len_at) = if format == KEYRING_FILE_FORMAT_V1 {
+        (None, 6)
+    } else {
+        let fixed = bytes.get(6..30).ok_or_else(truncated)?;
+        let mut keyring_id = [0u8; 16];
+        keyring_id.copy_from_slice(&fixed[..16]);
+        let mut generation = [0u8; 8];
+        generation.copy_from_slice(&fixed[16..]);
+        let generation = u64::from_be_bytes(generation);
+        if generation == 0 {
+            return Err(malformed("keyring generation 0"));
+        }
+        (
+            Some(Lineage {
+                keyring_id,
+                generation,
+            }),
+            30,
+        )
+    };
     let u16_at = |at: usize| -> Result<usize> {
-        let b = bytes
-            .get(at..at + 2)
-            .ok_or(malformed("keyring file is truncated"))?;
+        let b = bytes.get(at..at + 2).ok_or_else(truncated)?;
         Ok(usize::from(u16::from_be_bytes([b[0], b[1]])))
     };
-    let params_len = u16_at(6)?;
+    let params_len = u16_at(params_len_at)?;
     if params_len > MAX_ROOT_FIELD_LEN {
         return Err(malformed("root parameters too long"));
     }
-    let params_end = 8 + params_len;
+    let params_start = params_len_at + 2;
+    let params_end = params_start + params_len;
     let wrapped_len = u16_at(params_end)?;
     if wrapped_len > MAX_ROOT_FIELD_LEN {
         return Err(malformed("wrapped sealing key too long"));
@@ -105,12 +196,14 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
     let wrapped_end = params_end + 2 + wrapped_len;
     let nonce_end = wrapped_end + XNONCE_LEN;
     if bytes.len() < nonce_end + TAG_LEN {
-        return Err(malformed("keyring file is truncated"));
+        return Err(truncated());
     }
     let (ciphertext, tag) = bytes[nonce_end..].split_at(bytes.len() - nonce_end - TAG_LEN);
     Ok(Parsed {
         kind,
-        params: &bytes[8..params_end],
+        lineage,
+        format,
+        params: &bytes[params_start..params_end],
         wrapped: &bytes[params_end + 2..wrapped_end],
         root_aad_part: &bytes[..params_end],
         payload_aad_part: &bytes[..wrapped_end],
@@ -135,13 +228,16 @@ pub fn inspect(bytes: &[u8]) -> Result<KeyringFileInfo> {
         _ => None,
     };
     Ok(KeyringFileInfo {
+        format: p.format,
         root_kind: p.kind,
         argon2,
+        lineage: p.lineage,
         len: bytes.len(),
     })
 }
 
-/// Encrypts `keyring` into a keyring file under `root`.
+/// Encrypts `keyring` into a new keyring file under `root`: a version-2
+/// file with a fresh [`Lineage`] (random id, generation 1).
 ///
 /// # Errors
 /// [`Error::TooLarge`] past [`MAX_KEYRING_FILE_LEN`]; the root's errors;
@@ -151,6 +247,36 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
     root: &dyn KeyProvider,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
+    let lineage = Lineage::new(rng)?;
+    encrypt_as(keyring, root, lineage, rng)
+}
+
+fn push_u16_len(out: &mut Vec<u8>, field: &[u8], what: &'static str) -> Result<()> {
+    let len = u16::try_from(field.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= MAX_ROOT_FIELD_LEN)
+        .ok_or(malformed(what))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(field);
+    Ok(())
+}
+
+/// As [`encrypt`], with the given lineage: the store passes the loaded
+/// file's [`Lineage::next`], so every save raises the generation.
+///
+/// # Errors
+/// As [`encrypt`].
+pub fn encrypt_as<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    root: &dyn KeyProvider,
+    lineage: Lineage,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    if lineage.generation == 0 {
+        return Err(Error::InvalidArgument {
+            reason: "a keyring generation starts at 1",
+        });
+    }
     let mut payload = keyring.encode();
     let sealing_key = KeyMaterial::generate(rng)?;
     let mut salt = [0u8; 16];
@@ -158,34 +284,20 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
     let mut wrap_nonce = [0u8; 24];
     random::fill(rng, &mut wrap_nonce)?;
     let params = root.new_params(&salt)?;
-    if params.len() > MAX_ROOT_FIELD_LEN {
-        return Err(malformed("root parameters too long"));
-    }
     let mut out = Vec::new();
     out.extend_from_slice(&KEYRING_FILE_MAGIC);
-    out.push(KEYRING_FILE_FORMAT_V1);
+    out.push(KEYRING_FILE_FORMAT_V2);
     out.push(root.root_kind().to_byte());
-    out.extend_from_slice(
-        &u16::try_from(params.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    out.extend_from_slice(&params);
+    out.extend_from_slice(&lineage.keyring_id);
+    out.extend_from_slice(&lineage.generation.to_be_bytes());
+    push_u16_len(&mut out, &params, "root parameters too long")?;
     let wrapped = root.wrap(
         &params,
         &sealing_key,
-        &labelled(ROOT_LABEL, &out),
+        &labelled(ROOT_LABEL_V2, &out),
         &wrap_nonce,
     )?;
-    if wrapped.len() > MAX_ROOT_FIELD_LEN {
-        return Err(malformed("wrapped sealing key too long"));
-    }
-    out.extend_from_slice(
-        &u16::try_from(wrapped.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    out.extend_from_slice(&wrapped);
+    push_u16_len(&mut out, &wrapped, "wrapped sealing key too long")?;
     let total = out.len() + XNONCE_LEN + payload.len() + TAG_LEN;
     if total > MAX_KEYRING_FILE_LEN {
         return Err(Error::TooLarge {
@@ -193,7 +305,7 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
             max: MAX_KEYRING_FILE_LEN,
         });
     }
-    let aad = labelled(PAYLOAD_LABEL, &out);
+    let aad = labelled(PAYLOAD_LABEL_V2, &out);
     let mut nonce = [0u8; XNONCE_LEN];
     random::fill(rng, &mut nonce)?;
     let tag = aead::encrypt_in_place(
@@ -221,6 +333,15 @@ pub fn encrypt<R: TryCryptoRng + ?Sized>(
 /// [`Error::AuthenticationFailed`] for a wrong passphrase or key, or an
 /// altered file.
 pub fn decrypt(bytes: &[u8], root: &dyn KeyProvider) -> Result<Keyring> {
+    open(bytes, root).map(|(keyring, _)| keyring)
+}
+
+/// As [`decrypt`], also returning the file's authenticated [`Lineage`]
+/// (`None` for a version-1 file).
+///
+/// # Errors
+/// As [`decrypt`].
+pub fn open(bytes: &[u8], root: &dyn KeyProvider) -> Result<(Keyring, Option<Lineage>)> {
     let p = parse(bytes)?;
     if p.kind != root.root_kind() {
         return Err(Error::InvalidArgument {
@@ -232,18 +353,19 @@ pub fn decrypt(bytes: &[u8], root: &dyn KeyProvider) -> Result<Keyring> {
             },
         });
     }
-    let sealing_key = root.unwrap(p.params, p.wrapped, &labelled(ROOT_LABEL, p.root_aad_part))?;
+    let (root_label, payload_label) = p.labels();
+    let sealing_key = root.unwrap(p.params, p.wrapped, &labelled(root_label, p.root_aad_part))?;
     let mut payload = SecretBytes::from_slice(p.ciphertext);
     aead::decrypt_in_place(
         Algorithm::XChaCha20Poly1305,
         &sealing_key,
         p.nonce,
-        &labelled(PAYLOAD_LABEL, p.payload_aad_part),
+        &labelled(payload_label, p.payload_aad_part),
         payload.expose_secret_mut(),
         p.tag,
     )
     .map_err(|_| Error::AuthenticationFailed)?;
-    Keyring::decode(payload.expose_secret())
+    Ok((Keyring::decode(payload.expose_secret())?, p.lineage))
 }
 
 impl Keyring {

@@ -18,14 +18,14 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::aead::GcmParams;
-use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
-use crate::root::{KeyProvider, RootKind};
+use crate::root::{KeyProvider, Retirement, RootKind};
 use crate::secret::{KEY_LEN, KeyMaterial};
 
 /// Length of the `wrapped` field this root writes.
@@ -181,6 +181,49 @@ impl Pkcs11Root {
         })
     }
 
+    /// The label of the data object that records the newest generation of
+    /// keyring `keyring_id` in this token (FORMAT.md 10.6).
+    fn generation_label(keyring_id: &[u8; 16]) -> Vec<u8> {
+        let mut label = b"strongroom-generation/".to_vec();
+        for b in keyring_id {
+            label.extend_from_slice(format!("{b:02x}").as_bytes());
+        }
+        label
+    }
+
+    /// Every generation record of this label, with its value.
+    fn generation_records(
+        &self,
+        session: &Session,
+        label: &[u8],
+    ) -> Result<Vec<(ObjectHandle, u64)>> {
+        let err = |e: cryptoki::error::Error| provider_error(describe(&e));
+        let found = session
+            .find_objects(&[
+                Attribute::Class(ObjectClass::DATA),
+                Attribute::Label(label.to_vec()),
+            ])
+            .map_err(err)?;
+        let mut records = Vec::with_capacity(found.len());
+        for handle in found {
+            let attrs = session
+                .get_attributes(handle, &[AttributeType::Value])
+                .map_err(err)?;
+            let value = attrs.into_iter().find_map(|a| match a {
+                Attribute::Value(v) => Some(v),
+                _ => None,
+            });
+            let bytes: [u8; 8] = value
+                .as_deref()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| {
+                    provider_error("the token's generation record is not 8 bytes".into())
+                })?;
+            records.push((handle, u64::from_be_bytes(bytes)));
+        }
+        Ok(records)
+    }
+
     /// Token and key labels from a file's parameters.
     fn parse_params(params: &[u8]) -> Result<(&str, &str)> {
         let bad = || Error::Malformed {
@@ -261,5 +304,52 @@ impl KeyProvider for Pkcs11Root {
         let key = KeyMaterial::from_slice(&plain);
         plain.zeroize();
         key
+    }
+
+    /// Reads the token's data objects `strongroom-generation/<keyring id
+    /// in hex>` (8-byte big-endian generations); the highest counts.
+    fn recorded_generation(&self, keyring_id: &[u8; 16]) -> Result<Option<u64>> {
+        let session = self.session()?;
+        let records = self.generation_records(&session, &Self::generation_label(keyring_id))?;
+        Ok(records.into_iter().map(|(_, g)| g).max())
+    }
+
+    /// Raises the token's generation record, never lowers it. Tokens may
+    /// refuse to change a data object's value, so a new object is created
+    /// first and the lower ones destroyed after: a crash in between leaves
+    /// two records, and the higher one counts.
+    fn record_generation(&self, keyring_id: &[u8; 16], generation: u64) -> Result<()> {
+        let session = self.session()?;
+        let label = Self::generation_label(keyring_id);
+        let records = self.generation_records(&session, &label)?;
+        if records.iter().any(|&(_, g)| g >= generation) {
+            return Ok(());
+        }
+        let err = |e: cryptoki::error::Error| provider_error(describe(&e));
+        session
+            .create_object(&[
+                Attribute::Class(ObjectClass::DATA),
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Application(b"strongroom".to_vec()),
+                Attribute::Label(label),
+                Attribute::Value(generation.to_be_bytes().to_vec()),
+            ])
+            .map_err(err)?;
+        for (handle, _) in records {
+            session.destroy_object(handle).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Destroys this root's token key: no keyring file sealed under it
+    /// opens again.
+    fn retire(&self) -> Result<Retirement> {
+        let session = self.session()?;
+        let handle = self.find_key(&session, &self.key_label)?;
+        session
+            .destroy_object(handle)
+            .map_err(|e| provider_error(describe(&e)))?;
+        Ok(Retirement::Destroyed)
     }
 }

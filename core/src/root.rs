@@ -120,6 +120,53 @@ pub trait KeyProvider: Send + Sync {
     /// [`Error::AuthenticationFailed`] for a wrong root; provider-specific
     /// errors otherwise.
     fn unwrap(&self, params: &[u8], wrapped: &[u8], aad: &[u8]) -> Result<KeyMaterial>;
+
+    /// The newest generation of keyring `keyring_id` this root has
+    /// recorded, for roots that can keep such a record out of reach of the
+    /// file system (the PKCS#11 root keeps a data object in its token). The
+    /// default keeps none: `Ok(None)`.
+    ///
+    /// # Errors
+    /// Provider-specific.
+    fn recorded_generation(&self, keyring_id: &[u8; 16]) -> Result<Option<u64>> {
+        let _ = keyring_id;
+        Ok(None)
+    }
+
+    /// Records that keyring `keyring_id` was saved at `generation` (called
+    /// after every save). The default records nothing.
+    ///
+    /// # Errors
+    /// Provider-specific.
+    fn record_generation(&self, keyring_id: &[u8; 16], generation: u64) -> Result<()> {
+        let _ = (keyring_id, generation);
+        Ok(())
+    }
+
+    /// Retires this root once the keyring is sealed under another one, so
+    /// that earlier copies of the keyring file stop opening. A root that
+    /// can destroy its key does so and returns [`Retirement::Destroyed`];
+    /// the default (a passphrase, a key file) can't, and returns
+    /// [`Retirement::ByOperator`].
+    ///
+    /// # Errors
+    /// Provider-specific.
+    fn retire(&self) -> Result<Retirement> {
+        Ok(Retirement::ByOperator)
+    }
+}
+
+/// What retiring a root did ([`KeyProvider::retire`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Retirement {
+    /// The root key is destroyed (a PKCS#11 token key): no earlier copy of
+    /// the keyring file opens again.
+    Destroyed,
+    /// The root is a secret the operator holds (a passphrase, a key file):
+    /// every earlier copy of the keyring file opens under it until the
+    /// operator destroys it and each of its copies.
+    ByOperator,
 }
 
 /// Wraps with XChaCha20-Poly1305 under `kek`: `nonce || ciphertext || tag`.

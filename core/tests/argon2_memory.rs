@@ -88,17 +88,19 @@ fn scan(f: impl FnOnce()) -> (usize, usize, usize) {
 }
 
 /// The KEK and the sealing key of a passphrase-root file (FORMAT.md 10.1-
-/// 10.3), computed outside the scan: KEK = Argon2id(passphrase, salt) with
-/// the file's parameters, then the 72-byte wrap at offset 38 opened with it
-/// (which also proves the KEK right).
+/// 10.3; a version-2 file, params at offset 32), computed outside the
+/// scan: KEK = Argon2id(passphrase, salt) with the file's parameters, then
+/// the 72-byte wrap at offset 62 opened with it (which also proves the KEK
+/// right).
 fn keys_of(file: &[u8], passphrase: &[u8], p: Argon2Params) -> ([u8; 32], [u8; 32]) {
     use chacha20poly1305::aead::{AeadInOut, KeyInit};
     use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
-    let kek = kek_of_salt(passphrase, &file[8 + 12..8 + 28], p);
-    assert_eq!(u16::from_be_bytes([file[36], file[37]]), 72);
-    let wrapped = &file[38..38 + 72];
-    let mut root_aad = b"strongroom/keyring/v1/root".to_vec();
-    root_aad.extend_from_slice(&file[..36]);
+    assert_eq!(file[4], 2, "a version-2 file");
+    let kek = kek_of_salt(passphrase, &file[32 + 12..32 + 28], p);
+    assert_eq!(u16::from_be_bytes([file[60], file[61]]), 72);
+    let wrapped = &file[62..62 + 72];
+    let mut root_aad = b"strongroom/keyring/v2/root".to_vec();
+    root_aad.extend_from_slice(&file[..60]);
     let mut sealing = [0u8; 32];
     sealing.copy_from_slice(&wrapped[24..56]);
     XChaCha20Poly1305::new(&kek.into())

@@ -24,7 +24,9 @@ use strongroom::{
 };
 
 /// Keyring-file vectors committed so far; the test fails if any disappears.
-const MIN_KEYRING_VECTORS: usize = 20;
+const MIN_KEYRING_VECTORS: usize = 33;
+/// Of them, version-2 vectors.
+const MIN_V2_VECTORS: usize = 14;
 const WARNING: &str =
     "TEST KEY MATERIAL: public, for conformance tests only; never use it for real data";
 /// The Argon2id costs of the passphrase vectors (FORMAT.md 11.2).
@@ -77,6 +79,15 @@ struct Vector {
     result: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     keyring: Option<Vec<KeyJson>>,
+    /// For a version-2 file that opens: its keyring id and generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lineage: Option<LineageJson>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LineageJson {
+    keyring_id_hex: String,
+    generation: u64,
 }
 
 /// TEST KEY MATERIAL: the key-file root of the vectors.
@@ -217,10 +228,19 @@ fn holds(mut got: Keyring, want: &[KeyJson]) -> bool {
     true
 }
 
-fn run(v: &Vector) -> (String, Option<Keyring>) {
+fn run(v: &Vector) -> (String, Option<(Keyring, Option<LineageJson>)>) {
     let file = hex::decode(&v.file_hex).unwrap();
-    match keyring_file::decrypt(&file, root_of(&v.root).as_ref()) {
-        Ok(k) => ("ok".into(), Some(k)),
+    match keyring_file::open(&file, root_of(&v.root).as_ref()) {
+        Ok((k, lineage)) => (
+            "ok".into(),
+            Some((
+                k,
+                lineage.map(|l| LineageJson {
+                    keyring_id_hex: hex::encode(l.keyring_id),
+                    generation: l.generation,
+                }),
+            )),
+        ),
         Err(e) => (e.kind().name().into(), None),
     }
 }
@@ -233,32 +253,41 @@ fn every_golden_keyring_file_vector_gives_its_result() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    let (mut ok, mut fail) = (0, 0);
+    let (mut ok, mut fail, mut v2) = (0, 0, 0);
     for p in &paths {
         let v: Vector = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
         assert_eq!(
             Some(v.name.as_str()),
             p.file_stem().and_then(|s| s.to_str())
         );
-        assert_eq!(v.format, "keyring-file-v1");
+        assert!(
+            v.format == "keyring-file-v1" || v.format == "keyring-file-v2",
+            "{}",
+            v.name
+        );
+        v2 += usize::from(v.format == "keyring-file-v2");
         assert_eq!(v.name.starts_with("fail_"), v.result != "ok", "{}", v.name);
-        let (result, keyring) = run(&v);
+        let (result, opened) = run(&v);
         assert_eq!(result, v.result, "{}", v.name);
-        if let Some(k) = keyring {
+        if let Some((k, lineage)) = opened {
             assert!(
                 holds(k, v.keyring.as_ref().unwrap()),
                 "{}: contents differ",
                 v.name
             );
+            // A version-2 file's lineage is exactly the stated one; a
+            // version-1 file has none.
+            assert_eq!(lineage, v.lineage, "{}: lineage", v.name);
             ok += 1;
         } else {
             fail += 1;
         }
     }
     println!(
-        "golden keyring-file vectors: {} checked ({ok} open to their exact contents, {fail} fail_ cases give their exact error)",
+        "golden keyring-file vectors: {} checked, {v2} of them version 2 ({ok} open to their exact contents and lineage, {fail} fail_ cases give their exact error)",
         paths.len()
     );
+    assert!(v2 >= MIN_V2_VECTORS, "version-2 vectors went missing");
     assert!(
         paths.len() >= MIN_KEYRING_VECTORS,
         "golden vectors went missing"
@@ -315,9 +344,37 @@ fn rich() -> (Vec<KeyJson>, Materials) {
     (keys, materials)
 }
 
-/// A keyring file built by hand under the key-file root (tests/common).
-fn hand_built(root_kind: u8, params: &[u8], wrapped: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
-    common::hand_built_keyring_file(&FILE_KEY, root_kind, params, wrapped, payload)
+/// The lineage of the hand-built version-2 vectors.
+const HAND_ID: [u8; 16] = [0x1d; 16];
+const HAND_GENERATION: u64 = 7;
+
+/// A version-2 keyring file built by hand under the key-file root
+/// (tests/common), at generation `generation`.
+fn hand_built(
+    generation: u64,
+    root_kind: u8,
+    params: &[u8],
+    wrapped: Option<&[u8]>,
+    payload: &[u8],
+) -> Vec<u8> {
+    common::hand_built_keyring_file(
+        &FILE_KEY,
+        Some((HAND_ID, generation)),
+        root_kind,
+        params,
+        wrapped,
+        payload,
+    )
+}
+
+fn lineage_of(file: &[u8]) -> Option<LineageJson> {
+    keyring_file::inspect(file)
+        .unwrap()
+        .lineage
+        .map(|l| LineageJson {
+            keyring_id_hex: hex::encode(l.keyring_id),
+            generation: l.generation,
+        })
 }
 
 fn vector(
@@ -328,15 +385,17 @@ fn vector(
     result: &str,
     keyring: Option<Vec<KeyJson>>,
 ) -> Vector {
+    let lineage = keyring.as_ref().and_then(|_| lineage_of(file));
     Vector {
         name: name.into(),
         description: description.into(),
-        format: "keyring-file-v1".into(),
+        format: "keyring-file-v2".into(),
         test_key_warning: WARNING.into(),
         root,
         file_hex: hex::encode(file),
         result: result.into(),
         keyring,
+        lineage,
     }
 }
 
@@ -346,57 +405,60 @@ fn with_byte(file: &[u8], at: usize, value: u8) -> Vec<u8> {
     f
 }
 
+/// The version-2 vectors. The version-1 vectors beside them were written by
+/// the version-1 writer (before version 2 existed) and are frozen: no code
+/// writes version 1 any more, and every one of them must keep giving its
+/// result.
 fn cases() -> Vec<Vector> {
     let (keys, materials) = rich();
     let keyring = build(&keys);
-    let by_file = keyring_file::encrypt(
-        &keyring,
-        &KeyFileRoot::new(&KeyMaterial::from_slice(&FILE_KEY).unwrap()),
-        &mut SysRng,
-    )
-    .unwrap();
+    let kf_root = KeyFileRoot::new(&KeyMaterial::from_slice(&FILE_KEY).unwrap());
+    // A file some saves old: generation 5.
+    let saved_5 = keyring_file::Lineage {
+        keyring_id: *b"golden-keyring-1",
+        generation: 5,
+    };
+    let by_file = keyring_file::encrypt_as(&keyring, &kf_root, saved_5, &mut SysRng).unwrap();
     let by_pass = keyring_file::encrypt(
         &keyring,
         &PassphraseRoot::with_params(PASSPHRASE, FAST),
         &mut SysRng,
     )
     .unwrap();
-    let empty = keyring_file::encrypt(
-        &Keyring::new(),
-        &KeyFileRoot::new(&KeyMaterial::from_slice(&FILE_KEY).unwrap()),
-        &mut SysRng,
-    )
-    .unwrap();
+    let empty = keyring_file::encrypt(&Keyring::new(), &kf_root, &mut SysRng).unwrap();
     let expected = describe(&keyring, &materials);
     let kf = || key_file_root(FILE_KEY);
     let pp = || passphrase_root(PASSPHRASE);
+    // Version 2: params start at offset 32 (m at 32, t at 36).
     let mut t_zero = by_pass.clone();
-    t_zero[12..16].copy_from_slice(&0u32.to_be_bytes());
-    let mut m_huge = by_pass.clone();
-    m_huge[8..12].copy_from_slice(&(2u32 << 20).to_be_bytes());
+    t_zero[36..40].copy_from_slice(&0u32.to_be_bytes());
     let mut altered = by_file.clone();
     let last = altered.len() - 20;
     altered[last] ^= 1;
     let empty_payload = [1u8, 0, 0, 0, 0];
+    let mut generation_raised = by_file.clone();
+    generation_raised[29] ^= 0x01;
+    let mut id_altered = by_file.clone();
+    id_altered[6] ^= 0x80;
     vec![
         vector(
-            "keyring_file_v1_key_file",
-            "two keys (destroyed, disabled, enabled versions; a minimum; a rotation period) under a key-file root",
+            "keyring_file_v2_key_file",
+            "two keys (destroyed, disabled, enabled versions; a minimum; a rotation period) under a key-file root, at generation 5",
             kf(),
             &by_file,
             "ok",
             Some(expected.clone()),
         ),
         vector(
-            "keyring_file_v1_passphrase",
-            "the same keyring under a passphrase root, Argon2id m=64 KiB t=1 p=1",
+            "keyring_file_v2_passphrase",
+            "the same keyring under a passphrase root, Argon2id m=64 KiB t=1 p=1, generation 1",
             pp(),
             &by_pass,
             "ok",
             Some(expected.clone()),
         ),
         vector(
-            "keyring_file_v1_empty",
+            "keyring_file_v2_empty",
             "a keyring with no key",
             kf(),
             &empty,
@@ -404,15 +466,15 @@ fn cases() -> Vec<Vector> {
             Some(Vec::new()),
         ),
         vector(
-            "keyring_file_v1_hand_built",
-            "an empty keyring built by hand from FORMAT.md 10 (known sealing key and nonces)",
+            "keyring_file_v2_hand_built",
+            "an empty keyring built by hand from FORMAT.md 10 (known sealing key and nonces; keyring id 1d x 16, generation 7)",
             kf(),
-            &hand_built(2, &[], None, &empty_payload),
+            &hand_built(HAND_GENERATION, 2, &[], None, &empty_payload),
             "ok",
             Some(Vec::new()),
         ),
         vector(
-            "fail_keyring_file_v1_wrong_key",
+            "fail_keyring_file_v2_wrong_key",
             "the key-file vector opened with another key file",
             key_file_root([0x4c; 32]),
             &by_file,
@@ -420,7 +482,7 @@ fn cases() -> Vec<Vector> {
             None,
         ),
         vector(
-            "fail_keyring_file_v1_wrong_passphrase",
+            "fail_keyring_file_v2_wrong_passphrase",
             "the passphrase vector opened with another passphrase",
             passphrase_root(b"correct horse battery stable"),
             &by_pass,
@@ -428,55 +490,47 @@ fn cases() -> Vec<Vector> {
             None,
         ),
         vector(
-            "fail_keyring_file_v1_wrong_root_kind",
-            "a passphrase file opened with a key-file root (10.5 step 4)",
+            "fail_keyring_file_v2_generation_altered",
+            "generation 5 changed to 4 in the header: the wrap and the payload are bound to it",
             kf(),
-            &by_pass,
-            "invalid_argument",
+            &generation_raised,
+            "authentication_failed",
             None,
         ),
         vector(
-            "fail_keyring_file_v1_bad_magic",
-            "magic SRKQ",
+            "fail_keyring_file_v2_keyring_id_altered",
+            "one bit of the keyring id flipped",
             kf(),
-            &with_byte(&by_file, 3, b'Q'),
+            &id_altered,
+            "authentication_failed",
+            None,
+        ),
+        vector(
+            "fail_keyring_file_v2_generation_zero",
+            "generation 0 (10.1: at least 1), otherwise well formed",
+            kf(),
+            &hand_built(0, 2, &[], None, &empty_payload),
             "malformed",
             None,
         ),
         vector(
-            "fail_keyring_file_v1_shorter_than_magic",
-            "3 bytes: SRK",
+            "fail_keyring_file_v2_truncated_lineage",
+            "only the first 29 bytes: the generation is cut",
             kf(),
-            b"SRK",
+            &by_file[..29],
             "malformed",
             None,
         ),
         vector(
-            "fail_keyring_file_v1_format_2",
-            "format byte 0x02",
+            "fail_keyring_file_format_3",
+            "format byte 0x03",
             kf(),
-            &with_byte(&by_file, 4, 2),
+            &with_byte(&by_file, 4, 3),
             "unsupported_format",
             None,
         ),
         vector(
-            "fail_keyring_file_v1_unknown_root_kind",
-            "root_kind 9",
-            kf(),
-            &with_byte(&by_file, 5, 9),
-            "malformed",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_truncated_header",
-            "only the first 20 bytes",
-            kf(),
-            &by_file[..20],
-            "malformed",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_argon2_t_zero",
+            "fail_keyring_file_v2_argon2_t_zero",
             "passphrase parameters with t = 0: out of bounds, refused before Argon2 (10.5 step 5)",
             pp(),
             &t_zero,
@@ -484,15 +538,7 @@ fn cases() -> Vec<Vector> {
             None,
         ),
         vector(
-            "fail_keyring_file_v1_argon2_m_2_gib",
-            "passphrase parameters with m = 2 GiB: above the 1 GiB bound, refused before Argon2",
-            pp(),
-            &m_huge,
-            "too_large",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_payload_altered",
+            "fail_keyring_file_v2_payload_altered",
             "one payload byte flipped",
             kf(),
             &altered,
@@ -500,42 +546,10 @@ fn cases() -> Vec<Vector> {
             None,
         ),
         vector(
-            "fail_keyring_file_v1_payload_truncated",
-            "the last byte (of the tag) removed",
-            kf(),
-            &by_file[..by_file.len() - 1],
-            "authentication_failed",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_key_file_params",
-            "a key-file root with a 1-byte params field (10.3: must be empty)",
-            kf(),
-            &hand_built(2, &[0], None, &empty_payload),
-            "malformed",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_wrapped_71_bytes",
+            "fail_keyring_file_v2_wrapped_71_bytes",
             "a 71-byte wrapped sealing key (10.2: 72)",
             kf(),
-            &hand_built(2, &[], Some(&[0u8; 71]), &empty_payload),
-            "malformed",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_payload_version_2",
-            "payload_version 0x02 (10.4)",
-            kf(),
-            &hand_built(2, &[], None, &[2, 0, 0, 0, 0]),
-            "unsupported_format",
-            None,
-        ),
-        vector(
-            "fail_keyring_file_v1_payload_trailing_byte",
-            "a byte after the last key (10.4)",
-            kf(),
-            &hand_built(2, &[], None, &[1, 0, 0, 0, 0, 0]),
+            &hand_built(HAND_GENERATION, 2, &[], Some(&[0u8; 71]), &empty_payload),
             "malformed",
             None,
         ),
@@ -567,11 +581,25 @@ fn the_hand_builder_follows_the_library() {
     // The hand-built file with a real payload opens like the library's own,
     // so the hand-built fail_ vectors differ only where they say.
     let payload = [1u8, 0, 0, 0, 0];
-    let file = hand_built(2, &[], None, &payload);
     let root = KeyFileRoot::new(&KeyMaterial::from_slice(&FILE_KEY).unwrap());
-    assert!(keyring_file::decrypt(&file, &root).unwrap().is_empty());
+    let file = hand_built(HAND_GENERATION, 2, &[], None, &payload);
+    let (keyring, lineage) = keyring_file::open(&file, &root).unwrap();
+    assert!(keyring.is_empty());
+    assert_eq!(
+        lineage,
+        Some(keyring_file::Lineage {
+            keyring_id: HAND_ID,
+            generation: HAND_GENERATION
+        })
+    );
     assert!(matches!(
-        keyring_file::decrypt(&hand_built(2, &[], None, &[1, 0, 0, 0, 1]), &root),
+        keyring_file::decrypt(
+            &hand_built(HAND_GENERATION, 2, &[], None, &[1, 0, 0, 0, 1]),
+            &root
+        ),
         Err(Error::Malformed { .. })
     ));
+    // And the version-1 builder too.
+    let v1 = common::hand_built_keyring_file(&FILE_KEY, None, 2, &[], None, &payload);
+    assert_eq!(keyring_file::open(&v1, &root).unwrap().1, None);
 }

@@ -297,11 +297,12 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
     ));
     // Outer lengths.
     let real = common::hand_sealed(&good, &file_key);
+    // Version 2: params_len at 30, then (empty key-file params) wrapped_len at 32.
     let mut long_params = real.clone();
-    long_params[6..8].copy_from_slice(&0xffffu16.to_be_bytes());
+    long_params[30..32].copy_from_slice(&0xffffu16.to_be_bytes());
     cases.push(("params_len 65535", long_params));
     let mut long_wrapped = real.clone();
-    long_wrapped[8..10].copy_from_slice(&0xffffu16.to_be_bytes());
+    long_wrapped[32..34].copy_from_slice(&0xffffu16.to_be_bytes());
     cases.push(("wrapped_len 65535", long_wrapped));
     cases.push(("over 16 MiB", vec![0u8; (16 << 20) + 1]));
     for (what, file) in &cases {
@@ -320,13 +321,14 @@ fn hostile_files_are_refused_before_kdf_or_large_allocation() {
     let pass = PassphraseRoot::with_params(b"pw", FAST);
     let file = keyring_file::encrypt(&keyring, &pass, &mut SysRng).unwrap();
     let mut argon_cases = 0;
+    // Version 2: m at 32, t at 36, p at 40.
     for (at, value) in [
-        (8usize, u32::MAX),
-        (8, 2 * 1024 * 1024),
-        (12, u32::MAX),
-        (16, u32::MAX),
-        (16, 0),
-        (12, 0),
+        (32usize, u32::MAX),
+        (32, 2 * 1024 * 1024),
+        (36, u32::MAX),
+        (40, u32::MAX),
+        (40, 0),
+        (36, 0),
     ] {
         let mut f = file.clone();
         f[at..at + 4].copy_from_slice(&value.to_be_bytes());

@@ -30,6 +30,8 @@ fn audit_actions_are_frozen() {
         (13, "key_exported"),
         (14, "root_changed"),
         (15, "keyring_opened"),
+        (16, "root_retired"),
+        (17, "restore_accepted"),
     ];
     let table: Vec<(u8, &str)> = AuditAction::ALL
         .iter()
@@ -185,6 +187,16 @@ fn every_store_error_maps_to_one_kind() {
             ErrorKind::InsecurePermissions,
         ),
         (StoreError::Locked { path: path.clone() }, ErrorKind::Locked),
+        (
+            StoreError::Rollback {
+                path: path.clone(),
+                found: 1,
+                newest: 2,
+                witness: "this process",
+                other_keyring: false,
+            },
+            ErrorKind::Rollback,
+        ),
         (
             StoreError::Keyring {
                 path,

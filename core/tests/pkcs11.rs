@@ -3,7 +3,9 @@
 //! with `softhsm2-util`; a child process (with `SOFTHSM2_CONF` in its
 //! environment from the start) creates a non-extractable AES key, seals a
 //! keyring with it, reopens it, and checks that a wrong PIN and a missing
-//! key give clear errors.
+//! key give clear errors. A second child shows rollback protection with the
+//! token as witness, and a destroy with a root change that destroys the old
+//! token key, so no earlier copy of the keyring file opens again.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,13 +19,17 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::sync::Arc;
+
 use common::{keyring_with, test_material};
 use strongroom::keyring_file;
 use strongroom::pkcs11::Pkcs11Root;
-use strongroom::root::RootKind;
-use strongroom::{Error, SysRng, VersionState};
+use strongroom::root::{KeyProvider, Retirement, RootKind};
+use strongroom::store::{KeyringStore, StoreError};
+use strongroom::{EncryptionContext, Error, ErrorKind, SysRng, VersionState};
 
 const CHILD_ENV: &str = "STRONGROOM_PKCS11_CHILD";
+const DIR_ENV: &str = "STRONGROOM_PKCS11_DIR";
 const TOKEN: &str = "strongroom-test";
 const PIN: &str = "5678"; // TEST PIN for a throwaway SoftHSM2 token
 
@@ -96,8 +102,9 @@ fn softhsm_conf(dir: &Path) -> PathBuf {
     conf
 }
 
-#[test]
-fn softhsm2_token_seals_and_opens_a_keyring() {
+/// Makes a throwaway token and runs `child` against it; the child's
+/// `child: ` lines.
+fn run_child_with_token(child: &str) -> Vec<String> {
     let _ = module();
     let mut nonce = [0u8; 6];
     getrandom::fill(&mut nonce).unwrap();
@@ -124,9 +131,10 @@ fn softhsm2_token_seals_and_opens_a_keyring() {
         String::from_utf8_lossy(&init.stderr)
     );
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .args([child, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, "1")
         .env("SOFTHSM2_CONF", &conf)
+        .env(DIR_ENV, &dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -135,11 +143,17 @@ fn softhsm2_token_seals_and_opens_a_keyring() {
         "child failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Vec<&str> = stdout
+    std::fs::remove_dir_all(&dir).ok();
+    stdout
         .lines()
-        .filter_map(|l| l.split_once("child: ").map(|(_, r)| r))
-        .collect();
-    assert_eq!(report.len(), 4, "{stdout}");
+        .filter_map(|l| l.split_once("child: ").map(|(_, r)| r.to_string()))
+        .collect()
+}
+
+#[test]
+fn softhsm2_token_seals_and_opens_a_keyring() {
+    let report = run_child_with_token("child_entry");
+    assert_eq!(report.len(), 4, "{report:?}");
     for line in &report {
         println!("softhsm2: {line}");
     }
@@ -154,5 +168,89 @@ fn softhsm2_token_seals_and_opens_a_keyring() {
         "{}",
         report[3]
     );
-    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn rollback_child_entry() {
+    if std::env::var(CHILD_ENV).is_err() {
+        return;
+    }
+    let module = module();
+    let dir = PathBuf::from(std::env::var(DIR_ENV).unwrap());
+    let path = dir.join("keyring.srk");
+    let root_a = Arc::new(Pkcs11Root::connect(&module, TOKEN, PIN, "root-a").unwrap());
+    root_a.create_key().unwrap();
+    let root_a: Arc<dyn KeyProvider> = root_a;
+    let ctx = EncryptionContext::new().with("t", "u").unwrap();
+    let store = KeyringStore::new(&path, root_a.clone());
+    store
+        .create(&keyring_with("k", &[VersionState::Enabled; 2], 2, 1))
+        .unwrap();
+    let v1_only = keyring_with("k", &[VersionState::Enabled], 1, 1);
+    let record = v1_only.encrypt_record("k", b"card 4111", &ctx).unwrap();
+    let copy = std::fs::read(&path).unwrap();
+    store.update(|k| k.destroy_version("k", 1)).unwrap();
+    // The copy goes back, and the generation file is deleted too (what an
+    // attacker with write access to the directory can do): the token's
+    // record still refuses it, from a fresh store.
+    std::fs::write(&path, &copy).unwrap();
+    std::fs::remove_file(store.generation_file()).unwrap();
+    let err = KeyringStore::new(&path, root_a.clone()).load().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Rollback);
+    assert!(
+        matches!(
+            err,
+            StoreError::Rollback {
+                witness: "the PKCS#11 token",
+                found: 1,
+                newest: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    println!("child: rolled-back copy -> {err}");
+    // Destroy with a root change: a new token key, the old one destroyed.
+    std::fs::write(&path, &copy).unwrap();
+    let mut store = KeyringStore::new(&path, root_a.clone());
+    store.accept_restore().unwrap();
+    let root_b = Arc::new(Pkcs11Root::connect(&module, TOKEN, PIN, "root-b").unwrap());
+    root_b.create_key().unwrap();
+    let ((), retired) = store
+        .update_with_new_root(root_b.clone(), |k| k.destroy_version("k", 1))
+        .unwrap();
+    assert_eq!(retired, Retirement::Destroyed);
+    // Retiring the key the new file needs is refused: the same labels.
+    let same_key = Arc::new(Pkcs11Root::connect(&module, TOKEN, PIN, "root-b").unwrap());
+    let refused = store
+        .update_with_new_root(same_key, |_| Ok(()))
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::InvalidArgument, "{refused}");
+    let now = KeyringStore::new(&path, root_b.clone()).load().unwrap();
+    assert!(now.decrypt_record(&record, &ctx).is_err());
+    // No earlier copy opens at all, under either root: the token key it
+    // names is gone.
+    let with_a = keyring_file::decrypt(&copy, root_a.as_ref()).unwrap_err();
+    let with_b = keyring_file::decrypt(&copy, root_b.as_ref()).unwrap_err();
+    for e in [&with_a, &with_b] {
+        assert!(e.to_string().contains("no key labelled \"root-a\""), "{e}");
+    }
+    println!("child: old copy under the destroyed root -> {with_a}");
+    println!("child: old copy under the new root -> {with_b}");
+}
+
+#[test]
+fn softhsm2_rollback_is_refused_and_a_root_change_kills_old_copies() {
+    let report = run_child_with_token("rollback_child_entry");
+    assert_eq!(report.len(), 3, "{report:?}");
+    for line in &report {
+        println!("softhsm2: {line}");
+    }
+    assert!(
+        report[0].contains("the PKCS#11 token recorded"),
+        "{}",
+        report[0]
+    );
+    assert!(report[1].contains("no key labelled"), "{}", report[1]);
+    assert!(report[2].contains("no key labelled"), "{}", report[2]);
 }

@@ -120,7 +120,9 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
         ("disable", |k| k.disable_version("k", 1)),
         ("destroy", |k| k.destroy_version("k", 1)),
     ];
-    let steps = 6; // create, write, fsync, close, rename, fsync dir
+    // The keyring file: create, write, fsync, close, rename; its generation
+    // file: the same five; then fsync the directory.
+    let steps = 11;
     let (mut cases, mut before_count, mut after_count) = (0, 0, 0);
     let dir = common::fresh_dir("faults");
     let root = root();
@@ -216,7 +218,7 @@ fn a_fault_or_crash_at_every_step_leaves_the_state_before_or_after() {
         "no crash left a temp file: the scan saw none"
     );
     println!(
-        "crash consistency: {cases} runs (create key, rotate, disable, destroy, change root x 7 fault points x fail/crash): {before_count} left the state before, {after_count} the state after, 0 corrupt"
+        "crash consistency: {cases} runs (create key, rotate, disable, destroy, change root x 12 fault points x fail/crash): {before_count} left the state before, {after_count} the state after, 0 corrupt"
     );
     // The next successful save of each keyring removes its leftovers (they
     // hold older copies that could bring destroyed versions back).

@@ -254,9 +254,12 @@ pub fn run_child_test(name: &str, env_key: &str, env_value: &str) -> std::string
 /// fixed nonces (`0x07` x 24 for the wrap, `0x09` x 24 for the payload).
 /// `root_kind`, `params` and `wrapped` (`None`: the real 72-byte wrap) are
 /// as given, so tests and vectors can build files the library never
-/// writes; `payload` is the plaintext encoding (10.4).
+/// writes; `payload` is the plaintext encoding (10.4). `lineage` `None`
+/// builds a version-1 file; `Some((keyring_id, generation))` a version-2
+/// file with that lineage.
 pub fn hand_built_keyring_file(
     file_key: &[u8; 32],
+    lineage: Option<([u8; 16], u64)>,
     root_kind: u8,
     params: &[u8],
     wrapped: Option<&[u8]>,
@@ -269,16 +272,21 @@ pub fn hand_built_keyring_file(
     hk.expand(b"strongroom/keyring/v1/keyfile", &mut kek)
         .unwrap();
     let sealing_key = [0x5a_u8; 32];
+    let v = if lineage.is_some() { "v2" } else { "v1" };
     let mut out = b"SRKR".to_vec();
-    out.push(1);
+    out.push(if lineage.is_some() { 2 } else { 1 });
     out.push(root_kind);
+    if let Some((id, generation)) = lineage {
+        out.extend_from_slice(&id);
+        out.extend_from_slice(&generation.to_be_bytes());
+    }
     out.extend_from_slice(&u16::try_from(params.len()).unwrap().to_be_bytes());
     out.extend_from_slice(params);
     let wrap = match wrapped {
         Some(w) => w.to_vec(),
         None => {
             let nonce = [7u8; 24];
-            let mut aad = b"strongroom/keyring/v1/root".to_vec();
+            let mut aad = std::format!("strongroom/keyring/{v}/root").into_bytes();
             aad.extend_from_slice(&out);
             let mut body = sealing_key;
             let tag = XChaCha20Poly1305::new(&kek.into())
@@ -290,7 +298,7 @@ pub fn hand_built_keyring_file(
     out.extend_from_slice(&u16::try_from(wrap.len()).unwrap().to_be_bytes());
     out.extend_from_slice(&wrap);
     let nonce = [9u8; 24];
-    let mut aad = b"strongroom/keyring/v1/payload".to_vec();
+    let mut aad = std::format!("strongroom/keyring/{v}/payload").into_bytes();
     aad.extend_from_slice(&out);
     let mut body = payload.to_vec();
     let tag = XChaCha20Poly1305::new(&sealing_key.into())
@@ -303,7 +311,7 @@ pub fn hand_built_keyring_file(
 }
 
 /// [`hand_built_keyring_file`] with the real key-file header around
-/// `payload`.
+/// `payload` (a version-2 file, generation 1).
 pub fn hand_sealed(payload: &[u8], file_key: &[u8; 32]) -> Vec<u8> {
-    hand_built_keyring_file(file_key, 2, &[], None, payload)
+    hand_built_keyring_file(file_key, Some(([0x1d; 16], 1)), 2, &[], None, payload)
 }
