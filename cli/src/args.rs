@@ -149,6 +149,10 @@ pub(crate) enum KeyringCommand {
     Info,
     /// Re-seal the keyring under another root (keys unchanged).
     ChangeRoot(OtherRootArgs),
+    /// Accept the keyring file as it is although it is older than the
+    /// newest generation recorded for it (a deliberate restore of a
+    /// backup); it becomes the newest. Audited.
+    AcceptRestore,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,7 +181,19 @@ pub(crate) enum KeyCommand {
     /// Enable a disabled version.
     Enable { name: String, version: u32 },
     /// Destroy a version: its material is wiped and data under it is gone.
-    Destroy { name: String, version: u32 },
+    /// Earlier copies of the keyring file still hold it until the root
+    /// changes: `--change-root` re-seals under a new root in the same save
+    /// and retires the old one (a PKCS#11 token key is destroyed).
+    Destroy {
+        name: String,
+        version: u32,
+        /// Re-seal under the root given by `--new-*` (or a new passphrase)
+        /// in the same save, and retire the old root.
+        #[arg(long)]
+        change_root: bool,
+        #[command(flatten)]
+        root: OtherRootArgs,
+    },
     /// Refuse to decrypt data under versions below this one.
     SetMinVersion { name: String, version: u32 },
     /// Write a backup of one key (all versions), sealed under its own root.

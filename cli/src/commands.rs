@@ -8,6 +8,7 @@ use std::path::Path;
 use strongroom::audit::{AuditContext, JsonLinesSink};
 use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
 use strongroom::file;
+use strongroom::root::Retirement;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
 
@@ -78,8 +79,12 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
     match &cli.command {
         Command::Keyring(KeyringCommand::Info) => {
             let keyring = store.load()?;
+            let generation = match store.newest_seen() {
+                Some(l) => format!("generation {}", l.generation),
+                None => "format 1, no generation yet (the next change writes format 2)".into(),
+            };
             println!(
-                "keyring {}: sealed with a {}, {} keys",
+                "keyring {}: sealed with a {}, {} keys, {generation}",
                 cli.keyring.display(),
                 root.root_kind(),
                 keyring.len()
@@ -92,6 +97,48 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             store.change_root(new_root.clone())?;
             println!(
                 "re-sealed {} under a {}; keys unchanged",
+                cli.keyring.display(),
+                new_root.root_kind()
+            );
+            Ok(())
+        }
+        Command::Keyring(KeyringCommand::AcceptRestore) => {
+            let (before, after) = store.accept_restore()?;
+            let was = before.map_or("a format-1 file".into(), |l| {
+                format!("generation {}", l.generation)
+            });
+            println!(
+                "accepted {} as restored ({was}); it is now generation {}. Versions destroyed \
+                 since this copy was made are back: destroy them again if they must stay gone",
+                cli.keyring.display(),
+                after.generation
+            );
+            Ok(())
+        }
+        Command::Key(KeyCommand::Destroy {
+            name,
+            version,
+            change_root: true,
+            root: other,
+        }) => {
+            let new_root = root::other(other, &cli.root.pkcs11, "the re-sealed keyring", true)?;
+            let old_kind = root.root_kind();
+            let ((), retired) = store
+                .update_with_new_root(new_root.clone(), |k| k.destroy_version(name, *version))?;
+            let retirement = match retired {
+                Retirement::Destroyed => format!(
+                    "the old {old_kind} is destroyed in its token: no earlier copy of the \
+                     keyring file opens again"
+                ),
+                _ => format!(
+                    "retire the old {old_kind} now: destroy it and every copy of it (until then \
+                     it opens every earlier copy of the keyring file, this version included), \
+                     and give the new {} to every user of this keyring",
+                    new_root.root_kind()
+                ),
+            };
+            println!(
+                "destroyed {name} version {version} and re-sealed {} under a new {}; {retirement}",
                 cli.keyring.display(),
                 new_root.root_kind()
             );
@@ -185,6 +232,19 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
         list(&store.load()?);
         return Ok(());
     }
+    if let KeyCommand::Destroy {
+        change_root: false,
+        root: other,
+        ..
+    } = cmd
+        && (other.new_passphrase_file.is_some()
+            || other.new_key_file.is_some()
+            || other.new_pkcs11_token.is_some())
+    {
+        return Err(CliError::Usage(
+            "a --new-* root with key destroy needs --change-root".into(),
+        ));
+    }
     let message = store.update(|keyring| {
         match cmd {
             KeyCommand::Create {
@@ -227,10 +287,13 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
                 keyring.enable_version(name, *version)?;
                 Ok(format!("enabled {name} version {version}"))
             }
-            KeyCommand::Destroy { name, version } => {
+            KeyCommand::Destroy { name, version, .. } => {
                 keyring.destroy_version(name, *version)?;
                 Ok(format!(
-                    "destroyed {name} version {version}: data under it is unrecoverable"
+                    "destroyed {name} version {version}: every ciphertext under it, wherever it \
+                     is copied, no longer decrypts. Earlier copies of the keyring file (backups, \
+                     snapshots) still hold the version and open under the current root; this \
+                     keyring refuses them, and `key destroy --change-root` makes them useless"
                 ))
             }
             KeyCommand::SetMinVersion { name, version } => {

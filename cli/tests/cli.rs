@@ -548,3 +548,103 @@ fn temp_files_left_by_a_crash_are_reported_then_removed() {
     assert!(!stale.exists(), "the next save removes it");
     env.no_partial_files();
 }
+
+#[test]
+fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
+    let env = Env::new("rollback");
+    init(&env);
+    env.ok(&["key", "rotate", "files"]);
+    fs::write(env.path("notes.txt"), b"quarterly numbers").unwrap();
+    // Encrypted under version 2, then version 3 becomes primary.
+    env.ok(&["encrypt", "--key", "files", "-o", "notes.sr", "notes.txt"]);
+    env.ok(&["key", "rotate", "files"]);
+    let info = env.ok(&["keyring", "info"]);
+    assert!(info.contains("generation 3"), "{info}");
+    let copy = fs::read(env.path("keyring.srk")).unwrap();
+    let destroyed = env.ok(&["key", "destroy", "files", "2"]);
+    assert!(
+        destroyed.contains("every ciphertext under it")
+            && destroyed.contains("Earlier copies of the keyring file")
+            && destroyed.contains("--change-root"),
+        "{destroyed}"
+    );
+    env.fails(&["decrypt", "-o", "out.txt", "notes.sr"], 1);
+    // The old copy put back: refused, naming both generations.
+    fs::write(env.path("keyring.srk"), &copy).unwrap();
+    let refused = env.fails(&["decrypt", "-o", "out.txt", "notes.sr"], 1);
+    assert!(
+        refused.contains("generation 3, older than generation 4")
+            && refused.contains("accept-restore"),
+        "{refused}"
+    );
+    assert!(!env.path("out.txt").exists());
+    println!("cli rollback: {}", refused.trim_end());
+    // A deliberate restore: accepted, audited, and the newest.
+    let accepted = env.ok(&[
+        "--audit-log",
+        "audit.jsonl",
+        "keyring",
+        "accept-restore",
+    ]);
+    assert!(accepted.contains("it is now generation 5"), "{accepted}");
+    let log = fs::read_to_string(env.path("audit.jsonl")).unwrap();
+    assert!(log.contains("\"restore_accepted\""), "{log}");
+    env.ok(&["decrypt", "-o", "out.txt", "notes.sr"]);
+    assert_eq!(fs::read(env.path("out.txt")).unwrap(), b"quarterly numbers");
+    // A --new-* root without --change-root is a usage error.
+    env.write_secret(
+        "new.key",
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+    );
+    env.fails(
+        &["key", "destroy", "files", "2", "--new-key-file", "new.key"],
+        2,
+    );
+    // The same key file as the new root: refused, nothing written.
+    let before = fs::read(env.path("keyring.srk")).unwrap();
+    let same = env.fails(
+        &[
+            "key",
+            "destroy",
+            "files",
+            "2",
+            "--change-root",
+            "--new-key-file",
+            "root.key",
+        ],
+        1,
+    );
+    assert!(same.contains("new root opens"), "{same}");
+    assert_eq!(fs::read(env.path("keyring.srk")).unwrap(), before);
+    // Destroy and re-seal in one step.
+    let copy = fs::read(env.path("keyring.srk")).unwrap();
+    let out = env.ok(&[
+        "key",
+        "destroy",
+        "files",
+        "2",
+        "--change-root",
+        "--new-key-file",
+        "new.key",
+    ]);
+    assert!(
+        out.contains("re-sealed") && out.contains("retire the old key file now"),
+        "{out}"
+    );
+    println!("cli destroy --change-root: {}", out.trim_end());
+    // The old root opens nothing current; the new one does, without v2.
+    env.fails(&["keyring", "info"], 3);
+    let new_root = |args: &[&str]| {
+        let mut all = vec!["--key-file", "new.key"];
+        all.extend_from_slice(args);
+        env.run(&all, None)
+    };
+    let info = new_root(&["key", "list"]);
+    let listed = String::from_utf8_lossy(&info.stdout);
+    assert!(listed.contains("v2 destroyed"), "{listed}");
+    assert!(!new_root(&["decrypt", "-o", "out2.txt", "notes.sr"]).status.success());
+    // The copy from before still opens under the old key file: what the
+    // message told the operator to retire.
+    let old_root = KeyFileRoot::new(&strongroom::KeyMaterial::from_slice(&[0x42; 32]).unwrap());
+    assert!(strongroom::keyring_file::decrypt(&copy, &old_root).is_ok());
+}

@@ -424,28 +424,42 @@ def parse_keyring_encoding(data: bytes) -> list[dict]:
     return keys
 
 
-def open_keyring_file(data: bytes, root: dict) -> list[dict]:
-    """FORMAT.md 10.5, in order."""
+def open_keyring_file(data: bytes, root: dict) -> tuple[list[dict], dict | None]:
+    """FORMAT.md 10.5, in order: the keys and, for version 2, the lineage."""
     if len(data) > MAX_KEYRING_FILE:
         raise Reject("too_large")
     if len(data) < 4 or data[:4] != KEYRING_MAGIC:
         raise Reject("malformed")
     if len(data) < 5:
         raise Reject("malformed")
-    if data[4] != 0x01:
+    version = data[4]
+    if version not in (1, 2):
         raise Reject("unsupported_format")
-    if len(data) < 8 or data[5] not in ROOT_KINDS:
+    if len(data) < 6 or data[5] not in ROOT_KINDS:
         raise Reject("malformed")
     kind = ROOT_KINDS[data[5]]
-    p_len = struct.unpack(">H", data[6:8])[0]
-    if p_len > 1024 or len(data) < 10 + p_len:
+    # 10.1: version 2 has keyring_id (16) and generation (8) before params_len.
+    at, lineage = 6, None
+    if version == 2:
+        if len(data) < 30:
+            raise Reject("malformed")
+        generation = struct.unpack(">Q", data[22:30])[0]
+        if generation == 0:
+            raise Reject("malformed")
+        lineage = {"keyring_id_hex": data[6:22].hex(), "generation": generation}
+        at = 30
+    if len(data) < at + 2:
         raise Reject("malformed")
-    params = data[8:8 + p_len]
-    w_len = struct.unpack(">H", data[8 + p_len:10 + p_len])[0]
-    end = 10 + p_len + w_len
+    p_len = struct.unpack(">H", data[at:at + 2])[0]
+    e = at + 2 + p_len  # the parameter end E
+    if p_len > 1024 or len(data) < e + 2:
+        raise Reject("malformed")
+    params = data[at + 2:e]
+    w_len = struct.unpack(">H", data[e:e + 2])[0]
+    end = e + 2 + w_len
     if w_len > 1024 or len(data) < end + 24 + 16:
         raise Reject("malformed")
-    wrapped, header = data[10 + p_len:end], data[:end]
+    wrapped, header = data[e + 2:end], data[:end]
     nonce, payload = data[end:end + 24], data[end + 24:]
     if root["kind"] != kind:
         raise Reject("invalid_argument")
@@ -463,20 +477,24 @@ def open_keyring_file(data: bytes, root: dict) -> list[dict]:
             raise Reject("malformed")
         kek = hkdf_expand32(hkdf_extract(b"", bytes.fromhex(root["key_hex"])),
                             b"strongroom/keyring/v1/keyfile")
+    label = b"strongroom/keyring/v%d/" % version
     try:
         sealing_key = xchacha20poly1305_decrypt(
-            kek, wrapped[:24], wrapped[24:], b"strongroom/keyring/v1/root" + data[:8 + p_len])
+            kek, wrapped[:24], wrapped[24:], label + b"root" + data[:e])
         plain = xchacha20poly1305_decrypt(
-            sealing_key, nonce, payload, b"strongroom/keyring/v1/payload" + header)
+            sealing_key, nonce, payload, label + b"payload" + header)
     except InvalidTag:
         raise Reject("authentication_failed") from None
-    return parse_keyring_encoding(plain)
+    return parse_keyring_encoding(plain), lineage
+
+
+KEYRING_FORMATS = ("keyring-file-v1", "keyring-file-v2")
 
 
 def run_vector(v: dict) -> bytes:
-    if v["format"] == "keyring-file-v1":
-        keys = open_keyring_file(bytes.fromhex(v["file_hex"]), v["root"])
-        return json.dumps(keys, sort_keys=True).encode()
+    if v["format"] in KEYRING_FORMATS:
+        keys, lineage = open_keyring_file(bytes.fromhex(v["file_hex"]), v["root"])
+        return json.dumps([keys, lineage], sort_keys=True).encode()
     if v["format"] == "record-v1":
         if "record_hex" in v:
             return decrypt_record(bytes.fromhex(v["record_hex"]), v["keyring"], v["context"])
@@ -505,8 +523,8 @@ def main() -> int:
             result = "ok"
         except Reject as r:
             pt, result = None, r.result
-        if v["format"] == "keyring-file-v1":
-            expected = json.dumps(v.get("keyring"), sort_keys=True).encode()
+        if v["format"] in KEYRING_FORMATS:
+            expected = json.dumps([v.get("keyring"), v.get("lineage")], sort_keys=True).encode()
             good = result == v["result"] and (result != "ok" or pt == expected)
         else:
             good = result == v["result"] and (result != "ok" or pt.hex() == v["plaintext_hex"])
