@@ -21,6 +21,7 @@
 //! before any KDF runs or any large buffer is allocated. Files on disk,
 //! written atomically under a lock, are [`crate::store`].
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use rand_core::TryCryptoRng;
@@ -94,6 +95,66 @@ impl Lineage {
             generation,
         })
     }
+}
+
+/// The generation file's first line (FORMAT.md 10.6).
+const GENERATION_FILE_HEADER: &str = "strongroom keyring generation v1";
+/// Longest generation file accepted (FORMAT.md 10.6).
+pub const MAX_GENERATION_FILE_LEN: usize = 128;
+
+/// The bytes of the generation file that records `lineage` beside a
+/// keyring file (FORMAT.md 10.6): three lines, each ended by `\n`.
+pub fn generation_file_bytes(lineage: Lineage) -> String {
+    let mut id = String::with_capacity(32);
+    for b in lineage.keyring_id {
+        id.push_str(&alloc::format!("{b:02x}"));
+    }
+    alloc::format!(
+        "{GENERATION_FILE_HEADER}\nkeyring_id {id}\ngeneration {}\n",
+        lineage.generation
+    )
+}
+
+/// Parses a generation file (FORMAT.md 10.6) strictly: exactly the bytes
+/// [`generation_file_bytes`] writes for some lineage, nothing else.
+///
+/// # Errors
+/// [`Error::Malformed`] for anything else.
+pub fn parse_generation_file(bytes: &[u8]) -> Result<Lineage> {
+    let bad = || malformed("the generation file is malformed (accept-restore rewrites it)");
+    if bytes.len() > MAX_GENERATION_FILE_LEN {
+        return Err(bad());
+    }
+    let text = core::str::from_utf8(bytes).map_err(|_| bad())?;
+    let rest = text
+        .strip_prefix(GENERATION_FILE_HEADER)
+        .and_then(|r| r.strip_prefix('\n'))
+        .ok_or_else(bad)?;
+    let (id_line, rest) = rest.split_once('\n').ok_or_else(bad)?;
+    let (gen_line, rest) = rest.split_once('\n').ok_or_else(bad)?;
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    let hex = id_line.strip_prefix("keyring_id ").ok_or_else(bad)?;
+    if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(bad());
+    }
+    let mut keyring_id = [0u8; 16];
+    for (i, byte) in keyring_id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    let digits = gen_line.strip_prefix("generation ").ok_or_else(bad)?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if !canonical {
+        return Err(bad());
+    }
+    let generation: u64 = digits.parse().map_err(|_| bad())?;
+    Ok(Lineage {
+        keyring_id,
+        generation,
+    })
 }
 
 /// Public facts of a keyring file.

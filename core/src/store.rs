@@ -29,7 +29,6 @@
 //! `FileOps` trait, so the unit tests (`store/fault_tests.rs`) can fail or
 //! "crash" any step; production uses the real file system.
 
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -632,7 +631,7 @@ impl KeyringStore {
         }
         let generation_file = self.generation_file();
         let dir = disk::dir_of(&self.path);
-        self.write_atomic(&generation_file, generation_file_bytes(lineage).as_bytes())
+        self.write_atomic(&generation_file, keyring_file::generation_file_bytes(lineage).as_bytes())
             .and_then(|()| {
                 self.ops
                     .sync_dir(&dir)
@@ -720,70 +719,19 @@ pub fn inspect_file(path: &Path) -> Result<KeyringFileInfo, StoreError> {
     })
 }
 
-/// The generation file's first line (FORMAT.md 10.6).
-const GENERATION_FILE_HEADER: &str = "strongroom keyring generation v1";
-/// Longest generation file accepted.
-const MAX_GENERATION_FILE_LEN: usize = 128;
-
-/// The generation file for `lineage`: three lines, `\n`-terminated.
-fn generation_file_bytes(lineage: Lineage) -> String {
-    let mut id = String::with_capacity(32);
-    for b in lineage.keyring_id {
-        id.push_str(&alloc::format!("{b:02x}"));
-    }
-    alloc::format!(
-        "{GENERATION_FILE_HEADER}\nkeyring_id {id}\ngeneration {}\n",
-        lineage.generation
-    )
-}
-
-/// Parses the generation file (FORMAT.md 10.6); `None` if there is none.
+/// Reads the generation file (FORMAT.md 10.6); `None` if there is none.
 fn read_generation_file(path: &Path) -> Result<Option<Lineage>, StoreError> {
-    let bytes = match read_bounded(path, MAX_GENERATION_FILE_LEN) {
+    let bytes = match read_bounded(path, keyring_file::MAX_GENERATION_FILE_LEN) {
         Ok(b) => b,
         Err(StoreError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    parse_generation_file(&bytes)
+    keyring_file::parse_generation_file(&bytes)
         .map(Some)
-        .ok_or_else(|| StoreError::Keyring {
+        .map_err(|source| StoreError::Keyring {
             path: path.to_path_buf(),
-            source: crate::Error::Malformed {
-                reason: "the generation file is malformed (accept-restore rewrites it)",
-            },
+            source,
         })
-}
-
-fn parse_generation_file(bytes: &[u8]) -> Option<Lineage> {
-    let text = core::str::from_utf8(bytes).ok()?;
-    let rest = text
-        .strip_prefix(GENERATION_FILE_HEADER)?
-        .strip_prefix('\n')?;
-    let (id_line, rest) = rest.split_once('\n')?;
-    let (gen_line, rest) = rest.split_once('\n')?;
-    if !rest.is_empty() {
-        return None;
-    }
-    let hex = id_line.strip_prefix("keyring_id ")?;
-    if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    let mut keyring_id = [0u8; 16];
-    for (i, byte) in keyring_id.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    let digits = gen_line.strip_prefix("generation ")?;
-    let canonical = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'));
-    if !canonical {
-        return None;
-    }
-    let generation: u64 = digits.parse().ok()?;
-    (generation >= 1).then_some(Lineage {
-        keyring_id,
-        generation,
-    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! arbitrary bytes as the *payload* of a correctly sealed one (sealed here
 //! by hand with a known key file, FORMAT.md 10), so the payload decoder is
 //! fuzzed behind the authentication too. Never panics; what opens re-seals
-//! to the same contents.
+//! to the same contents, and its lineage is the one `inspect` reads.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,8 +20,10 @@ fuzz_target!(|input: (bool, Vec<u8>)| {
     } else {
         data
     };
-    let _ = keyring_file::inspect(&file);
-    if let Ok(keyring) = keyring_file::decrypt(&file, &root) {
+    let info = keyring_file::inspect(&file);
+    if let Ok((keyring, lineage)) = keyring_file::open(&file, &root) {
+        // What opens, inspects, with the same (authenticated) lineage.
+        assert_eq!(info.unwrap().lineage, lineage);
         let again = keyring_file::decrypt(
             &keyring_file::encrypt(&keyring, &root, &mut SysRng).unwrap(),
             &root,
