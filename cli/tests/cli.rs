@@ -580,12 +580,7 @@ fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
     assert!(!env.path("out.txt").exists());
     println!("cli rollback: {}", refused.trim_end());
     // A deliberate restore: accepted, audited, and the newest.
-    let accepted = env.ok(&[
-        "--audit-log",
-        "audit.jsonl",
-        "keyring",
-        "accept-restore",
-    ]);
+    let accepted = env.ok(&["--audit-log", "audit.jsonl", "keyring", "accept-restore"]);
     assert!(accepted.contains("it is now generation 5"), "{accepted}");
     let log = fs::read_to_string(env.path("audit.jsonl")).unwrap();
     assert!(log.contains("\"restore_accepted\""), "{log}");
@@ -642,7 +637,11 @@ fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
     let info = new_root(&["key", "list"]);
     let listed = String::from_utf8_lossy(&info.stdout);
     assert!(listed.contains("v2 destroyed"), "{listed}");
-    assert!(!new_root(&["decrypt", "-o", "out2.txt", "notes.sr"]).status.success());
+    assert!(
+        !new_root(&["decrypt", "-o", "out2.txt", "notes.sr"])
+            .status
+            .success()
+    );
     // The copy from before still opens under the old key file: what the
     // message told the operator to retire.
     let old_root = KeyFileRoot::new(&strongroom::KeyMaterial::from_slice(&[0x42; 32]).unwrap());

@@ -631,17 +631,20 @@ impl KeyringStore {
         }
         let generation_file = self.generation_file();
         let dir = disk::dir_of(&self.path);
-        self.write_atomic(&generation_file, keyring_file::generation_file_bytes(lineage).as_bytes())
-            .and_then(|()| {
-                self.ops
-                    .sync_dir(&dir)
-                    .map_err(io_err("fsync the directory", &dir))
-            })
-            .and_then(|()| {
-                root.record_generation(&lineage.keyring_id, lineage.generation)
-                    .map_err(StoreError::Rejected)
-            })
-            .map_err(|e| (e, true))
+        self.write_atomic(
+            &generation_file,
+            keyring_file::generation_file_bytes(lineage).as_bytes(),
+        )
+        .and_then(|()| {
+            self.ops
+                .sync_dir(&dir)
+                .map_err(io_err("fsync the directory", &dir))
+        })
+        .and_then(|()| {
+            root.record_generation(&lineage.keyring_id, lineage.generation)
+                .map_err(StoreError::Rejected)
+        })
+        .map_err(|e| (e, true))
     }
 
     /// Writes `bytes` to a new temp file beside `target`, fsyncs it and

@@ -24,7 +24,7 @@ use strongroom::{
 };
 
 /// Record vectors committed so far; the decrypt test fails if any disappears.
-const MIN_VECTORS: usize = 30;
+const MIN_VECTORS: usize = 36;
 /// Envelope vectors committed so far.
 const MIN_ENVELOPE_VECTORS: usize = 32;
 
@@ -67,6 +67,14 @@ struct Vector {
     result: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     plaintext_hex: Option<String>,
+    /// Decrypt as a record under this standalone key (FORMAT.md 4.7), not
+    /// with `keyring`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    standalone_key_hex: Option<String>,
+    /// The record is `record_hex` followed by zero bytes up to this length
+    /// (for the length limit without a megabyte of hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    record_pad_to: Option<usize>,
 }
 
 fn state_from(s: &str) -> VersionState {
@@ -115,12 +123,24 @@ fn result_name(r: &Result<Vec<u8>, Error>) -> &'static str {
 fn run(v: &Vector) -> Result<Vec<u8>, Error> {
     let keyring = build_keyring(&v.keyring);
     let ctx = EncryptionContext::from_pairs(&v.context).unwrap();
-    let pt = match (&v.record_hex, &v.record_text) {
-        (Some(h), None) => keyring.decrypt_record(&hex::decode(h).unwrap(), &ctx),
-        (None, Some(t)) => {
-            strongroom::record::from_text(t).and_then(|r| keyring.decrypt_record(&r, &ctx))
+    let record = match (&v.record_hex, &v.record_text) {
+        (Some(h), None) => {
+            let mut r = hex::decode(h).unwrap();
+            if let Some(len) = v.record_pad_to {
+                assert!(len >= r.len(), "{}: record_pad_to", v.name);
+                r.resize(len, 0);
+            }
+            Ok(r)
         }
+        (None, Some(t)) => strongroom::record::from_text(t),
         _ => panic!("{}: exactly one of record_hex and record_text", v.name),
+    }?;
+    let pt = match &v.standalone_key_hex {
+        Some(k) => {
+            let key = KeyMaterial::from_slice(&hex::decode(k).unwrap()).unwrap();
+            strongroom::record::decrypt_with_key(&key, &record, &ctx)
+        }
+        None => keyring.decrypt_record(&record, &ctx),
     };
     pt.map(|p| p.expose_secret().to_vec())
 }
@@ -637,6 +657,8 @@ fn generate() {
             record_text,
             plaintext_hex: (c.result == "ok").then(|| hex::encode(&c.plaintext)),
             result: c.result.into(),
+            standalone_key_hex: None,
+            record_pad_to: None,
         };
         // The generator checks its own output before writing it.
         assert_eq!(result_name(&run(&v)), v.result, "{}", v.name);
@@ -644,7 +666,393 @@ fn generate() {
         std::fs::write(&path, json + "\n").unwrap();
         written += 1;
     }
+    for v in standalone_and_limit_vectors() {
+        let path = dir.join(format!("{}.json", v.name));
+        if path.exists() {
+            continue;
+        }
+        assert_eq!(result_name(&run(&v)), v.result, "{}", v.name);
+        let json = serde_json::to_string_pretty(&v).unwrap();
+        std::fs::write(&path, json + "\n").unwrap();
+        written += 1;
+    }
     println!("golden generator: wrote {written} new vector files");
+}
+
+/// TEST KEY MATERIAL: the standalone key of the record vectors.
+const STANDALONE_KEY: [u8; 32] = [0x5d; 32];
+
+/// Records under a standalone key (FORMAT.md 4.7), and the length limit
+/// of 4.5 step 4.
+fn standalone_and_limit_vectors() -> Vec<Vector> {
+    let subject = ctx(&[("subject", "42")]);
+    let plaintext = b"12 Main Street, Springfield";
+    let key = KeyMaterial::from_slice(&STANDALONE_KEY).unwrap();
+    let standalone = strongroom::record::encrypt_with_key(
+        &key,
+        plaintext,
+        &EncryptionContext::from_pairs(&subject).unwrap(),
+        &mut SysRng,
+    )
+    .unwrap();
+    let keyring_record = encrypt_under(4, plaintext, &subject);
+    let v = |name: &str,
+             description: &str,
+             keyring: Vec<KeyJson>,
+             record: &[u8],
+             standalone_key: Option<[u8; 32]>,
+             pad_to: Option<usize>,
+             result: &str| Vector {
+        name: name.into(),
+        description: description.into(),
+        format: "record-v1".into(),
+        test_key_warning: WARNING.into(),
+        keyring,
+        context: subject.clone(),
+        record_hex: Some(hex::encode(record)),
+        record_text: None,
+        result: result.into(),
+        plaintext_hex: (result == "ok").then(|| hex::encode(plaintext)),
+        standalone_key_hex: standalone_key.map(hex::encode),
+        record_pad_to: pad_to,
+    };
+    vec![
+        v(
+            "record_v1_standalone_key",
+            "a record under a standalone key (key id 0, version 0), opened with that key",
+            Vec::new(),
+            &standalone,
+            Some(STANDALONE_KEY),
+            None,
+            "ok",
+        ),
+        v(
+            "fail_record_v1_standalone_wrong_key",
+            "the standalone-key record opened with another standalone key",
+            Vec::new(),
+            &standalone,
+            Some([0x5e; 32]),
+            None,
+            "authentication_failed",
+        ),
+        v(
+            "fail_record_v1_standalone_under_keyring",
+            "the standalone-key record given to a keyring (4.5 step 5)",
+            vec![all_enabled()],
+            &standalone,
+            None,
+            None,
+            "malformed",
+        ),
+        v(
+            "fail_record_v1_keyring_record_under_standalone_key",
+            "a keyring record given to a standalone-key decoder, even with the right material (4.5 step 5)",
+            Vec::new(),
+            &keyring_record,
+            Some(material(4)),
+            None,
+            "malformed",
+        ),
+        v(
+            "fail_record_v1_too_large",
+            "a valid record followed by zero bytes up to 1048626 bytes, one past the limit (4.5 step 4)",
+            vec![all_enabled()],
+            &keyring_record,
+            None,
+            Some(1_048_626),
+            "too_large",
+        ),
+        v(
+            "fail_record_v1_at_the_limit",
+            "the same padded to exactly 1048625 bytes: the length is accepted and the tag fails",
+            vec![all_enabled()],
+            &keyring_record,
+            None,
+            Some(1_048_625),
+            "authentication_failed",
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Wrapped data-key vectors (FORMAT.md 8 and 11.3).
+
+fn datakey_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/datakey")
+}
+
+/// Wrapped data-key vectors committed so far.
+const MIN_DATAKEY_VECTORS: usize = 15;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DataKeyVector {
+    name: String,
+    description: String,
+    format: String,
+    test_key_warning: String,
+    keyring: Vec<KeyJson>,
+    context: BTreeMap<String, String>,
+    wrapped_hex: String,
+    result: String,
+    /// When `result` is `ok`: the 32-byte data key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_key_hex: Option<String>,
+}
+
+impl GoldenVector for DataKeyVector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn format(&self) -> &str {
+        &self.format
+    }
+    fn result(&self) -> &str {
+        &self.result
+    }
+    fn plaintext_hex(&self) -> Option<&String> {
+        self.data_key_hex.as_ref()
+    }
+    fn run(&self) -> Result<Vec<u8>, Error> {
+        let keyring = build_keyring(&self.keyring);
+        keyring
+            .unwrap_data_key(
+                &hex::decode(&self.wrapped_hex).unwrap(),
+                &context_of(&self.context),
+            )
+            .map(|k| k.expose_secret().to_vec())
+    }
+}
+
+#[test]
+fn every_golden_datakey_vector_gives_its_result() {
+    let vectors: Vec<DataKeyVector> = load(&datakey_dir());
+    let (ok, fail) = check_all(&vectors, "datakey-v1");
+    println!(
+        "golden wrapped data-key vectors: {} checked ({ok} unwrap to their key, {fail} fail_ cases give their exact error)",
+        vectors.len()
+    );
+    assert!(
+        vectors.len() >= MIN_DATAKEY_VECTORS,
+        "golden data-key vectors went missing"
+    );
+}
+
+/// The data key of the vectors (TEST KEY MATERIAL), wrapped under version
+/// `v` of the golden key.
+fn wrap_under(v: u32, ctx: &BTreeMap<String, String>) -> Vec<u8> {
+    let keyring = build_keyring(&[key_json(&vec!["enabled"; v as usize], v, 1, KEY_ID)]);
+    let dk = KeyMaterial::from_slice(&[0xd4; 32]).unwrap();
+    keyring
+        .wrap_data_key_with("golden", &dk, &context_of(ctx), &mut SysRng)
+        .unwrap()
+}
+
+fn datakey_vectors() -> Vec<DataKeyVector> {
+    let subject = ctx(&[("tenant", "acme"), ("subject", "user-7")]);
+    let good = wrap_under(4, &subject);
+    let old = wrap_under(2, &subject);
+    let with = |at: usize, value: u8| {
+        let mut b = good.clone();
+        b[at] = value;
+        b
+    };
+    let flip = |at: usize| {
+        let mut b = good.clone();
+        b[at] ^= 1;
+        b
+    };
+    let v = |name: &str,
+             description: &str,
+             keyring: KeyJson,
+             context: &BTreeMap<String, String>,
+             wrapped: &[u8],
+             result: &str| DataKeyVector {
+        name: name.into(),
+        description: description.into(),
+        format: "datakey-v1".into(),
+        test_key_warning: WARNING.into(),
+        keyring: vec![keyring],
+        context: context.clone(),
+        wrapped_hex: hex::encode(wrapped),
+        result: result.into(),
+        data_key_hex: (result == "ok").then(|| hex::encode([0xd4u8; 32])),
+    };
+    let mut id_zero = good.clone();
+    id_zero[1..5].copy_from_slice(&[0; 4]);
+    let mut version_zero = good.clone();
+    version_zero[5..9].copy_from_slice(&[0; 4]);
+    let mut version_9 = good.clone();
+    version_9[5..9].copy_from_slice(&9u32.to_be_bytes());
+    let all = all_enabled;
+    vec![
+        v(
+            "datakey_v1_primary",
+            "a data key wrapped under the primary version 4",
+            all(),
+            &subject,
+            &good,
+            "ok",
+        ),
+        v(
+            "datakey_v1_old_version",
+            "wrapped under version 2, opened after version 4 became primary",
+            all(),
+            &subject,
+            &old,
+            "ok",
+        ),
+        v(
+            "fail_datakey_v1_empty",
+            "no bytes (8 step 1)",
+            all(),
+            &subject,
+            &[],
+            "malformed",
+        ),
+        v(
+            "fail_datakey_v1_format_1",
+            "first byte 0x01, a record's (8 step 2)",
+            all(),
+            &subject,
+            &with(0, 1),
+            "unsupported_format",
+        ),
+        v(
+            "fail_datakey_v1_80_bytes",
+            "the last byte removed (8 step 3)",
+            all(),
+            &subject,
+            &good[..80],
+            "malformed",
+        ),
+        v(
+            "fail_datakey_v1_82_bytes",
+            "a byte appended (8 step 3)",
+            all(),
+            &subject,
+            &[good.clone(), vec![0]].concat(),
+            "malformed",
+        ),
+        v(
+            "fail_datakey_v1_key_id_zero",
+            "key_id 0 (8 step 4)",
+            all(),
+            &subject,
+            &id_zero,
+            "malformed",
+        ),
+        v(
+            "fail_datakey_v1_version_zero",
+            "key_version 0 (8 step 4)",
+            all(),
+            &subject,
+            &version_zero,
+            "malformed",
+        ),
+        v(
+            "fail_datakey_v1_unknown_key_id",
+            "key_id changed to one the keyring does not hold",
+            all(),
+            &subject,
+            &with(4, 0x02),
+            "unknown_key_id",
+        ),
+        v(
+            "fail_datakey_v1_unknown_version",
+            "key_version 9 of a key with 4 versions",
+            all(),
+            &subject,
+            &version_9,
+            "unknown_key_version",
+        ),
+        v(
+            "fail_datakey_v1_version_destroyed",
+            "wrapped under version 2, which is destroyed",
+            key_json(
+                &["enabled", "destroyed", "enabled", "enabled"],
+                4,
+                1,
+                KEY_ID,
+            ),
+            &subject,
+            &old,
+            "version_destroyed",
+        ),
+        v(
+            "fail_datakey_v1_version_disabled",
+            "wrapped under version 2, which is disabled",
+            key_json(&["enabled", "disabled", "enabled", "enabled"], 4, 1, KEY_ID),
+            &subject,
+            &old,
+            "version_disabled",
+        ),
+        v(
+            "fail_datakey_v1_below_minimum",
+            "wrapped under version 2; the minimum decryption version is 3",
+            key_json(&["enabled"; 4], 4, 3, KEY_ID),
+            &subject,
+            &old,
+            "version_below_minimum",
+        ),
+        v(
+            "fail_datakey_v1_wrong_context",
+            "opened with another subject in the context",
+            all(),
+            &ctx(&[("tenant", "acme"), ("subject", "user-8")]),
+            &good,
+            "authentication_failed",
+        ),
+        v(
+            "fail_datakey_v1_no_context",
+            "opened with an empty context",
+            all(),
+            &BTreeMap::new(),
+            &good,
+            "authentication_failed",
+        ),
+        v(
+            "fail_datakey_v1_wrapped_flipped",
+            "one bit of the wrapped key flipped",
+            all(),
+            &subject,
+            &flip(40),
+            "authentication_failed",
+        ),
+        v(
+            "fail_datakey_v1_tag_flipped",
+            "one bit of the tag flipped",
+            all(),
+            &subject,
+            &flip(80),
+            "authentication_failed",
+        ),
+        v(
+            "fail_datakey_v1_nonce_flipped",
+            "one bit of the nonce flipped",
+            all(),
+            &subject,
+            &flip(9),
+            "authentication_failed",
+        ),
+    ]
+}
+
+#[test]
+#[ignore = "writes new golden vectors; run on purpose"]
+fn generate_datakeys() {
+    let dir = datakey_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
+    for v in datakey_vectors() {
+        let path = dir.join(format!("{}.json", v.name));
+        if path.exists() {
+            continue; // Golden vectors are never rewritten.
+        }
+        assert_eq!(result_name(&v.run()), v.result, "{}", v.name);
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+        written += 1;
+    }
+    println!("golden generator: wrote {written} new data-key vector files");
 }
 
 // ---------------------------------------------------------------------------

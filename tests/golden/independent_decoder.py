@@ -133,8 +133,10 @@ def lookup(keyring: list[dict], key_id: int, version: int) -> bytes:
     return bytes.fromhex(v["key_hex"])
 
 
-def decrypt_record(record: bytes, keyring: list[dict], ctx: dict[str, str]) -> bytes:
-    """FORMAT.md 4.5, in its order."""
+def decrypt_record(record: bytes, keyring: list[dict], ctx: dict[str, str],
+                   standalone: bytes | None = None) -> bytes:
+    """FORMAT.md 4.5, in its order; with `standalone`, as a standalone-key
+    decoder (4.7)."""
     if not record:
         raise Reject("malformed")
     if record[0] != FORMAT_V1:
@@ -145,9 +147,17 @@ def decrypt_record(record: bytes, keyring: list[dict], ctx: dict[str, str]) -> b
         raise Reject("too_large")
     header = record[:9]
     key_id, version = struct.unpack(">II", header[1:9])
-    if key_id == 0 or version == 0:
+    both_zero = key_id == 0 and version == 0
+    if (key_id == 0) != (version == 0):
         raise Reject("malformed")
-    key = lookup(keyring, key_id, version)
+    if standalone is None:
+        if both_zero:
+            raise Reject("malformed")
+        key = lookup(keyring, key_id, version)
+    else:
+        if not both_zero:
+            raise Reject("malformed")
+        key = standalone
     aad = AAD_LABEL + header + context_encoding(ctx)
     try:
         return xchacha20poly1305_decrypt(key, record[9:33], record[33:], aad)
@@ -495,9 +505,16 @@ def run_vector(v: dict) -> bytes:
     if v["format"] in KEYRING_FORMATS:
         keys, lineage = open_keyring_file(bytes.fromhex(v["file_hex"]), v["root"])
         return json.dumps([keys, lineage], sort_keys=True).encode()
+    if v["format"] == "datakey-v1":
+        return unwrap_data_key(bytes.fromhex(v["wrapped_hex"]), v["keyring"], v["context"])
     if v["format"] == "record-v1":
+        standalone = v.get("standalone_key_hex")
+        standalone = None if standalone is None else bytes.fromhex(standalone)
         if "record_hex" in v:
-            return decrypt_record(bytes.fromhex(v["record_hex"]), v["keyring"], v["context"])
+            record = bytes.fromhex(v["record_hex"])
+            if "record_pad_to" in v:
+                record += bytes(v["record_pad_to"] - len(record))
+            return decrypt_record(record, v["keyring"], v["context"], standalone)
         return decrypt_text(v["record_text"], v["keyring"], v["context"])
     env = bytes.fromhex(v["envelope_hex"])
     if v["opener"] == "keyring":
@@ -514,7 +531,7 @@ def run_vector(v: dict) -> bytes:
 def main() -> int:
     root = Path(__file__).resolve().parent
     files = (sorted(root.glob("record/*.json")) + sorted(root.glob("envelope/*.json"))
-             + sorted(root.glob("keyring/*.json")))
+             + sorted(root.glob("datakey/*.json")) + sorted(root.glob("keyring/*.json")))
     mismatches = 0
     for path in files:
         v = json.loads(path.read_text(encoding="utf-8"))
@@ -527,7 +544,8 @@ def main() -> int:
             expected = json.dumps([v.get("keyring"), v.get("lineage")], sort_keys=True).encode()
             good = result == v["result"] and (result != "ok" or pt == expected)
         else:
-            good = result == v["result"] and (result != "ok" or pt.hex() == v["plaintext_hex"])
+            want = v.get("data_key_hex") if v["format"] == "datakey-v1" else v.get("plaintext_hex")
+            good = result == v["result"] and (result != "ok" or pt.hex() == want)
         if not good:
             mismatches += 1
             print(f"MISMATCH {path.parent.name}/{path.name}: got {result}, want {v['result']}", file=sys.stderr)
