@@ -12,12 +12,26 @@
 //! Pages are never unmapped or unlocked: freed slots are wiped and reused.
 //! If mapping fails altogether, key material falls back to the heap (still
 //! wiped on drop) and [`status`] says so.
+//!
+//! **`fork()`.** Linux does not carry memory locks into a child. A
+//! `pthread_atfork` child handler locks every key page again before
+//! `fork()` returns in the child, so no code there can use an inherited key
+//! in an unlocked page, and [`status`] reports what the kernel shows (if
+//! the child may not lock memory, it says so, and [`require_locked`]
+//! fails). This is chosen over `MADV_DONTFORK` and `MADV_WIPEONFORK`: both
+//! break a child that goes on using the keyring it inherited (a Python
+//! `multiprocessing` worker, a pre-fork server): the first makes it fault
+//! on the key pages, the second silently turns every key into zeros. The
+//! Argon2 working memory, in contrast, is `MADV_DONTFORK` while in use: it
+//! belongs to the one thread running Argon2, which a child does not have.
+//! (`posix_spawn` and `vfork`, which `std::process::Command` uses, run no
+//! fork handlers; they exec at once.)
 
 #![allow(unsafe_code)]
 
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use std::sync::Mutex;
 
 use zeroize::Zeroize;
 
@@ -54,23 +68,104 @@ struct Pool {
     all_dont_dump: bool,
     heap_fallbacks: usize,
     /// The process the locks were taken in (0: none yet). Memory locks do
-    /// not survive `fork()`: a child re-locks the pages at its first pool
-    /// call, so what `status` reports is true there too.
+    /// not survive `fork()`: the child handler re-locks the pages (and, for
+    /// a fork that bypassed the handlers, the first pool call does), so
+    /// what `status` reports is true there too.
     pid: u32,
 }
 
-// SAFETY: the pool only stores addresses of pages it mapped itself; all
-// access to it goes through the mutex below.
-unsafe impl Send for Pool {}
+/// The pool behind a raw `pthread_mutex_t`, not a `std::sync::Mutex`: the
+/// `fork()` handlers below take it before a fork and release it on both
+/// sides, which a scoped guard cannot do. So a child never inherits the
+/// pool half-changed or locked by a thread that does not exist there.
+struct PoolCell {
+    mutex: UnsafeCell<libc::pthread_mutex_t>,
+    pool: UnsafeCell<Pool>,
+}
 
-static POOL: Mutex<Pool> = Mutex::new(Pool {
-    pages: Vec::new(),
-    page_size: 0,
-    all_locked: true,
-    all_dont_dump: true,
-    heap_fallbacks: 0,
-    pid: 0,
-});
+// SAFETY: `pool` is only reached through `lock_pool` (or the fork handlers,
+// which hold `mutex`), so one thread at a time touches it; the pool stores
+// only addresses of pages it mapped itself.
+unsafe impl Sync for PoolCell {}
+
+static POOL: PoolCell = PoolCell {
+    mutex: UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
+    pool: UnsafeCell::new(Pool {
+        pages: Vec::new(),
+        page_size: 0,
+        all_locked: true,
+        all_dont_dump: true,
+        heap_fallbacks: 0,
+        pid: 0,
+    }),
+};
+
+/// Exclusive access to the pool until dropped.
+struct PoolGuard(());
+
+impl core::ops::Deref for PoolGuard {
+    type Target = Pool;
+    fn deref(&self) -> &Pool {
+        // SAFETY: this guard holds the pool's mutex (see `lock_pool`).
+        unsafe { &*POOL.pool.get() }
+    }
+}
+
+impl core::ops::DerefMut for PoolGuard {
+    fn deref_mut(&mut self) -> &mut Pool {
+        // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
+        unsafe { &mut *POOL.pool.get() }
+    }
+}
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        // SAFETY: this thread locked the mutex in `lock_pool`.
+        unsafe { libc::pthread_mutex_unlock(POOL.mutex.get()) };
+    }
+}
+
+fn lock_pool() -> PoolGuard {
+    static HANDLERS: std::sync::Once = std::sync::Once::new();
+    HANDLERS.call_once(|| {
+        // SAFETY: three `extern "C"` functions without arguments that only
+        // lock, unlock and mlock (async-signal-safe work); registered once.
+        unsafe {
+            libc::pthread_atfork(
+                Some(before_fork),
+                Some(after_fork_parent),
+                Some(after_fork_child),
+            )
+        };
+    });
+    // SAFETY: a statically initialised mutex; the guard unlocks it.
+    unsafe { libc::pthread_mutex_lock(POOL.mutex.get()) };
+    PoolGuard(())
+}
+
+/// Before `fork()`: hold the pool so the child gets it whole.
+extern "C" fn before_fork() {
+    // SAFETY: a statically initialised mutex, unlocked again by one of the
+    // two handlers below, on each side of the fork.
+    unsafe { libc::pthread_mutex_lock(POOL.mutex.get()) };
+}
+
+extern "C" fn after_fork_parent() {
+    // SAFETY: locked by `before_fork` in this thread.
+    unsafe { libc::pthread_mutex_unlock(POOL.mutex.get()) };
+}
+
+/// In the child, before `fork()` returns there: Linux does not carry memory
+/// locks into a child, so lock every key page again now, before any code of
+/// the child can use an inherited key, and record whether that took.
+extern "C" fn after_fork_child() {
+    // SAFETY: `before_fork` locked the mutex in the thread that forked,
+    // which is the child's only thread, so the pool is ours alone.
+    let pool = unsafe { &mut *POOL.pool.get() };
+    pool.follow_fork();
+    // SAFETY: as above.
+    unsafe { libc::pthread_mutex_unlock(POOL.mutex.get()) };
+}
 
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
@@ -185,9 +280,7 @@ impl LockedSlot {
     /// A zeroed slot, or `None` if no page could be mapped (the caller
     /// falls back to the heap and the fallback is counted).
     pub(crate) fn new() -> Option<Self> {
-        let mut pool = POOL
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = lock_pool();
         match pool.take() {
             Some((page, index, ptr)) => Some(Self { ptr, page, index }),
             None => {
@@ -212,9 +305,7 @@ impl LockedSlot {
 impl Drop for LockedSlot {
     fn drop(&mut self) {
         self.get_mut().zeroize();
-        let mut pool = POOL
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = lock_pool();
         if let Some(page) = pool.pages.get_mut(self.page) {
             page.free.push(self.index);
         }
@@ -252,8 +343,14 @@ pub(crate) fn protect_region(ptr: *const u8, len: usize) -> RegionGuard {
     // allocated for the guard's life; a refusal is remembered, not fatal.
     let locked = len > 0 && unsafe { libc::mlock(ptr.cast(), len) } == 0;
     let pages = whole_pages(addr, len).filter(|&(start, n)| {
-        // SAFETY: whole pages inside the caller's region; MADV_DONTDUMP
-        // changes only whether they appear in a core dump.
+        // A child forked meanwhile (by another thread) gets no copy of
+        // these pages: the thread using them does not exist there.
+        // SAFETY: whole pages inside the caller's region, which only the
+        // caller's thread uses while the guard lives; MADV_DONTFORK changes
+        // only what a child inherits.
+        let _ = unsafe { libc::madvise(start as *mut libc::c_void, n, libc::MADV_DONTFORK) };
+        // SAFETY: as above; MADV_DONTDUMP changes only whether they appear
+        // in a core dump.
         unsafe { libc::madvise(start as *mut libc::c_void, n, libc::MADV_DONTDUMP) == 0 }
     });
     RegionGuard {
@@ -276,6 +373,11 @@ impl Drop for RegionGuard {
             // SAFETY: the same whole pages that were marked no-dump.
             let _ = unsafe { libc::madvise(start as *mut libc::c_void, n, libc::MADV_DODUMP) };
         }
+        if let Some((start, n)) = whole_pages(self.addr, self.len) {
+            // And inherited by children again.
+            // SAFETY: the whole pages that were marked MADV_DONTFORK.
+            let _ = unsafe { libc::madvise(start as *mut libc::c_void, n, libc::MADV_DOFORK) };
+        }
     }
 }
 
@@ -287,13 +389,11 @@ pub(crate) fn effective_uid() -> u32 {
 
 /// What protection key material has had so far.
 ///
-/// In a child after `fork()`, where Linux drops memory locks, the first
-/// call (or the first new key) locks the pages again, and the report says
-/// whether that took.
+/// In a child after `fork()`, where Linux drops memory locks, the pages
+/// were locked again as the child started (see the module documentation),
+/// and the report says whether that took.
 pub fn status() -> MemoryProtection {
-    let mut pool = POOL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut pool = lock_pool();
     pool.follow_fork();
     pool.report()
 }
@@ -306,9 +406,7 @@ pub fn status() -> MemoryProtection {
 /// [`Error::MemoryNotLocked`] with what did not take.
 pub fn require_locked() -> Result<MemoryProtection> {
     {
-        let mut pool = POOL
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = lock_pool();
         pool.follow_fork();
         if pool.pages.is_empty() {
             pool.grow();
@@ -329,9 +427,7 @@ pub fn require_locked() -> Result<MemoryProtection> {
 /// lock (for the tests that check the report against /proc/self/smaps).
 #[cfg(test)]
 fn status_and_pages() -> (MemoryProtection, Vec<usize>) {
-    let mut pool = POOL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut pool = lock_pool();
     pool.follow_fork();
     let status = pool.report();
     let pages = pool
@@ -349,9 +445,7 @@ mod tests {
 
     /// Counts canary occurrences across every key page.
     fn canary_hits(canary: &[u8; KEY_LEN]) -> usize {
-        let pool = POOL
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pool = lock_pool();
         let mut hits = 0;
         for page in &pool.pages {
             let mut bytes = Vec::with_capacity(pool.page_size);

@@ -125,3 +125,46 @@ fn status_matches_the_kernel_here_and_under_a_zero_memlock_limit() {
         "the failure path was not exercised truthfully"
     );
 }
+
+/// The VmFlags of the mapping that holds `addr`.
+fn flags_for(addr: usize) -> alloc::vec::Vec<String> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut inside = false;
+    for line in smaps.lines() {
+        if let Some((range, _)) = line.split_once(' ')
+            && let Some((start, end)) = range.split_once('-')
+            && let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            )
+        {
+            inside = (start..end).contains(&addr);
+            continue;
+        }
+        if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
+            return flags.split_whitespace().map(ToString::to_string).collect();
+        }
+    }
+    panic!("no mapping holds {addr:#x}");
+}
+
+#[test]
+fn a_protected_region_is_locked_undumped_and_not_forked_until_released() {
+    // A region like the Argon2 working memory: 1 MiB on the heap.
+    let buf = alloc::vec![0u8; 1 << 20];
+    let middle = buf.as_ptr() as usize + (1 << 19);
+    let guard = super::protect_region(buf.as_ptr(), buf.len());
+    let during = flags_for(middle);
+    drop(guard);
+    let after = flags_for(middle);
+    println!("protected region flags: during {during:?}, after {after:?}");
+    // `dc`: VM_DONTCOPY (MADV_DONTFORK); `dd`: no core dump.
+    for flag in ["dc", "dd"] {
+        assert!(
+            during.iter().any(|f| f == flag),
+            "{flag} missing: {during:?}"
+        );
+        assert!(!after.iter().any(|f| f == flag), "{flag} left: {after:?}");
+    }
+    drop(buf);
+}
