@@ -34,3 +34,11 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     echo "setup: installing python3-venv"
     apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
 fi
+
+# The C ABI's tests: a C/C++ compiler, valgrind memcheck, and pkg-config
+# for the install check (scripts/c-tests.sh, scripts/install-c.sh).
+if ! command -v valgrind >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1 \
+    || ! command -v g++ >/dev/null 2>&1; then
+    echo "setup: installing valgrind, pkg-config, g++"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind pkg-config g++ >/dev/null
+fi

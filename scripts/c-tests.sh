@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The C ABI's tests (issue #12): the C test programs in tests/c/, compiled
+# with -Wall -Wextra -Werror as C99 and as C++, run against the library
+# built with the `test-hooks` feature: once under AddressSanitizer +
+# UndefinedBehaviorSanitizer, once under valgrind memcheck, once as C++.
+# Exits non-zero on any failure. Called by scripts/test-all.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --locked -q -p strongroom-ffi --features test-hooks
+out=target/c-test
+rm -rf "$out"
+mkdir -p "$out/lib"
+# The library's soname is libstrongroom.so.0 (ffi-c/build.rs).
+ln -s "$PWD/target/debug/libstrongroom_ffi.so" "$out/lib/libstrongroom.so.0"
+ln -s libstrongroom.so.0 "$out/lib/libstrongroom.so"
+link=(-Iinclude -Itests/c -L"$out/lib" -lstrongroom -Wl,-rpath,"$PWD/$out/lib" -lpthread)
+warn=(-Wall -Wextra -Werror)
+
+programs=(test_api)
+for p in "${programs[@]}"; do
+    src="tests/c/$p.c"
+    gcc -std=c99 "${warn[@]}" -pedantic -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+        -fno-sanitize-recover=all "$src" -o "$out/$p-asan" "${link[@]}"
+    gcc -std=c99 "${warn[@]}" -pedantic -O1 -g "$src" -o "$out/$p" "${link[@]}"
+    g++ -x c++ -std=c++17 "${warn[@]}" -O1 -g "$src" -o "$out/$p-cpp" "${link[@]}"
+
+    echo "c-tests: $p under ASan + UBSan"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/$p-asan"
+    echo "c-tests: $p under valgrind memcheck"
+    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+        "$out/$p"
+    echo "c-tests: $p compiled as C++"
+    "$out/$p-cpp"
+done
+echo "c-tests: all passed"

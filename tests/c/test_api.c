@@ -1,0 +1,337 @@
+#define _DEFAULT_SOURCE 1
+/* The C API as a C service uses it: a keyring (in memory and in a keyring
+ * file under a key file and a passphrase), the key lifecycle, records in
+ * binary and text form and into caller buffers, envelopes, data keys and
+ * derived keys; each failure with its documented code, and no handle left
+ * alive at the end. Run under ASan+UBSan and under valgrind by
+ * scripts/c-tests.sh. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static strongroom_context *make_ctx(void) {
+    strongroom_context *ctx = NULL;
+    OK(strongroom_context_new(&ctx));
+    OK(strongroom_context_add(ctx, S("table"), S("customers")));
+    OK(strongroom_context_add(ctx, S("column"), S("email")));
+    return ctx;
+}
+
+static void test_version_and_results(void) {
+    CHECK(strcmp(strongroom_version(), STRONGROOM_VERSION_STRING) == 0);
+    CHECK(strcmp(strongroom_result_name(STRONGROOM_RESULT_OK), "ok") == 0);
+    CHECK(strcmp(strongroom_result_name(STRONGROOM_RESULT_AUTHENTICATION_FAILED),
+                 "authentication_failed") == 0);
+    CHECK(strcmp(strongroom_result_name(STRONGROOM_RESULT_ROLLBACK), "rollback") == 0);
+    CHECK(strcmp(strongroom_result_name(STRONGROOM_RESULT_NULL_POINTER), "null_pointer") == 0);
+    CHECK(strcmp(strongroom_result_name(9999), "unknown") == 0);
+    CHECK(strstr(strongroom_result_message(STRONGROOM_RESULT_BUFFER_TOO_SMALL), "too small") != NULL);
+    CHECK(strcmp(strongroom_result_message(9999), "unknown result code") == 0);
+}
+
+static void test_records(strongroom_keyring *k) {
+    strongroom_context *ctx = make_ctx();
+    strongroom_buffer *rec = NULL, *plain = NULL, *text = NULL, *bin = NULL;
+    const char *email = "ada@example.com";
+    OK(strongroom_record_encrypt(k, S("pii"), (const uint8_t *)email, strlen(email), ctx, &rec));
+    CHECK(strongroom_buffer_len(rec) == strlen(email) + 49);
+    CHECK(strongroom_record_len(strlen(email)) == strongroom_buffer_len(rec));
+    CHECK(strongroom_record_plaintext_len(strongroom_buffer_len(rec)) == strlen(email));
+    OK(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), ctx, &plain));
+    CHECK(strongroom_buffer_len(plain) == strlen(email) &&
+          memcmp(strongroom_buffer_data(plain), email, strlen(email)) == 0);
+
+    /* Wrong context: authentication fails and *out stays as it was. */
+    strongroom_context *other = NULL;
+    OK(strongroom_context_new(&other));
+    OK(strongroom_context_add(other, S("table"), S("orders")));
+    strongroom_buffer *untouched = (strongroom_buffer *)0x1;
+    EXPECT(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), other,
+                                     &untouched),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    CHECK(untouched == (strongroom_buffer *)0x1);
+    /* NULL context is the empty context, which differs too. */
+    EXPECT(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), NULL,
+                                     &untouched),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+
+    /* Text form round trip. */
+    OK(strongroom_record_to_text(strongroom_buffer_data(rec), strongroom_buffer_len(rec), &text));
+    CHECK(strongroom_buffer_len(text) > 4 && memcmp(strongroom_buffer_data(text), "sr1:", 4) == 0);
+    OK(strongroom_record_from_text(strongroom_buffer_data(text), strongroom_buffer_len(text), &bin));
+    CHECK(strongroom_buffer_len(bin) == strongroom_buffer_len(rec) &&
+          memcmp(strongroom_buffer_data(bin), strongroom_buffer_data(rec), strongroom_buffer_len(rec)) == 0);
+    EXPECT(strongroom_record_from_text(S("sr1:not base64!"), &untouched), STRONGROOM_RESULT_MALFORMED);
+
+    /* Caller buffers: exact size works, one byte less is too small; a
+     * failed decrypt leaves the buffer zeroed. */
+    uint8_t out[256];
+    size_t n = 0;
+    OK(strongroom_record_encrypt_into(k, S("pii"), (const uint8_t *)email, strlen(email), ctx, out,
+                                      strongroom_record_len(strlen(email)), &n));
+    CHECK(n == strlen(email) + 49);
+    uint8_t pt[64];
+    size_t m = 0;
+    EXPECT(strongroom_record_decrypt_into(k, out, n, ctx, pt, strlen(email) - 1, &m),
+           STRONGROOM_RESULT_BUFFER_TOO_SMALL);
+    memset(pt, 0xAA, sizeof pt);
+    out[n - 1] ^= 1;
+    EXPECT(strongroom_record_decrypt_into(k, out, n, ctx, pt, sizeof pt, &m),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    int zeroed = 1;
+    for (size_t i = 0; i < strlen(email); i++) zeroed &= pt[i] == 0;
+    CHECK(zeroed);
+    out[n - 1] ^= 1;
+    OK(strongroom_record_decrypt_into(k, out, n, ctx, pt, sizeof pt, &m));
+    CHECK(m == strlen(email) && memcmp(pt, email, m) == 0);
+    /* In place is an overlap. */
+    EXPECT(strongroom_record_decrypt_into(k, out, n, ctx, out, n, &m), STRONGROOM_RESULT_BUFFER_OVERLAP);
+
+    /* Rewrap after a rotation moves to version 2; at the primary, nothing. */
+    strongroom_buffer *moved = NULL, *same = NULL;
+    bool changed = false;
+    uint32_t v = 0;
+    OK(strongroom_keyring_key_rotate(k, S("pii"), &v));
+    CHECK(v == 2);
+    OK(strongroom_record_rewrap(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), ctx, &moved,
+                                &changed));
+    CHECK(changed);
+    OK(strongroom_record_rewrap(k, strongroom_buffer_data(moved), strongroom_buffer_len(moved), ctx, &same,
+                                &changed));
+    CHECK(!changed && strongroom_buffer_len(same) == strongroom_buffer_len(moved));
+
+    /* Destroy version 1: the old record is gone, the rewrapped one lives. */
+    OK(strongroom_keyring_key_destroy(k, S("pii"), 1));
+    EXPECT(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), ctx,
+                                     &untouched),
+           STRONGROOM_RESULT_VERSION_DESTROYED);
+    strongroom_buffer *again = NULL;
+    OK(strongroom_record_decrypt(k, strongroom_buffer_data(moved), strongroom_buffer_len(moved), ctx,
+                                 &again));
+
+    strongroom_buffer *bufs[] = {rec, plain, text, bin, moved, same, again};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) strongroom_buffer_free(bufs[i]);
+    strongroom_context_free(ctx);
+    strongroom_context_free(other);
+}
+
+static void test_lifecycle_and_listing(strongroom_keyring *k) {
+    uint32_t id = 0, v = 0;
+    OK(strongroom_keyring_key_create(k, S("tenant/acme"), &id));
+    CHECK(id != 0);
+    EXPECT(strongroom_keyring_key_create(k, S("tenant/acme"), NULL), STRONGROOM_RESULT_KEY_EXISTS);
+    EXPECT(strongroom_keyring_key_create(k, S(""), NULL), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    EXPECT(strongroom_keyring_key_rotate(k, S("nope"), &v), STRONGROOM_RESULT_UNKNOWN_KEY_NAME);
+    OK(strongroom_keyring_key_rotate(k, S("tenant/acme"), &v));
+    EXPECT(strongroom_keyring_key_disable(k, S("tenant/acme"), 2), STRONGROOM_RESULT_PRIMARY_VERSION);
+    OK(strongroom_keyring_key_disable(k, S("tenant/acme"), 1));
+    strongroom_version_info vi;
+    OK(strongroom_keyring_version_info(k, S("tenant/acme"), 1, &vi));
+    CHECK(vi.version == 1 && vi.state == 2);
+    OK(strongroom_keyring_key_enable(k, S("tenant/acme"), 1));
+    OK(strongroom_keyring_key_set_min_version(k, S("tenant/acme"), 2));
+    EXPECT(strongroom_keyring_key_set_min_version(k, S("tenant/acme"), 3), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    EXPECT(strongroom_keyring_version_info(k, S("tenant/acme"), 9, &vi), STRONGROOM_RESULT_UNKNOWN_KEY_VERSION);
+    OK(strongroom_keyring_key_set_rotation(k, S("tenant/acme"), 86400));
+    bool due = true;
+    OK(strongroom_keyring_key_is_due(k, S("tenant/acme"), 0, &due));
+    CHECK(!due);
+    OK(strongroom_keyring_key_is_due(k, S("tenant/acme"), UINT64_MAX / 2, &due));
+    CHECK(due);
+
+    size_t count = 0;
+    OK(strongroom_keyring_key_count(k, &count));
+    CHECK(count == 2);
+    strongroom_key_info info;
+    OK(strongroom_keyring_key_info(k, 0, &info));
+    CHECK(strcmp(info.name, "pii") == 0 && info.name_len == 3 && info.primary_version == 2);
+    OK(strongroom_keyring_key_info(k, 1, &info));
+    CHECK(strcmp(info.name, "tenant/acme") == 0 && info.key_id == id && info.version_count == 2 &&
+          info.min_decryption_version == 2 && info.rotation_period_seconds == 86400);
+    EXPECT(strongroom_keyring_key_info(k, 2, &info), STRONGROOM_RESULT_INVALID_ARGUMENT);
+}
+
+static void test_envelopes_and_keys(strongroom_keyring *k) {
+    strongroom_context *ctx = make_ctx();
+    size_t len = 200000;
+    uint8_t *data = (uint8_t *)malloc(len);
+    for (size_t i = 0; i < len; i++) data[i] = (uint8_t)(i * 31 + 7);
+    strongroom_buffer *env = NULL, *plain = NULL, *moved = NULL, *untouched = NULL;
+    OK(strongroom_envelope_encrypt(k, S("pii"), data, len, ctx, 4096, &env));
+    uint64_t expect_len = 0;
+    OK(strongroom_envelope_encrypted_len(len, 4096, 1, ctx, &expect_len));
+    CHECK(expect_len == strongroom_buffer_len(env));
+    strongroom_envelope_info ei;
+    OK(strongroom_envelope_inspect(strongroom_buffer_data(env), strongroom_buffer_len(env), &ei));
+    CHECK(ei.chunk_size == 4096 && ei.recipients == 1 && ei.plaintext_len == len);
+    OK(strongroom_envelope_decrypt(k, strongroom_buffer_data(env), strongroom_buffer_len(env), ctx, &plain));
+    CHECK(strongroom_buffer_len(plain) == len && memcmp(strongroom_buffer_data(plain), data, len) == 0);
+    EXPECT(strongroom_envelope_decrypt(k, strongroom_buffer_data(env), strongroom_buffer_len(env) - 1, ctx,
+                                       &untouched),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    EXPECT(strongroom_envelope_encrypt(k, S("pii"), data, len, ctx, 10, &untouched),
+           STRONGROOM_RESULT_INVALID_ARGUMENT);
+    OK(strongroom_keyring_key_rotate(k, S("pii"), NULL));
+    OK(strongroom_envelope_rewrap(k, strongroom_buffer_data(env), strongroom_buffer_len(env), ctx, &moved));
+    CHECK(strongroom_buffer_len(moved) == strongroom_buffer_len(env));
+    strongroom_buffer_free(plain);
+    OK(strongroom_envelope_decrypt(k, strongroom_buffer_data(moved), strongroom_buffer_len(moved), ctx, &plain));
+    CHECK(strongroom_buffer_len(plain) == len);
+
+    /* Data keys: a key per subject, a record under it, then shredding. */
+    strongroom_buffer *dk = NULL, *wrapped = NULL, *dk2 = NULL, *rec = NULL, *pt = NULL;
+    OK(strongroom_datakey_generate(k, S("pii"), ctx, &dk, &wrapped));
+    CHECK(strongroom_buffer_len(dk) == 32 && strongroom_buffer_len(wrapped) == 81);
+    OK(strongroom_datakey_unwrap(k, strongroom_buffer_data(wrapped), strongroom_buffer_len(wrapped), ctx, &dk2));
+    CHECK(memcmp(strongroom_buffer_data(dk), strongroom_buffer_data(dk2), 32) == 0);
+    EXPECT(strongroom_datakey_unwrap(k, strongroom_buffer_data(wrapped), 80, ctx, &untouched),
+           STRONGROOM_RESULT_MALFORMED);
+    OK(strongroom_record_encrypt_with_key(strongroom_buffer_data(dk), 32, S("subject data"), ctx, &rec));
+    OK(strongroom_record_decrypt_with_key(strongroom_buffer_data(dk2), 32, strongroom_buffer_data(rec),
+                                          strongroom_buffer_len(rec), ctx, &pt));
+    CHECK(strongroom_buffer_len(pt) == 12);
+    EXPECT(strongroom_record_decrypt_with_key(strongroom_buffer_data(dk2), 31, strongroom_buffer_data(rec),
+                                              strongroom_buffer_len(rec), ctx, &untouched),
+           STRONGROOM_RESULT_INVALID_ARGUMENT);
+    /* A standalone record is not a keyring record. */
+    EXPECT(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), ctx, &untouched),
+           STRONGROOM_RESULT_MALFORMED);
+
+    /* Derived keys: stable per context and version. */
+    strongroom_buffer *d1 = NULL, *d2 = NULL;
+    uint32_t dv = 0;
+    OK(strongroom_keyring_derive_key(k, S("pii"), ctx, &d1, &dv));
+    OK(strongroom_keyring_derive_key_version(k, S("pii"), dv, ctx, &d2));
+    CHECK(strongroom_buffer_len(d1) == 32 && memcmp(strongroom_buffer_data(d1), strongroom_buffer_data(d2), 32) == 0);
+    EXPECT(strongroom_keyring_derive_key_version(k, S("pii"), 1, ctx, &untouched),
+           STRONGROOM_RESULT_VERSION_DESTROYED);
+
+    strongroom_buffer *bufs[] = {env, plain, moved, dk, wrapped, dk2, rec, pt, d1, d2};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) strongroom_buffer_free(bufs[i]);
+    strongroom_context_free(ctx);
+    free(data);
+}
+
+static void write_key_file(const char *path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0);
+    uint8_t key[32];
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)(0x42 + i); /* TEST KEY */
+    CHECK(write(fd, key, sizeof key) == (ssize_t)sizeof key);
+    close(fd);
+}
+
+static void test_keyring_files(const char *dir) {
+    char path[512], key[512], loose[512];
+    snprintf(path, sizeof path, "%s/keyring.srk", dir);
+    snprintf(key, sizeof key, "%s/root.key", dir);
+    snprintf(loose, sizeof loose, "%s/loose.key", dir);
+    write_key_file(key);
+    strongroom_keyring *k = NULL, *k2 = NULL, *untouched = NULL;
+    EXPECT(strongroom_keyring_open_key_file((const uint8_t *)path, strlen(path), (const uint8_t *)key,
+                                            strlen(key), &untouched),
+           STRONGROOM_RESULT_NOT_FOUND);
+    OK(strongroom_keyring_create_key_file((const uint8_t *)path, strlen(path), (const uint8_t *)key,
+                                          strlen(key), &k));
+    EXPECT(strongroom_keyring_create_key_file((const uint8_t *)path, strlen(path), (const uint8_t *)key,
+                                              strlen(key), &untouched),
+           STRONGROOM_RESULT_ALREADY_EXISTS);
+    OK(strongroom_keyring_key_create(k, S("files"), NULL));
+    /* Another handle on the same file sees the change after a reload. */
+    OK(strongroom_keyring_open_key_file((const uint8_t *)path, strlen(path), (const uint8_t *)key, strlen(key),
+                                        &k2));
+    OK(strongroom_keyring_key_rotate(k, S("files"), NULL));
+    strongroom_key_info info;
+    OK(strongroom_keyring_key_info(k2, 0, &info));
+    CHECK(info.primary_version == 1);
+    OK(strongroom_keyring_reload(k2));
+    OK(strongroom_keyring_key_info(k2, 0, &info));
+    CHECK(info.primary_version == 2);
+    /* A key file others can read is refused. */
+    write_key_file(loose);
+    chmod(loose, 0644);
+    EXPECT(strongroom_keyring_open_key_file((const uint8_t *)path, strlen(path), (const uint8_t *)loose,
+                                            strlen(loose), &untouched),
+           STRONGROOM_RESULT_INSECURE_PERMISSIONS);
+    /* The wrong key: authentication fails. */
+    chmod(loose, 0600);
+    unlink(loose);
+    {
+        int fd = open(loose, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        uint8_t other[32];
+        memset(other, 0x17, sizeof other); /* TEST KEY */
+        CHECK(write(fd, other, sizeof other) == (ssize_t)sizeof other);
+        close(fd);
+    }
+    EXPECT(strongroom_keyring_open_key_file((const uint8_t *)path, strlen(path), (const uint8_t *)loose,
+                                            strlen(loose), &untouched),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    CHECK(untouched == NULL);
+    strongroom_keyring_free(k);
+    strongroom_keyring_free(k2);
+
+    /* A passphrase keyring (Argon2id at the default costs). */
+    char ppath[512];
+    snprintf(ppath, sizeof ppath, "%s/pass.srk", dir);
+    strongroom_keyring *p = NULL;
+    OK(strongroom_keyring_create_passphrase((const uint8_t *)ppath, strlen(ppath), S("correct horse"), &p));
+    OK(strongroom_keyring_key_create(p, S("k"), NULL));
+    strongroom_keyring_free(p);
+    p = NULL;
+    EXPECT(strongroom_keyring_open_passphrase((const uint8_t *)ppath, strlen(ppath), S("wrong horse"), &p),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    OK(strongroom_keyring_open_passphrase((const uint8_t *)ppath, strlen(ppath), S("correct horse"), &p));
+    size_t count = 0;
+    OK(strongroom_keyring_key_count(p, &count));
+    CHECK(count == 1);
+    strongroom_keyring_free(p);
+}
+
+static void test_import(strongroom_keyring *k) {
+    uint8_t m1[32], m2[32];
+    memset(m1, 0x11, sizeof m1); /* TEST KEY MATERIAL */
+    memset(m2, 0x22, sizeof m2);
+    strongroom_version_import versions[3] = {
+        {3, 1700000000, NULL},
+        {1, 1700000100, m1},
+        {1, 1700000200, m2},
+    };
+    OK(strongroom_keyring_key_import(k, S("imported"), 0x0badf00d, 1700000000, 3, 2, versions, 3));
+    strongroom_version_info vi;
+    OK(strongroom_keyring_version_info(k, S("imported"), 1, &vi));
+    CHECK(vi.state == 3);
+    versions[0].material = m1; /* material on a destroyed version */
+    EXPECT(strongroom_keyring_key_import(k, S("imported2"), 0x0badf00e, 0, 3, 2, versions, 3),
+           STRONGROOM_RESULT_INVALID_ARGUMENT);
+    versions[0].material = NULL;
+    EXPECT(strongroom_keyring_key_import(k, S("imported3"), 0x0badf00d, 0, 3, 2, versions, 3),
+           STRONGROOM_RESULT_KEY_EXISTS);
+}
+
+int main(void) {
+    test_version_and_results();
+    strongroom_keyring *k = NULL;
+    OK(strongroom_keyring_new(&k));
+    OK(strongroom_keyring_key_create(k, S("pii"), NULL));
+    test_records(k);
+    test_lifecycle_and_listing(k);
+    test_envelopes_and_keys(k);
+    test_import(k);
+    strongroom_keyring_free(k);
+    /* A freed handle is refused, and a second free does nothing. */
+    size_t count = 0;
+    EXPECT(strongroom_keyring_key_count(k, &count), STRONGROOM_RESULT_INVALID_HANDLE);
+    strongroom_keyring_free(k);
+
+    char dir[] = "/tmp/strongroom-c-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    test_keyring_files(dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+
+    CHECK(strongroom_test_live_handles() == 0);
+    return finish("test_api");
+}
