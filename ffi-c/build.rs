@@ -27,7 +27,9 @@ const PREAMBLE: &str = r#"
  *   time. Each handle documents which it is.
  * - Every handle is freed by its _free function. _free(NULL) does nothing,
  *   and so does a second _free of the same handle. Functions given a freed
- *   handle return STRONGROOM_RESULT_INVALID_HANDLE.
+ *   handle return STRONGROOM_RESULT_INVALID_HANDLE (a freed handle's
+ *   address is not reused for the next 4096 frees, so it is never taken
+ *   for a new handle).
  * - Memory the library hands out (strongroom_buffer) is wiped when freed.
  *   On failure, decrypted output is never left in a caller's buffer.
  * - A panic inside the library is caught at the boundary and returned as

@@ -17,7 +17,7 @@ ln -s libstrongroom.so.0 "$out/lib/libstrongroom.so"
 link=(-Iinclude -Itests/c -L"$out/lib" -lstrongroom -Wl,-rpath,"$PWD/$out/lib" -lpthread)
 warn=(-Wall -Wextra -Werror)
 
-programs=(test_api)
+programs=(test_api robustness)
 for p in "${programs[@]}"; do
     src="tests/c/$p.c"
     gcc -std=c99 "${warn[@]}" -pedantic -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -34,4 +34,13 @@ for p in "${programs[@]}"; do
     echo "c-tests: $p compiled as C++"
     "$out/$p-cpp"
 done
+# The robustness table names every function the header declares: a new
+# function without robustness cases fails here.
+grep -v '^ *//' include/strongroom.h | grep -oE '\bstrongroom_[a-z0-9_]+\(' | tr -d '(' | sort -u > "$out/header-functions.txt"
+"$out/robustness" --list | sort -u > "$out/covered-functions.txt"
+if ! diff -u "$out/header-functions.txt" "$out/covered-functions.txt"; then
+    echo "c-tests: the robustness table and the header's functions differ (above)" >&2
+    exit 1
+fi
+echo "c-tests: the robustness table covers all $(wc -l < "$out/header-functions.txt") functions of the header"
 echo "c-tests: all passed"

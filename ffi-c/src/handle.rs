@@ -3,8 +3,9 @@
 //! double free or a handle of the wrong kind is detected (`invalid_handle`)
 //! instead of touching memory that is gone.
 
-use alloc::collections::BTreeMap;
-use std::sync::{PoisonError, RwLock};
+use alloc::collections::{BTreeMap, VecDeque};
+use core::alloc::Layout;
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use crate::result::strongroom_result;
 
@@ -77,8 +78,17 @@ pub(crate) unsafe fn get_mut<'a, T>(
     Ok(unsafe { &mut *ptr })
 }
 
-/// Unregisters and drops the handle; NULL or a pointer that is not a live
-/// handle of `kind` (a double free) does nothing.
+/// How many freed handles keep their memory (their contents are dropped at
+/// once): until then no new handle can get the same address, so a freed
+/// handle is recognised as freed, not mistaken for a new one.
+const QUARANTINE_LEN: usize = 4096;
+
+/// Addresses and layouts of freed handles' memory, oldest first.
+static QUARANTINE: Mutex<VecDeque<(usize, Layout)>> = Mutex::new(VecDeque::new());
+
+/// Unregisters the handle and drops its contents; NULL or a pointer that is
+/// not a live handle of `kind` (a double free) does nothing. The memory
+/// itself is released only after [`QUARANTINE_LEN`] later frees.
 ///
 /// # Safety
 /// No other thread uses the handle any more.
@@ -93,10 +103,26 @@ pub(crate) unsafe fn free<T>(ptr: *mut T, kind: Kind) {
             _ => false,
         }
     };
-    if removed {
-        // SAFETY: it was registered, so it came from `Box::into_raw`, and
-        // it is unregistered now, so this is its only drop.
-        drop(unsafe { Box::from_raw(ptr) });
+    if !removed {
+        return;
+    }
+    // SAFETY: it was registered, so it is a `Box<T>` allocation holding a
+    // live `T`; it is unregistered now, so this is its only drop. The
+    // memory stays allocated (quarantined) and is never read again.
+    unsafe { core::ptr::drop_in_place(ptr) };
+    let expired = {
+        let mut q = QUARANTINE.lock().unwrap_or_else(PoisonError::into_inner);
+        q.push_back((ptr as usize, Layout::new::<T>()));
+        if q.len() > QUARANTINE_LEN {
+            q.pop_front()
+        } else {
+            None
+        }
+    };
+    if let Some((addr, layout)) = expired {
+        // SAFETY: a `Box` allocation of this layout whose contents were
+        // dropped when it entered the quarantine; released once.
+        unsafe { alloc::alloc::dealloc(addr as *mut u8, layout) };
     }
 }
 

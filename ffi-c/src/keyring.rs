@@ -678,6 +678,9 @@ pub unsafe extern "C" fn strongroom_keyring_key_import(
 ) -> strongroom_result {
     use strongroom::{KeyId, KeyImport, KeyMaterial, VersionImport, VersionState};
     boundary(|| {
+        // SAFETY: checked against the registry (before the inputs, so a
+        // freed handle is reported as such).
+        unsafe { self::keyring(keyring) }?;
         if version_count == 0 || version_count > 65_536 {
             return Err(if version_count == 0 {
                 strongroom_result::InvalidArgument

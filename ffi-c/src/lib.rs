@@ -19,7 +19,9 @@
 //!   documentation says. `_free(NULL)` does nothing; so does `_free` of a
 //!   pointer that is not a live handle of that kind (a double free): every
 //!   handle is registered while it lives, and every function checks the
-//!   handles it is given against the registry.
+//!   handles it is given against the registry. A freed handle's memory is
+//!   kept for the next 4096 frees, so its address is not handed out again
+//!   meanwhile and the stale handle is recognised.
 //! - Every entry point runs inside a panic boundary: a panic becomes
 //!   `STRONGROOM_RESULT_PANIC`, never an abort or an unwind into C.
 //! - Buffers the library hands out are `strongroom_buffer` handles, wiped
