@@ -45,8 +45,9 @@ grep -q '^softhsm2: ' target/test-output.txt
 grep -q '^pkcs11 cli: ' target/test-output.txt
 grep -E '^softhsm2: |^pkcs11 cli: ' target/test-output.txt
 
-step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind (the header's freshness ran above)"
+step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind, the install step and the README example (the header's freshness ran above)"
 bash scripts/c-tests.sh
+bash scripts/c-install-check.sh
 
 step "golden vectors through the independent Python decoder (FORMAT.md only)"
 venv=target/venv
