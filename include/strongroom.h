@@ -364,6 +364,66 @@ strongroom_result strongroom_envelope_inspect(const uint8_t *envelope,
                                               size_t envelope_len,
                                               strongroom_envelope_info *out_info);
 
+// Encrypts `plaintext` into an envelope for the primary versions of
+// `count` keys of the keyring (1 to 16; any one of them decrypts it):
+// `names[i]` of `name_lens[i]` bytes. Otherwise as
+// `strongroom_envelope_encrypt`.
+//
+// Returns as `strongroom_envelope_encrypt`, plus `INVALID_ARGUMENT` for a
+// count outside 1-16 or a key named twice.
+//
+// # Safety
+// As `strongroom_envelope_encrypt`; `names` and `name_lens` hold `count`
+// readable entries, each name its length's readable bytes.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_encrypt_to(const strongroom_keyring *keyring,
+                                                 const uint8_t *const *names,
+                                                 const size_t *name_lens,
+                                                 size_t count,
+                                                 const uint8_t *plaintext,
+                                                 size_t plaintext_len,
+                                                 const strongroom_context *ctx,
+                                                 uint32_t chunk_size,
+                                                 strongroom_buffer **out);
+
+// Encrypts `plaintext` into an envelope for a standalone key of 32 bytes
+// (a data key or a derived key), bound to `ctx` (NULL: empty), in chunks
+// of `chunk_size` bytes (0: 64 KiB); the envelope goes to `*out`.
+//
+// Returns `OK`; `INVALID_ARGUMENT` for a key that is not 32 bytes or a bad
+// chunk size; `RANDOMNESS_UNAVAILABLE`; `NULL_POINTER`; `INVALID_HANDLE`.
+//
+// # Safety
+// The buffers point to their lengths' readable bytes; `ctx` is NULL or a
+// live context; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_encrypt_with_key(const uint8_t *key,
+                                                       size_t key_len,
+                                                       const uint8_t *plaintext,
+                                                       size_t plaintext_len,
+                                                       const strongroom_context *ctx,
+                                                       uint32_t chunk_size,
+                                                       strongroom_buffer **out);
+
+// Decrypts an envelope with a standalone key of 32 bytes; the plaintext
+// goes to `*out` only if every chunk authenticates.
+//
+// Returns `OK`; `AUTHENTICATION_FAILED` (altered, or the key is not the
+// standalone recipient's); `UNKNOWN_KEY_ID` when the envelope has no
+// standalone-key recipient; `INVALID_ARGUMENT` for a key that is not 32
+// bytes;
+// `MALFORMED`; `UNSUPPORTED_FORMAT`; `TOO_LARGE`; `NULL_POINTER`.
+//
+// # Safety
+// As `strongroom_envelope_encrypt_with_key`.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_decrypt_with_key(const uint8_t *key,
+                                                       size_t key_len,
+                                                       const uint8_t *envelope,
+                                                       size_t envelope_len,
+                                                       const strongroom_context *ctx,
+                                                       strongroom_buffer **out);
+
 // Makes an empty in-memory keyring in `*out`.
 //
 // Returns `OK` or `NULL_POINTER`.

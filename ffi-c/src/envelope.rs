@@ -1,6 +1,6 @@
 //! Envelopes in memory (FORMAT.md 7): blobs and files, chunked.
 
-use strongroom::EncryptionContext;
+use strongroom::{EncryptionContext, KeyMaterial};
 use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, Identity, Recipient};
 
 use crate::buffer::strongroom_buffer;
@@ -8,6 +8,9 @@ use crate::context::{context_or_empty, strongroom_context};
 use crate::keyring::{keyring, strongroom_keyring};
 use crate::result::strongroom_result;
 use crate::util::{boundary, input, out_ptr, text, write};
+
+/// At most this many recipients (FORMAT.md 7.2).
+const MAX_RECIPIENTS: usize = 16;
 
 /// The chunk size `chunk_size` stands for: 0 is the default (64 KiB).
 fn chunk(chunk_size: u32) -> u32 {
@@ -215,6 +218,174 @@ pub unsafe extern "C" fn strongroom_envelope_inspect(
         };
         // SAFETY: checked non-NULL above.
         unsafe { write(out_info, out) };
+        Ok(())
+    })
+}
+
+/// Encrypts `plaintext` into an envelope for the primary versions of
+/// `count` keys of the keyring (1 to 16; any one of them decrypts it):
+/// `names[i]` of `name_lens[i]` bytes. Otherwise as
+/// `strongroom_envelope_encrypt`.
+///
+/// Returns as `strongroom_envelope_encrypt`, plus `INVALID_ARGUMENT` for a
+/// count outside 1-16 or a key named twice.
+///
+/// # Safety
+/// As `strongroom_envelope_encrypt`; `names` and `name_lens` hold `count`
+/// readable entries, each name its length's readable bytes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_envelope_encrypt_to(
+    keyring: *const strongroom_keyring,
+    names: *const *const u8,
+    name_lens: *const usize,
+    count: usize,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    ctx: *const strongroom_context,
+    chunk_size: u32,
+    out: *mut *mut strongroom_buffer,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        if count == 0 || count > MAX_RECIPIENTS {
+            return Err(strongroom_result::InvalidArgument);
+        }
+        if names.is_null() || name_lens.is_null() {
+            return Err(strongroom_result::NullPointer);
+        }
+        // SAFETY: `count` readable entries in each array (caller contract).
+        let (ptrs, lens) = unsafe {
+            (
+                core::slice::from_raw_parts(names, count),
+                core::slice::from_raw_parts(name_lens, count),
+            )
+        };
+        let empty = EncryptionContext::new();
+        // SAFETY: the caller's pointer contracts; handles are checked.
+        let (k, pt, ctx) = unsafe {
+            (
+                self::keyring(keyring)?,
+                input(plaintext, plaintext_len)?,
+                context_or_empty(ctx, &empty)?,
+            )
+        };
+        let mut key_names = Vec::with_capacity(count);
+        for (p, l) in ptrs.iter().zip(lens) {
+            // SAFETY: each name points to its length's readable bytes.
+            key_names.push(unsafe { text(*p, *l) }?);
+        }
+        let current = k.current();
+        let recipients: Vec<Recipient<'_>> = key_names
+            .iter()
+            .map(|name| Recipient::Key {
+                keyring: &current,
+                name,
+            })
+            .collect();
+        let sealed = envelope::encrypt(
+            &recipients,
+            pt,
+            ctx,
+            chunk(chunk_size),
+            &mut strongroom::SysRng,
+        )?;
+        // SAFETY: checked non-NULL above.
+        unsafe { write(out, strongroom_buffer::public(sealed)) };
+        Ok(())
+    })
+}
+
+/// The standalone key `(key, key_len)`: exactly 32 bytes.
+///
+/// # Safety
+/// As `util::input`.
+unsafe fn standalone(key: *const u8, key_len: usize) -> Result<KeyMaterial, strongroom_result> {
+    // SAFETY: forwarded.
+    let bytes = unsafe { input(key, key_len) }?;
+    KeyMaterial::from_slice(bytes).map_err(|_| strongroom_result::InvalidArgument)
+}
+
+/// Encrypts `plaintext` into an envelope for a standalone key of 32 bytes
+/// (a data key or a derived key), bound to `ctx` (NULL: empty), in chunks
+/// of `chunk_size` bytes (0: 64 KiB); the envelope goes to `*out`.
+///
+/// Returns `OK`; `INVALID_ARGUMENT` for a key that is not 32 bytes or a bad
+/// chunk size; `RANDOMNESS_UNAVAILABLE`; `NULL_POINTER`; `INVALID_HANDLE`.
+///
+/// # Safety
+/// The buffers point to their lengths' readable bytes; `ctx` is NULL or a
+/// live context; `out` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_envelope_encrypt_with_key(
+    key: *const u8,
+    key_len: usize,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    ctx: *const strongroom_context,
+    chunk_size: u32,
+    out: *mut *mut strongroom_buffer,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        let empty = EncryptionContext::new();
+        // SAFETY: the caller's pointer contracts; the context is checked.
+        let (key, pt, ctx) = unsafe {
+            (
+                standalone(key, key_len)?,
+                input(plaintext, plaintext_len)?,
+                context_or_empty(ctx, &empty)?,
+            )
+        };
+        let sealed = envelope::encrypt(
+            &[Recipient::Standalone(&key)],
+            pt,
+            ctx,
+            chunk(chunk_size),
+            &mut strongroom::SysRng,
+        )?;
+        // SAFETY: checked non-NULL above.
+        unsafe { write(out, strongroom_buffer::public(sealed)) };
+        Ok(())
+    })
+}
+
+/// Decrypts an envelope with a standalone key of 32 bytes; the plaintext
+/// goes to `*out` only if every chunk authenticates.
+///
+/// Returns `OK`; `AUTHENTICATION_FAILED` (altered, or the key is not the
+/// standalone recipient's); `UNKNOWN_KEY_ID` when the envelope has no
+/// standalone-key recipient; `INVALID_ARGUMENT` for a key that is not 32
+/// bytes;
+/// `MALFORMED`; `UNSUPPORTED_FORMAT`; `TOO_LARGE`; `NULL_POINTER`.
+///
+/// # Safety
+/// As `strongroom_envelope_encrypt_with_key`.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_envelope_decrypt_with_key(
+    key: *const u8,
+    key_len: usize,
+    envelope: *const u8,
+    envelope_len: usize,
+    ctx: *const strongroom_context,
+    out: *mut *mut strongroom_buffer,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        let empty = EncryptionContext::new();
+        // SAFETY: the caller's pointer contracts; the context is checked.
+        let (key, env, ctx) = unsafe {
+            (
+                standalone(key, key_len)?,
+                input(envelope, envelope_len)?,
+                context_or_empty(ctx, &empty)?,
+            )
+        };
+        let plain = envelope::decrypt(Identity::Standalone(&key), env, ctx)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { write(out, strongroom_buffer::secret(plain)) };
         Ok(())
     })
 }

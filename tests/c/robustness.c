@@ -372,6 +372,44 @@ static void c_envelope_encrypt(void) {
     CASE(strongroom_envelope_encrypt(k, NAME, S("x"), ctx, UINT32_MAX, &out_buf), R(INVALID_ARGUMENT));
     CASE(strongroom_envelope_encrypt(k, NAME, S("x"), freed_ctx, 0, &out_buf), R(INVALID_HANDLE));
 }
+static void c_envelope_encrypt_to(void) {
+    const uint8_t *names[2] = {(const uint8_t *)"pii", (const uint8_t *)"pii"};
+    size_t lens[2] = {3, 3};
+    CASE(strongroom_envelope_encrypt_to(k, names, lens, 1, S("x"), ctx, 0, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_to(NULL, names, lens, 1, S("x"), ctx, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_to(freed_k, names, lens, 1, S("x"), ctx, 0, &out_buf), R(INVALID_HANDLE));
+    CASE(strongroom_envelope_encrypt_to(k, NULL, lens, 1, S("x"), ctx, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_to(k, names, NULL, 1, S("x"), ctx, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_to(k, names, lens, 0, S("x"), ctx, 0, &out_buf), R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encrypt_to(k, names, lens, BIG, S("x"), ctx, 0, &out_buf), R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encrypt_to(k, names, lens, 2, S("x"), ctx, 0, &out_buf), R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encrypt_to(k, names, lens, 1, NULL, 1, ctx, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_to(k, names, lens, 1, &one, BIG, ctx, 0, &out_buf), R(INVALID_LENGTH));
+    size_t big[1] = {BIG};
+    CASE(strongroom_envelope_encrypt_to(k, names, big, 1, S("x"), ctx, 0, &out_buf), R(INVALID_LENGTH));
+    const uint8_t *nulls[1] = {NULL};
+    CASE(strongroom_envelope_encrypt_to(k, nulls, lens, 1, S("x"), ctx, 0, &out_buf), R(NULL_POINTER));
+}
+static void c_envelope_encrypt_with_key(void) {
+    CASE(strongroom_envelope_encrypt_with_key(DKP, S("x"), ctx, 0, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_with_key(NULL, 32, S("x"), ctx, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_with_key(strongroom_buffer_data(dk), 33, S("x"), ctx, 0, &out_buf),
+         R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encrypt_with_key(DKP, NULL, 1, ctx, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_encrypt_with_key(DKP, &one, BIG, ctx, 0, &out_buf), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_encrypt_with_key(DKP, S("x"), freed_ctx, 0, &out_buf), R(INVALID_HANDLE));
+    CASE(strongroom_envelope_encrypt_with_key(DKP, S("x"), ctx, 7, &out_buf), R(INVALID_ARGUMENT));
+}
+static void c_envelope_decrypt_with_key(void) {
+    CASE(strongroom_envelope_decrypt_with_key(DKP, ENVP, ctx, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_decrypt_with_key(NULL, 32, ENVP, ctx, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_decrypt_with_key(DKP, NULL, 5, ctx, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_envelope_decrypt_with_key(DKP, &one, BIG, ctx, &out_buf), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_decrypt_with_key(DKP, NULL, 0, ctx, &out_buf), R(MALFORMED));
+    /* The envelope's only recipient is a keyring key. */
+    CASE(strongroom_envelope_decrypt_with_key(DKP, ENVP, ctx, &out_buf), R(UNKNOWN_KEY_ID));
+    CASE(strongroom_envelope_decrypt_with_key(DKP, ENVP, freed_ctx, &out_buf), R(INVALID_HANDLE));
+}
 static void c_envelope_decrypt(void) {
     INPUT_CASES(strongroom_envelope_decrypt, ENVP, &out_buf);
     CASE(strongroom_envelope_decrypt(k, ENVP, ctx, NULL), R(NULL_POINTER));
@@ -458,6 +496,9 @@ static const struct entry CASES[] = {
     {"strongroom_record_decrypt_with_key", c_record_decrypt_with_key},
     {"strongroom_envelope_encrypted_len", c_envelope_encrypted_len},
     {"strongroom_envelope_encrypt", c_envelope_encrypt},
+    {"strongroom_envelope_encrypt_to", c_envelope_encrypt_to},
+    {"strongroom_envelope_encrypt_with_key", c_envelope_encrypt_with_key},
+    {"strongroom_envelope_decrypt_with_key", c_envelope_decrypt_with_key},
     {"strongroom_envelope_decrypt", c_envelope_decrypt},
     {"strongroom_envelope_rewrap", c_envelope_rewrap},
     {"strongroom_envelope_inspect", c_envelope_inspect},
