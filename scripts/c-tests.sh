@@ -34,6 +34,22 @@ for p in "${programs[@]}"; do
     echo "c-tests: $p compiled as C++"
     "$out/$p-cpp"
 done
+# Every golden vector through the C API (the JSON turned into lines that C
+# reads by tests/c/vectors.py).
+python3 tests/c/vectors.py "$out/vectors.txt"
+src=tests/c/vectors.c
+gcc -std=c99 "${warn[@]}" -pedantic -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$src" \
+    -o "$out/vectors-asan" "${link[@]}"
+gcc -std=c99 "${warn[@]}" -pedantic -O1 -g "$src" -o "$out/vectors" "${link[@]}"
+g++ -x c++ -std=c++17 "${warn[@]}" -O1 -g "$src" -o "$out/vectors-cpp" "${link[@]}"
+echo "c-tests: golden vectors under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 "$out/vectors-asan" "$out/vectors.txt"
+echo "c-tests: golden vectors under valgrind memcheck"
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+    "$out/vectors" "$out/vectors.txt"
+echo "c-tests: golden vectors compiled as C++"
+"$out/vectors-cpp" "$out/vectors.txt"
+
 # Threads: the full count under ASan, fewer under valgrind (which
 # serialises threads). ThreadSanitizer and helgrind are not run: the
 # library's locks are Rust std's futex-based ones, which neither sees
