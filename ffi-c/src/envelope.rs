@@ -1,7 +1,7 @@
 //! Envelopes in memory (FORMAT.md 7): blobs and files, chunked.
 
-use strongroom::{EncryptionContext, KeyMaterial};
 use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, Identity, Recipient};
+use strongroom::{EncryptionContext, KeyMaterial};
 
 use crate::buffer::strongroom_buffer;
 use crate::context::{context_or_empty, strongroom_context};
