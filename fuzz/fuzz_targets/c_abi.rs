@@ -1,0 +1,191 @@
+//! The C ABI's exported functions themselves (issue #12), called as C
+//! calls them: record decrypt (whole and into caller buffers of arbitrary
+//! size), text records, envelope inspect and decrypt (from arbitrary
+//! bytes, and from a valid envelope with bytes flipped), data-key unwrap,
+//! contexts from arbitrary strings. Every call must return a documented
+//! result (never `panic` or `unknown_error`), write its out-parameter only
+//! on success, and leave no handle alive.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use strongroom_ffi::buffer::*;
+use strongroom_ffi::context::*;
+use strongroom_ffi::envelope::*;
+use strongroom_ffi::keyring::*;
+use strongroom_ffi::keys::*;
+use strongroom_ffi::record::*;
+use strongroom_ffi::strongroom_result as R;
+
+struct Fixture {
+    keyring: usize,
+    envelope: Vec<u8>,
+    record: Vec<u8>,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| unsafe {
+        let mut k = core::ptr::null_mut();
+        assert_eq!(strongroom_keyring_new(&mut k), R::Ok);
+        assert_eq!(
+            strongroom_keyring_key_create(k, b"pii".as_ptr(), 3, core::ptr::null_mut()),
+            R::Ok
+        );
+        let take = |b: *mut strongroom_buffer| {
+            let v =
+                core::slice::from_raw_parts(strongroom_buffer_data(b), strongroom_buffer_len(b))
+                    .to_vec();
+            strongroom_buffer_free(b);
+            v
+        };
+        let mut out = core::ptr::null_mut();
+        let pt = [7u8; 300];
+        assert_eq!(
+            strongroom_envelope_encrypt(
+                k,
+                b"pii".as_ptr(),
+                3,
+                pt.as_ptr(),
+                pt.len(),
+                core::ptr::null(),
+                64,
+                &mut out
+            ),
+            R::Ok
+        );
+        let envelope = take(out);
+        assert_eq!(
+            strongroom_record_encrypt(
+                k,
+                b"pii".as_ptr(),
+                3,
+                pt.as_ptr(),
+                40,
+                core::ptr::null(),
+                &mut out
+            ),
+            R::Ok
+        );
+        let record = take(out);
+        Fixture {
+            keyring: k as usize,
+            envelope,
+            record,
+        }
+    })
+}
+
+fn documented(r: R) {
+    assert!(r != R::Panic && r != R::UnknownError, "{r:?}");
+}
+
+/// Calls `f` with a fresh out-pointer; checks it is written only on
+/// success, and frees what it got.
+unsafe fn with_out(f: impl FnOnce(*mut *mut strongroom_buffer) -> R) {
+    let sentinel = 0x1 as *mut strongroom_buffer;
+    let mut out = sentinel;
+    let r = f(&mut out);
+    documented(r);
+    if r == R::Ok {
+        assert!(out != sentinel);
+        // SAFETY: a buffer handle the call just returned.
+        unsafe { strongroom_buffer_free(out) };
+    } else {
+        assert!(out == sentinel, "{r:?}: out written on failure");
+    }
+}
+
+fuzz_target!(|input: (u8, u16, Vec<u8>)| {
+    let (op, n, data) = input;
+    let fx = fixture();
+    let k = fx.keyring as *const strongroom_keyring;
+    let base = strongroom_ffi_live();
+    unsafe {
+        match op % 8 {
+            0 => with_out(|o| {
+                strongroom_record_decrypt(k, data.as_ptr(), data.len(), core::ptr::null(), o)
+            }),
+            1 => {
+                let mut buf = vec![0xAAu8; usize::from(n) % 2048];
+                let mut len = usize::MAX;
+                let r = strongroom_record_decrypt_into(
+                    k,
+                    data.as_ptr(),
+                    data.len(),
+                    core::ptr::null(),
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    &mut len,
+                );
+                documented(r);
+                if r != R::Ok {
+                    assert_eq!(len, usize::MAX);
+                    // Decrypted output is never left behind on failure.
+                    assert!(buf.iter().all(|b| *b == 0 || *b == 0xAA));
+                }
+            }
+            2 => with_out(|o| strongroom_record_from_text(data.as_ptr(), data.len(), o)),
+            3 => {
+                let mut info = core::mem::zeroed::<strongroom_envelope_info>();
+                documented(strongroom_envelope_inspect(
+                    data.as_ptr(),
+                    data.len(),
+                    &mut info,
+                ));
+            }
+            4 => with_out(|o| {
+                strongroom_envelope_decrypt(k, data.as_ptr(), data.len(), core::ptr::null(), o)
+            }),
+            5 => {
+                // A valid envelope with the input XORed over it from offset n.
+                let mut env = fx.envelope.clone();
+                for (i, b) in data.iter().enumerate() {
+                    if let Some(e) = env.get_mut((usize::from(n) + i) % fx.envelope.len()) {
+                        *e ^= b;
+                    }
+                }
+                let flipped = env != fx.envelope;
+                let mut out = core::ptr::null_mut();
+                let r = strongroom_envelope_decrypt(
+                    k,
+                    env.as_ptr(),
+                    env.len(),
+                    core::ptr::null(),
+                    &mut out,
+                );
+                documented(r);
+                assert!(r != R::Ok || !flipped, "an altered envelope decrypted");
+                strongroom_buffer_free(out);
+            }
+            6 => with_out(|o| {
+                strongroom_datakey_unwrap(k, data.as_ptr(), data.len(), core::ptr::null(), o)
+            }),
+            _ => {
+                let mut ctx = core::ptr::null_mut();
+                assert_eq!(strongroom_context_new(&mut ctx), R::Ok);
+                let split = usize::from(n) % (data.len() + 1);
+                let (key, value) = data.split_at(split);
+                documented(strongroom_context_add(
+                    ctx,
+                    key.as_ptr(),
+                    key.len(),
+                    value.as_ptr(),
+                    value.len(),
+                ));
+                // The record under the empty context must not open under this one
+                // unless the context is empty.
+                with_out(|o| {
+                    strongroom_record_decrypt(k, fx.record.as_ptr(), fx.record.len(), ctx, o)
+                });
+                strongroom_context_free(ctx);
+            }
+        }
+    }
+    assert_eq!(strongroom_ffi_live(), base, "a handle leaked");
+});
+
+fn strongroom_ffi_live() -> usize {
+    strongroom_ffi::strongroom_test_live_handles()
+}
