@@ -28,7 +28,7 @@ fn main() {
             let current = shared.current();
             let rec = current.encrypt_record("pii", &plain[..size], &ctx).unwrap();
             let out = shared.current().decrypt_record(&rec, &ctx).unwrap();
-            std::hint::black_box(out);
+            core::hint::black_box(out);
         }
         let ns = start.elapsed().as_nanos() as f64 / f64::from(iterations);
         println!("rust {size} {ns:.0}");
