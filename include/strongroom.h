@@ -143,6 +143,26 @@ typedef struct strongroom_buffer strongroom_buffer;
 // at the same time. Free it with `strongroom_context_free`.
 typedef struct strongroom_context strongroom_context;
 
+// An envelope being decrypted piece by piece: plaintext is released only
+// chunk by chunk, each after it authenticates; the end of the envelope is
+// authenticated by `strongroom_envelope_decryptor_finish`, so a caller that
+// needs all-or-nothing must not act on the output before that succeeds.
+// Once the header is opened it holds the payload key only (wiped when
+// freed), not the keyring.
+//
+// Exclusive: one thread at a time. Free it with
+// `strongroom_envelope_decryptor_free`.
+typedef struct strongroom_envelope_decryptor strongroom_envelope_decryptor;
+
+// An envelope being encrypted piece by piece. It holds the envelope's
+// payload key (wiped when freed), not the keyring, and refuses to go on
+// in a process other than the one that made it (after `fork()`).
+//
+// Exclusive: one thread at a time. Free it with
+// `strongroom_envelope_encryptor_free` (an unfinished envelope is simply
+// incomplete: it does not decrypt).
+typedef struct strongroom_envelope_encryptor strongroom_envelope_encryptor;
+
 // A keyring shared by every thread of a service: encrypt and decrypt from
 // any number of threads at once while another rotates; no call waits for
 // a rotation. In memory (`strongroom_keyring_new`) or backed by a keyring
@@ -204,6 +224,59 @@ typedef struct {
   // copy); NULL for a destroyed version.
   const uint8_t *material;
 } strongroom_version_import;
+
+// Wraps the keyring file's 32-byte sealing key: writes the wrapped bytes
+// (at most `out_cap`, which is 1024) to `out` and their length to
+// `*out_len`, bound to `aad` (the file header, FORMAT.md 10.2: unwrap must
+// fail if it differs). `nonce` is 24 fresh random bytes the provider may
+// use. Returns `STRONGROOM_RESULT_OK`, or any other result to refuse (the
+// library then reports `KEY_PROVIDER`).
+typedef strongroom_result (*strongroom_wrap_callback)(void *user_data,
+                                                      const uint8_t *params,
+                                                      size_t params_len,
+                                                      const uint8_t *key,
+                                                      size_t key_len,
+                                                      const uint8_t *aad,
+                                                      size_t aad_len,
+                                                      const uint8_t *nonce,
+                                                      uint8_t *out,
+                                                      size_t out_cap,
+                                                      size_t *out_len);
+
+// Unwraps what the wrap callback made: writes the 32-byte sealing key to
+// `out_key` (32 writable bytes). Returns `STRONGROOM_RESULT_OK`;
+// `STRONGROOM_RESULT_AUTHENTICATION_FAILED` for a wrong key or altered
+// `wrapped` or `aad`; any other result for other failures (reported as
+// `KEY_PROVIDER`).
+typedef strongroom_result (*strongroom_unwrap_callback)(void *user_data,
+                                                        const uint8_t *params,
+                                                        size_t params_len,
+                                                        const uint8_t *wrapped,
+                                                        size_t wrapped_len,
+                                                        const uint8_t *aad,
+                                                        size_t aad_len,
+                                                        uint8_t *out_key);
+
+// An external key provider: two callbacks and their `user_data`.
+//
+// The callbacks run on whichever thread opens or saves the keyring file
+// (any thread that changes a file-backed keyring), so they and
+// `user_data` must be safe to call from several threads, and must stay
+// valid until the keyring is freed. They must not unwind (no C++
+// exceptions through them).
+typedef struct {
+  // Passed to both callbacks as is.
+  void *user_data;
+  // Public bytes kept in the keyring file's header (at most 1024; for
+  // example the KMS key's id), given back to the callbacks; copied.
+  const uint8_t *params;
+  // The length of `params`.
+  size_t params_len;
+  // Wraps the sealing key.
+  strongroom_wrap_callback wrap;
+  // Unwraps it.
+  strongroom_unwrap_callback unwrap;
+} strongroom_key_provider;
 
 #ifdef __cplusplus
 extern "C" {
@@ -766,6 +839,37 @@ strongroom_result strongroom_keyring_derive_key_version(const strongroom_keyring
                                                         const strongroom_context *ctx,
                                                         strongroom_buffer **out_key);
 
+// Opens the keyring file at `path`, sealed by the external `provider`
+// (whose callbacks are kept and called for every later save).
+//
+// Returns `OK`; `KEY_PROVIDER` when a callback refuses;
+// `AUTHENTICATION_FAILED`; `INVALID_ARGUMENT` for a file sealed by another
+// kind of root; `NOT_FOUND`; `IO`; `MALFORMED`; `ROLLBACK`; `TOO_LARGE`
+// for params over 1024 bytes; `NULL_POINTER` (also for a NULL callback).
+//
+// # Safety
+// `path` points to `path_len` readable bytes; `provider` to a readable
+// description whose callbacks and `user_data` outlive the keyring; `out`
+// is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_open_provider(const uint8_t *path,
+                                                   size_t path_len,
+                                                   const strongroom_key_provider *provider,
+                                                   strongroom_keyring **out);
+
+// Creates a new, empty keyring file at `path` sealed by the external
+// `provider`, and opens it. Never replaces an existing file.
+//
+// Returns as `strongroom_keyring_open_provider`, plus `ALREADY_EXISTS`.
+//
+// # Safety
+// As `strongroom_keyring_open_provider`.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_create_provider(const uint8_t *path,
+                                                     size_t path_len,
+                                                     const strongroom_key_provider *provider,
+                                                     strongroom_keyring **out);
+
 // The length of the record that encrypting `plaintext_len` bytes makes
 // (`plaintext_len + 49`), for callers who size their own buffers; 0 when
 // `plaintext_len` is past the record limit (1 MiB: use an envelope).
@@ -935,6 +1039,160 @@ const char *strongroom_result_message(uint32_t result);
 // the names of `docs/ERRORS.md`), static and NUL-terminated; an unknown
 // number gives `"unknown"`.
 const char *strongroom_result_name(uint32_t result);
+
+// Starts an envelope for the primary versions of `count` keys (1-16),
+// `names[i]` of `name_lens[i]` bytes, bound to `ctx` (NULL: empty), in
+// chunks of `chunk_size` bytes (0: 64 KiB). The envelope's header goes to
+// `*out_header` (write it first), the encryptor to `*out_encryptor`.
+//
+// Returns `OK`; `UNKNOWN_KEY_NAME`; `INVALID_ARGUMENT` for a count outside
+// 1-16, a key named twice or a chunk size outside 64 B - 16 MiB;
+// `RANDOMNESS_UNAVAILABLE`; `NULL_POINTER`; `INVALID_UTF8`;
+// `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `ctx` NULL or a live context; `names` and
+// `name_lens` hold `count` entries, each name its length's readable bytes;
+// both outs are writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_encryptor_new(const strongroom_keyring *keyring,
+                                                    const uint8_t *const *names,
+                                                    const size_t *name_lens,
+                                                    size_t count,
+                                                    const strongroom_context *ctx,
+                                                    uint32_t chunk_size,
+                                                    strongroom_envelope_encryptor **out_encryptor,
+                                                    strongroom_buffer **out_header);
+
+// The most bytes `strongroom_envelope_encryptor_update` writes for
+// `input_len` more plaintext bytes; 0 for an invalid handle.
+//
+// # Safety
+// `encryptor` is NULL or a handle from this library.
+size_t strongroom_envelope_encryptor_update_bound(const strongroom_envelope_encryptor *encryptor,
+                                                  size_t input_len);
+
+// Encrypts `input` (any length, also 0); sealed chunks go to `out` (at
+// least `strongroom_envelope_encryptor_update_bound` bytes), their length
+// to `*out_len`.
+//
+// Returns `OK`; `BUFFER_TOO_SMALL` (nothing consumed; not sticky);
+// `BUFFER_OVERLAP`; `INVALID_ARGUMENT` after `_finish`, or in a process
+// forked from the one that made the encryptor; `NULL_POINTER`;
+// `INVALID_LENGTH`; `INVALID_HANDLE`.
+//
+// # Safety
+// `encryptor` is a live handle used by no other thread; the buffers point
+// to their lengths' bytes; `out_len` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_encryptor_update(strongroom_envelope_encryptor *encryptor,
+                                                       const uint8_t *input,
+                                                       size_t input_len,
+                                                       uint8_t *out,
+                                                       size_t out_cap,
+                                                       size_t *out_len);
+
+// The most bytes `strongroom_envelope_encryptor_finish` writes; 0 for an
+// invalid handle.
+//
+// # Safety
+// `encryptor` is NULL or a handle from this library.
+size_t strongroom_envelope_encryptor_finish_bound(const strongroom_envelope_encryptor *encryptor);
+
+// Seals the last chunk into `out` (at least
+// `strongroom_envelope_encryptor_finish_bound` bytes); its length goes to
+// `*out_len`. The envelope is complete once this is written.
+//
+// Returns as `strongroom_envelope_encryptor_update`.
+//
+// # Safety
+// As `strongroom_envelope_encryptor_update`.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_encryptor_finish(strongroom_envelope_encryptor *encryptor,
+                                                       uint8_t *out,
+                                                       size_t out_cap,
+                                                       size_t *out_len);
+
+// Frees an encryptor and wipes its payload key. NULL, or an encryptor
+// freed already, does nothing.
+//
+// # Safety
+// No other thread uses `encryptor` any more.
+void strongroom_envelope_encryptor_free(strongroom_envelope_encryptor *encryptor);
+
+// Starts decrypting an envelope with the keyring as it is now (a snapshot:
+// rotations afterwards do not affect this stream) and `ctx` (NULL: empty).
+//
+// Returns `OK`; `NULL_POINTER`; `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `ctx` NULL or a live context; `out` is
+// writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_decryptor_new(const strongroom_keyring *keyring,
+                                                    const strongroom_context *ctx,
+                                                    strongroom_envelope_decryptor **out);
+
+// The most plaintext `strongroom_envelope_decryptor_update` writes for
+// `input_len` more envelope bytes; 0 for an invalid handle.
+//
+// # Safety
+// `decryptor` is NULL or a handle from this library.
+size_t strongroom_envelope_decryptor_update_bound(const strongroom_envelope_decryptor *decryptor,
+                                                  size_t input_len);
+
+// Feeds `input` (any piece of the envelope, also 0 bytes); plaintext of
+// every chunk that authenticates goes to `out` (at least
+// `strongroom_envelope_decryptor_update_bound` bytes), its length to
+// `*out_len`. On any failure `out` is wiped (zeroed), and the decryptor
+// refuses all further input.
+//
+// Returns `OK`; `AUTHENTICATION_FAILED`; `UNKNOWN_KEY_ID`;
+// `VERSION_DISABLED`, `VERSION_DESTROYED`, `VERSION_BELOW_MINIMUM`;
+// `MALFORMED`; `UNSUPPORTED_FORMAT`; `TOO_LARGE`; `BUFFER_TOO_SMALL`
+// (nothing consumed; not sticky); `BUFFER_OVERLAP`; `NULL_POINTER`;
+// `INVALID_LENGTH`; `INVALID_HANDLE`.
+//
+// # Safety
+// `decryptor` is a live handle used by no other thread; the buffers point
+// to their lengths' bytes; `out_len` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_decryptor_update(strongroom_envelope_decryptor *decryptor,
+                                                       const uint8_t *input,
+                                                       size_t input_len,
+                                                       uint8_t *out,
+                                                       size_t out_cap,
+                                                       size_t *out_len);
+
+// The most plaintext `strongroom_envelope_decryptor_finish` writes; 0 for
+// an invalid handle.
+//
+// # Safety
+// `decryptor` is NULL or a handle from this library.
+size_t strongroom_envelope_decryptor_finish_bound(const strongroom_envelope_decryptor *decryptor);
+
+// Ends the envelope: the last chunk is authenticated as the last (a
+// truncated envelope fails here) and its plaintext goes to `out` (at
+// least `strongroom_envelope_decryptor_finish_bound` bytes). Only when
+// this returns `OK` is the whole plaintext authentic. On failure `out` is
+// wiped.
+//
+// Returns as `strongroom_envelope_decryptor_update`.
+//
+// # Safety
+// As `strongroom_envelope_decryptor_update`.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_decryptor_finish(strongroom_envelope_decryptor *decryptor,
+                                                       uint8_t *out,
+                                                       size_t out_cap,
+                                                       size_t *out_len);
+
+// Frees a decryptor and wipes its payload key and buffered bytes. NULL,
+// or a decryptor freed already, does nothing.
+//
+// # Safety
+// No other thread uses `decryptor` any more.
+void strongroom_envelope_decryptor_free(strongroom_envelope_decryptor *decryptor);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -14,6 +14,8 @@ use crate::result::strongroom_result;
 pub(crate) enum Kind {
     Buffer,
     Context,
+    Decryptor,
+    Encryptor,
     Keyring,
 }
 

@@ -43,7 +43,7 @@ pub(crate) unsafe fn keyring<'a>(
     unsafe { handle::get(k, Kind::Keyring) }.map(|k| &k.inner)
 }
 
-fn publish(out: *mut *mut strongroom_keyring, inner: SharedKeyring) {
+pub(crate) fn publish(out: *mut *mut strongroom_keyring, inner: SharedKeyring) {
     let h = handle::register(strongroom_keyring { inner }, Kind::Keyring);
     // SAFETY: every caller checked `out` with `out_ptr` first.
     unsafe { write(out, h) };
@@ -71,7 +71,7 @@ pub unsafe extern "C" fn strongroom_keyring_new(
 ///
 /// # Safety
 /// As `util::text`.
-unsafe fn path<'a>(ptr: *const u8, len: usize) -> Result<&'a Path, strongroom_result> {
+pub(crate) unsafe fn path<'a>(ptr: *const u8, len: usize) -> Result<&'a Path, strongroom_result> {
     // SAFETY: forwarded.
     let s = unsafe { text(ptr, len) }?;
     if s.is_empty() {
@@ -80,7 +80,7 @@ unsafe fn path<'a>(ptr: *const u8, len: usize) -> Result<&'a Path, strongroom_re
     Ok(Path::new(s))
 }
 
-fn open_or_create(
+pub(crate) fn open_or_create(
     keyring_path: &Path,
     root: Arc<dyn KeyProvider>,
     create: bool,

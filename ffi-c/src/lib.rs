@@ -40,8 +40,10 @@ pub mod envelope;
 mod handle;
 pub mod keyring;
 pub mod keys;
+pub mod provider;
 pub mod record;
 pub mod result;
+pub mod stream;
 mod util;
 
 pub use buffer::strongroom_buffer;

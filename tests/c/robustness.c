@@ -448,6 +448,166 @@ static void c_derive_key_version(void) {
     CASE(strongroom_keyring_derive_key_version(k, NAME, 0, ctx, &out_buf), R(UNKNOWN_KEY_VERSION));
 }
 
+static strongroom_envelope_encryptor *live_enc;
+static strongroom_envelope_decryptor *live_dec;
+
+static void c_encryptor_new(void) {
+    const uint8_t *names[1] = {(const uint8_t *)"pii"};
+    size_t lens[1] = {3};
+    strongroom_envelope_encryptor *e = NULL;
+    strongroom_buffer *h = NULL;
+    CASE(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 0, NULL, &h), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 0, &e, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_new(NULL, names, lens, 1, ctx, 0, &e, &h), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_new(freed_k, names, lens, 1, ctx, 0, &e, &h), R(INVALID_HANDLE));
+    CASE(strongroom_envelope_encryptor_new(k, NULL, lens, 1, ctx, 0, &e, &h), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_new(k, names, NULL, 1, ctx, 0, &e, &h), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_new(k, names, lens, 0, ctx, 0, &e, &h), R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encryptor_new(k, names, lens, BIG, ctx, 0, &e, &h), R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 5, &e, &h), R(INVALID_ARGUMENT));
+    CASE(strongroom_envelope_encryptor_new(k, names, lens, 1, freed_ctx, 0, &e, &h), R(INVALID_HANDLE));
+    size_t big[1] = {BIG};
+    CASE(strongroom_envelope_encryptor_new(k, names, big, 1, ctx, 0, &e, &h), R(INVALID_LENGTH));
+}
+static void c_encryptor_update_bound(void) {
+    cases += 3;
+    CHECK(strongroom_envelope_encryptor_update_bound(NULL, 10) == 0);
+    CHECK(strongroom_envelope_encryptor_update_bound((const strongroom_envelope_encryptor *)k, 10) == 0);
+    CHECK(strongroom_envelope_encryptor_update_bound(live_enc, BIG) > 0);
+}
+static void c_encryptor_update(void) {
+    CASE(strongroom_envelope_encryptor_update(NULL, S("x"), out_bytes, 10, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_update((strongroom_envelope_encryptor *)k, S("x"), out_bytes, 10, &out_len),
+         R(INVALID_HANDLE));
+    CASE(strongroom_envelope_encryptor_update(live_enc, NULL, 1, out_bytes, 10, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_update(live_enc, &one, BIG, out_bytes, 10, &out_len), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_encryptor_update(live_enc, S("x"), NULL, 10, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_update(live_enc, S("x"), out_bytes, BIG, &out_len), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_encryptor_update(live_enc, S("x"), out_bytes, 10, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_update(live_enc, out_bytes, 200, out_bytes + 10, 300, &out_len),
+         R(BUFFER_OVERLAP));
+    CASE(strongroom_envelope_encryptor_update(live_enc, out_bytes, 200, NULL, 0, &out_len), R(BUFFER_TOO_SMALL));
+    CASE(strongroom_envelope_encryptor_update(live_enc, NULL, 0, NULL, 0, &out_len), R(OK));
+}
+static void c_encryptor_finish_bound(void) {
+    cases += 2;
+    CHECK(strongroom_envelope_encryptor_finish_bound(NULL) == 0);
+    CHECK(strongroom_envelope_encryptor_finish_bound(live_enc) >= 16);
+}
+static void c_encryptor_finish(void) {
+    CASE(strongroom_envelope_encryptor_finish(NULL, out_bytes, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_finish(live_enc, NULL, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_finish(live_enc, out_bytes, BIG, &out_len), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_encryptor_finish(live_enc, out_bytes, 100, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_encryptor_finish(live_enc, out_bytes, 1, &out_len), R(BUFFER_TOO_SMALL));
+    CASE(strongroom_envelope_encryptor_finish(live_enc, out_bytes, sizeof out_bytes, &out_len), R(OK));
+    CASE(strongroom_envelope_encryptor_finish(live_enc, out_bytes, sizeof out_bytes, &out_len), R(INVALID_ARGUMENT));
+}
+static void c_encryptor_free(void) {
+    cases += 3;
+    strongroom_envelope_encryptor_free(NULL);
+    strongroom_envelope_encryptor_free((strongroom_envelope_encryptor *)ctx); /* wrong kind: ignored */
+    strongroom_envelope_encryptor *e = NULL;
+    strongroom_buffer *h = NULL;
+    const uint8_t *names[1] = {(const uint8_t *)"pii"};
+    size_t lens[1] = {3};
+    CHECK(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 0, &e, &h) == R(OK));
+    strongroom_envelope_encryptor_free(e);
+    strongroom_envelope_encryptor_free(e); /* double free */
+    strongroom_buffer_free(h);
+    CHECK(strongroom_envelope_encryptor_update_bound(e, 1) == 0);
+}
+static void c_decryptor_new(void) {
+    strongroom_envelope_decryptor *d = NULL;
+    CASE(strongroom_envelope_decryptor_new(k, ctx, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_new(NULL, ctx, &d), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_new(freed_k, ctx, &d), R(INVALID_HANDLE));
+    CASE(strongroom_envelope_decryptor_new(k, freed_ctx, &d), R(INVALID_HANDLE));
+    CASE(strongroom_envelope_decryptor_new(WRONG_K, ctx, &d), R(INVALID_HANDLE));
+}
+static void c_decryptor_update_bound(void) {
+    cases += 2;
+    CHECK(strongroom_envelope_decryptor_update_bound(NULL, 10) == 0);
+    CHECK(strongroom_envelope_decryptor_update_bound(live_dec, 10) == 10);
+}
+static void c_decryptor_update(void) {
+    CASE(strongroom_envelope_decryptor_update(NULL, ENVP, out_bytes, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_update((strongroom_envelope_decryptor *)k, ENVP, out_bytes, 100, &out_len),
+         R(INVALID_HANDLE));
+    CASE(strongroom_envelope_decryptor_update(live_dec, NULL, 1, out_bytes, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_update(live_dec, &one, BIG, out_bytes, 100, &out_len), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_decryptor_update(live_dec, ENVP, NULL, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_update(live_dec, ENVP, out_bytes, 100, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_update(live_dec, ENVP, out_bytes, 0, &out_len), R(BUFFER_TOO_SMALL));
+    CASE(strongroom_envelope_decryptor_update(live_dec, NULL, 0, NULL, 0, &out_len), R(OK));
+    CASE(strongroom_envelope_decryptor_update(live_dec, ENVP, out_bytes, sizeof out_bytes, &out_len), R(OK));
+}
+static void c_decryptor_finish_bound(void) {
+    cases += 2;
+    CHECK(strongroom_envelope_decryptor_finish_bound(NULL) == 0);
+    CHECK(strongroom_envelope_decryptor_finish_bound((const strongroom_envelope_decryptor *)rec) == 0);
+}
+static void c_decryptor_finish(void) {
+    CASE(strongroom_envelope_decryptor_finish(NULL, out_bytes, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_finish(live_dec, NULL, 100, &out_len), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_finish(live_dec, out_bytes, BIG, &out_len), R(INVALID_LENGTH));
+    CASE(strongroom_envelope_decryptor_finish(live_dec, out_bytes, 100, NULL), R(NULL_POINTER));
+    CASE(strongroom_envelope_decryptor_finish(live_dec, out_bytes, sizeof out_bytes, &out_len), R(OK));
+}
+static void c_decryptor_free(void) {
+    cases += 3;
+    strongroom_envelope_decryptor_free(NULL);
+    strongroom_envelope_decryptor_free((strongroom_envelope_decryptor *)k); /* wrong kind: ignored */
+    strongroom_envelope_decryptor *d = NULL;
+    CHECK(strongroom_envelope_decryptor_new(k, ctx, &d) == R(OK));
+    strongroom_envelope_decryptor_free(d);
+    strongroom_envelope_decryptor_free(d); /* double free */
+    size_t n;
+    CHECK(strongroom_keyring_key_count(k, &n) == R(OK));
+}
+static strongroom_result no_wrap(void *u, const uint8_t *p, size_t pl, const uint8_t *key, size_t kl, const uint8_t *a,
+                                 size_t al, const uint8_t *n, uint8_t *o, size_t oc, size_t *ol) {
+    (void)u, (void)p, (void)pl, (void)key, (void)kl, (void)a, (void)al, (void)n, (void)o, (void)oc, (void)ol;
+    return R(IO);
+}
+static strongroom_result no_unwrap(void *u, const uint8_t *p, size_t pl, const uint8_t *w, size_t wl,
+                                   const uint8_t *a, size_t al, uint8_t *o) {
+    (void)u, (void)p, (void)pl, (void)w, (void)wl, (void)a, (void)al, (void)o;
+    return R(IO);
+}
+static void c_open_provider(void) {
+    strongroom_key_provider p = {NULL, NULL, 0, no_wrap, no_unwrap};
+    CASE(strongroom_keyring_open_provider(KPATH, &p, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_provider(KPATH, NULL, &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_provider(NULL, 5, &p, &out_k), R(NULL_POINTER));
+    /* The file is sealed with a key file. */
+    CASE(strongroom_keyring_open_provider(KPATH, &p, &out_k), R(INVALID_ARGUMENT));
+    p.params = &one;
+    p.params_len = BIG;
+    CASE(strongroom_keyring_open_provider(KPATH, &p, &out_k), R(INVALID_LENGTH));
+    p.params_len = 2000;
+    uint8_t many[2000] = {0};
+    p.params = many;
+    CASE(strongroom_keyring_open_provider(KPATH, &p, &out_k), R(TOO_LARGE));
+    p.params_len = 0;
+    p.unwrap = NULL;
+    CASE(strongroom_keyring_open_provider(KPATH, &p, &out_k), R(NULL_POINTER));
+}
+static void c_create_provider(void) {
+    strongroom_key_provider p = {NULL, NULL, 0, no_wrap, no_unwrap};
+    char fresh[600];
+    snprintf(fresh, sizeof fresh, "%s/provider.srk", dir);
+    CASE(strongroom_keyring_create_provider(KPATH, &p, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_provider(KPATH, NULL, &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_provider(KPATH, &p, &out_k), R(ALREADY_EXISTS));
+    /* A wrap callback that refuses: KEY_PROVIDER, and no file is left. */
+    CASE(strongroom_keyring_create_provider((const uint8_t *)fresh, strlen(fresh), &p, &out_k), R(KEY_PROVIDER));
+    cases++;
+    CHECK(access(fresh, F_OK) != 0);
+    p.wrap = NULL;
+    CASE(strongroom_keyring_create_provider((const uint8_t *)fresh, strlen(fresh), &p, &out_k), R(NULL_POINTER));
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -506,6 +666,20 @@ static const struct entry CASES[] = {
     {"strongroom_datakey_unwrap", c_datakey_unwrap},
     {"strongroom_keyring_derive_key", c_derive_key},
     {"strongroom_keyring_derive_key_version", c_derive_key_version},
+    {"strongroom_envelope_encryptor_new", c_encryptor_new},
+    {"strongroom_envelope_encryptor_update_bound", c_encryptor_update_bound},
+    {"strongroom_envelope_encryptor_update", c_encryptor_update},
+    {"strongroom_envelope_encryptor_finish_bound", c_encryptor_finish_bound},
+    {"strongroom_envelope_encryptor_finish", c_encryptor_finish},
+    {"strongroom_envelope_encryptor_free", c_encryptor_free},
+    {"strongroom_envelope_decryptor_new", c_decryptor_new},
+    {"strongroom_envelope_decryptor_update_bound", c_decryptor_update_bound},
+    {"strongroom_envelope_decryptor_update", c_decryptor_update},
+    {"strongroom_envelope_decryptor_finish_bound", c_decryptor_finish_bound},
+    {"strongroom_envelope_decryptor_finish", c_decryptor_finish},
+    {"strongroom_envelope_decryptor_free", c_decryptor_free},
+    {"strongroom_keyring_open_provider", c_open_provider},
+    {"strongroom_keyring_create_provider", c_create_provider},
 };
 
 static void setup(void) {
@@ -532,6 +706,12 @@ static void setup(void) {
     strongroom_context_free(freed_ctx);
     OK(strongroom_record_to_text(RECP, &freed_buf));
     strongroom_buffer_free(freed_buf);
+    const uint8_t *names[1] = {(const uint8_t *)"pii"};
+    size_t lens[1] = {3};
+    strongroom_buffer *header = NULL;
+    OK(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 64, &live_enc, &header));
+    strongroom_buffer_free(header);
+    OK(strongroom_envelope_decryptor_new(k, ctx, &live_dec));
 }
 
 int main(int argc, char **argv) {
@@ -558,6 +738,8 @@ int main(int argc, char **argv) {
 
     strongroom_buffer *bufs[] = {rec, env, wrapped, dk, text};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) strongroom_buffer_free(bufs[i]);
+    strongroom_envelope_encryptor_free(live_enc);
+    strongroom_envelope_decryptor_free(live_dec);
     strongroom_context_free(ctx);
     strongroom_keyring_free(k);
     CHECK(strongroom_test_live_handles() == 0);

@@ -310,6 +310,212 @@ static void test_import(strongroom_keyring *k) {
            STRONGROOM_RESULT_KEY_EXISTS);
 }
 
+
+static void test_streams(strongroom_keyring *k) {
+    strongroom_context *ctx = make_ctx();
+    size_t len = 300000;
+    uint8_t *data = (uint8_t *)malloc(len);
+    for (size_t i = 0; i < len; i++) data[i] = (uint8_t)(i * 13 + 5);
+    const uint8_t *names[1] = {(const uint8_t *)"pii"};
+    size_t lens[1] = {3};
+    strongroom_envelope_encryptor *enc = NULL;
+    strongroom_buffer *header = NULL, *plain = NULL;
+    OK(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 1000, &enc, &header));
+    /* Pieces of uneven sizes, into an envelope buffer sized by the bounds. */
+    uint64_t total = 0;
+    OK(strongroom_envelope_encrypted_len(len, 1000, 1, ctx, &total));
+    uint8_t *env = (uint8_t *)malloc((size_t)total);
+    size_t at = strongroom_buffer_len(header);
+    memcpy(env, strongroom_buffer_data(header), at);
+    size_t piece = 1;
+    for (size_t off = 0; off < len; off += piece, piece = piece * 3 % 7001 + 1) {
+        size_t n = off + piece > len ? len - off : piece;
+        size_t bound = strongroom_envelope_encryptor_update_bound(enc, n), wrote = 0;
+        CHECK(at + bound <= total);
+        OK(strongroom_envelope_encryptor_update(enc, data + off, n, env + at, bound, &wrote));
+        at += wrote;
+    }
+    size_t wrote = 0;
+    uint8_t tiny[8];
+    EXPECT(strongroom_envelope_encryptor_finish(enc, tiny, sizeof tiny, &wrote), STRONGROOM_RESULT_BUFFER_TOO_SMALL);
+    OK(strongroom_envelope_encryptor_finish(enc, env + at, strongroom_envelope_encryptor_finish_bound(enc), &wrote));
+    at += wrote;
+    CHECK(at == total);
+    EXPECT(strongroom_envelope_encryptor_update(enc, data, 1, env, 0, &wrote), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    OK(strongroom_envelope_decrypt(k, env, at, ctx, &plain));
+    CHECK(strongroom_buffer_len(plain) == len && memcmp(strongroom_buffer_data(plain), data, len) == 0);
+
+    /* Decrypt in pieces; the output is exact, and released chunk by chunk. */
+    strongroom_envelope_decryptor *dec = NULL;
+    OK(strongroom_envelope_decryptor_new(k, ctx, &dec));
+    uint8_t *back = (uint8_t *)malloc(len + 1);
+    size_t got = 0;
+    piece = 1;
+    for (size_t off = 0; off < at; off += piece, piece = piece * 5 % 3001 + 1) {
+        size_t n = off + piece > at ? at - off : piece;
+        size_t bound = strongroom_envelope_decryptor_update_bound(dec, n), out_n = 0;
+        uint8_t *tmp = (uint8_t *)malloc(bound + 1);
+        OK(strongroom_envelope_decryptor_update(dec, env + off, n, tmp, bound, &out_n));
+        CHECK(got + out_n <= len);
+        memcpy(back + got, tmp, out_n);
+        got += out_n;
+        free(tmp);
+    }
+    size_t fb = strongroom_envelope_decryptor_finish_bound(dec), out_n = 0;
+    uint8_t *tmp = (uint8_t *)malloc(fb + 1);
+    OK(strongroom_envelope_decryptor_finish(dec, tmp, fb, &out_n));
+    memcpy(back + got, tmp, out_n);
+    got += out_n;
+    free(tmp);
+    CHECK(got == len && memcmp(back, data, len) == 0);
+    strongroom_envelope_decryptor_free(dec);
+
+    /* Truncated: every chunk before the cut is released, finish refuses. */
+    OK(strongroom_envelope_decryptor_new(k, ctx, &dec));
+    size_t cut = at - 500;
+    uint8_t *sink = (uint8_t *)malloc(cut + 1);
+    OK(strongroom_envelope_decryptor_update(dec, env, cut, sink, strongroom_envelope_decryptor_update_bound(dec, cut),
+                                            &out_n));
+    uint8_t last[2048];
+    memset(last, 0x55, sizeof last);
+    EXPECT(strongroom_envelope_decryptor_finish(dec, last, sizeof last, &out_n), STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    int wiped = 1;
+    for (size_t i = 0; i < sizeof last; i++) wiped &= last[i] == 0;
+    CHECK(wiped);
+    strongroom_envelope_decryptor_free(dec);
+
+    /* Tampered: the chunk fails, the output is wiped, the stream is dead. */
+    OK(strongroom_envelope_decryptor_new(k, ctx, &dec));
+    env[at / 2] ^= 1;
+    EXPECT(strongroom_envelope_decryptor_update(dec, env, at, sink, cut, &out_n), STRONGROOM_RESULT_BUFFER_TOO_SMALL);
+    uint8_t *big = (uint8_t *)malloc(at);
+    memset(big, 0x55, at);
+    EXPECT(strongroom_envelope_decryptor_update(dec, env, at, big, at, &out_n), STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    wiped = 1;
+    for (size_t i = 0; i < at; i++) wiped &= big[i] == 0;
+    CHECK(wiped);
+    EXPECT(strongroom_envelope_decryptor_update(dec, env, 1, big, at, &out_n), STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    strongroom_envelope_decryptor_free(dec);
+    strongroom_envelope_decryptor_free(dec); /* double free: nothing */
+
+    strongroom_envelope_encryptor_free(enc);
+    strongroom_buffer_free(header);
+    strongroom_buffer_free(plain);
+    strongroom_context_free(ctx);
+    free(big);
+    free(sink);
+    free(back);
+    free(env);
+    free(data);
+}
+
+/* A test KMS (NOT SECURE, for the callback plumbing only): the sealing
+ * key XOR a fixed key, then an FNV-1a checksum of params and aad, so that
+ * unwrap fails when the header changes. */
+struct test_kms {
+    int fail_wrap;
+    int calls;
+};
+
+static uint64_t fnv(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < an; i++) h = (h ^ a[i]) * 1099511628211ull;
+    for (size_t i = 0; i < bn; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static strongroom_result kms_wrap(void *user_data, const uint8_t *params, size_t params_len, const uint8_t *key,
+                                  size_t key_len, const uint8_t *aad, size_t aad_len, const uint8_t *nonce,
+                                  uint8_t *out, size_t out_cap, size_t *out_len) {
+    struct test_kms *kms = (struct test_kms *)user_data;
+    (void)nonce;
+    kms->calls++;
+    if (kms->fail_wrap || key_len != 32 || out_cap < 40) return STRONGROOM_RESULT_KEY_PROVIDER;
+    for (size_t i = 0; i < 32; i++) out[i] = key[i] ^ (uint8_t)(0x5c + i);
+    uint64_t h = fnv(params, params_len, aad, aad_len);
+    memcpy(out + 32, &h, 8);
+    *out_len = 40;
+    return STRONGROOM_RESULT_OK;
+}
+
+static strongroom_result kms_unwrap(void *user_data, const uint8_t *params, size_t params_len,
+                                    const uint8_t *wrapped, size_t wrapped_len, const uint8_t *aad, size_t aad_len,
+                                    uint8_t *out_key) {
+    struct test_kms *kms = (struct test_kms *)user_data;
+    kms->calls++;
+    uint64_t h = fnv(params, params_len, aad, aad_len);
+    if (wrapped_len != 40 || memcmp(wrapped + 32, &h, 8) != 0) return STRONGROOM_RESULT_AUTHENTICATION_FAILED;
+    for (size_t i = 0; i < 32; i++) out_key[i] = wrapped[i] ^ (uint8_t)(0x5c + i);
+    return STRONGROOM_RESULT_OK;
+}
+
+static strongroom_result kms_refuse(void *user_data, const uint8_t *params, size_t params_len,
+                                    const uint8_t *wrapped, size_t wrapped_len, const uint8_t *aad, size_t aad_len,
+                                    uint8_t *out_key) {
+    (void)user_data, (void)params, (void)params_len, (void)wrapped, (void)wrapped_len, (void)aad, (void)aad_len;
+    (void)out_key;
+    return STRONGROOM_RESULT_IO;
+}
+
+static uint8_t *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = (uint8_t *)malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_provider(const char *dir) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/kms.srk", dir);
+    struct test_kms kms = {0, 0};
+    strongroom_key_provider provider = {&kms, (const uint8_t *)"kms-key-7", 9, kms_wrap, kms_unwrap};
+    strongroom_keyring *k = NULL, *untouched = NULL;
+    OK(strongroom_keyring_create_provider((const uint8_t *)path, strlen(path), &provider, &k));
+    OK(strongroom_keyring_key_create(k, S("pii"), NULL));
+    CHECK(kms.calls >= 2);
+    strongroom_buffer *rec = NULL, *plain = NULL;
+    OK(strongroom_record_encrypt(k, S("pii"), S("via the KMS"), NULL, &rec));
+    strongroom_keyring_free(k);
+    k = NULL;
+    OK(strongroom_keyring_open_provider((const uint8_t *)path, strlen(path), &provider, &k));
+    OK(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), NULL, &plain));
+    CHECK(strongroom_buffer_len(plain) == 11);
+    /* A provider that refuses to wrap: the documented code, and the
+     * keyring file is untouched. */
+    size_t before_len = 0, after_len = 0;
+    uint8_t *before = slurp(path, &before_len);
+    kms.fail_wrap = 1;
+    EXPECT(strongroom_keyring_key_rotate(k, S("pii"), NULL), STRONGROOM_RESULT_KEY_PROVIDER);
+    uint8_t *after = slurp(path, &after_len);
+    CHECK(before && after && before_len == after_len && memcmp(before, after, before_len) == 0);
+    strongroom_key_info info;
+    OK(strongroom_keyring_key_info(k, 0, &info));
+    CHECK(info.primary_version == 1);
+    kms.fail_wrap = 0;
+    /* Unwrap refusing or failing authentication. */
+    strongroom_key_provider refuse = {&kms, (const uint8_t *)"kms-key-7", 9, kms_wrap, kms_refuse};
+    EXPECT(strongroom_keyring_open_provider((const uint8_t *)path, strlen(path), &refuse, &untouched),
+           STRONGROOM_RESULT_KEY_PROVIDER);
+    strongroom_key_provider other = {&kms, (const uint8_t *)"kms-key-8", 9, kms_wrap, kms_unwrap};
+    OK(strongroom_keyring_open_provider((const uint8_t *)path, strlen(path), &other, &untouched));
+    strongroom_keyring_free(untouched); /* params come from the file: key 7 opens */
+    untouched = NULL;
+    strongroom_key_provider no_wrap = {&kms, NULL, 0, NULL, kms_unwrap};
+    EXPECT(strongroom_keyring_open_provider((const uint8_t *)path, strlen(path), &no_wrap, &untouched),
+           STRONGROOM_RESULT_NULL_POINTER);
+    CHECK(untouched == NULL);
+    free(before);
+    free(after);
+    strongroom_buffer_free(rec);
+    strongroom_buffer_free(plain);
+    strongroom_keyring_free(k);
+}
+
 int main(void) {
     test_version_and_results();
     strongroom_keyring *k = NULL;
@@ -319,6 +525,7 @@ int main(void) {
     test_lifecycle_and_listing(k);
     test_envelopes_and_keys(k);
     test_import(k);
+    test_streams(k);
     strongroom_keyring_free(k);
     /* A freed handle is refused, and a second free does nothing. */
     size_t count = 0;
@@ -328,6 +535,7 @@ int main(void) {
     char dir[] = "/tmp/strongroom-c-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     test_keyring_files(dir);
+    test_provider(dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
