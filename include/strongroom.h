@@ -173,6 +173,38 @@ typedef struct strongroom_envelope_encryptor strongroom_envelope_encryptor;
 // with `strongroom_keyring_free` once no thread uses it.
 typedef struct strongroom_keyring strongroom_keyring;
 
+// One audit event, valid only during the callback (copy what you keep).
+typedef struct {
+  // When, in Unix seconds.
+  uint64_t time_unix_seconds;
+  // The action's stable number (`docs/AUDIT.md`: 1 key_created, ...).
+  uint8_t action;
+  // Its name, NUL-terminated, static (`"key_rotated"`).
+  const char *action_name;
+  // The object's stable number (1 key, 2 record, 3 envelope, 4 data key,
+  // 5 keyring).
+  uint8_t object;
+  // Its name, NUL-terminated, static.
+  const char *object_name;
+  // The key's name (not NUL-terminated; NULL when not known).
+  const uint8_t *key_name;
+  // The name's length.
+  size_t key_name_len;
+  // The key's id; 0 when not known.
+  uint32_t key_id;
+  // The version involved; 0 when not known.
+  uint32_t version;
+  // `STRONGROOM_RESULT_OK`, or the failure's result code.
+  uint32_t result;
+} strongroom_audit_event;
+
+// Receives each audit event. Called on the thread that did the operation,
+// possibly from several threads at once: it must be thread-safe, must not
+// block for long, must not unwind, and must not call strongroom functions
+// on the same keyring (a key change holds the keyring's writer lock while
+// its events are delivered).
+typedef void (*strongroom_audit_callback)(const strongroom_audit_event *event, void *user_data);
+
 // Public facts of an envelope's header (no key needed).
 typedef struct {
   // The chunk size in bytes.
@@ -286,6 +318,24 @@ extern "C" {
 // (static storage; never free it). The header's `STRONGROOM_VERSION_*`
 // macros give the version the caller was compiled against.
 const char *strongroom_version(void);
+
+// Sends the keyring's audit events to `callback` from now on (with
+// `user_data`, passed as is): every encrypt, decrypt, key change, keyring
+// file open, ... (`docs/AUDIT.md`), with the system clock. A file-backed
+// keyring keeps sending them across reloads. Streams opened before keep
+// what they had. Replaces an earlier callback.
+//
+// Returns `OK`; `NULL_POINTER` (also for a NULL callback);
+// `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `callback` and `user_data` stay valid, and
+// safe to call from any thread, until the keyring and every stream made
+// from it are freed.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_set_audit(const strongroom_keyring *keyring,
+                                               strongroom_audit_callback callback,
+                                               void *user_data);
 
 // The buffer's bytes (valid until `strongroom_buffer_free`); NULL for a
 // NULL or freed handle, and for an empty buffer no byte may be read.

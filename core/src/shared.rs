@@ -20,6 +20,7 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
+use crate::audit::AuditContext;
 use crate::keyring::Keyring;
 use crate::store::{KeyringStore, StoreError};
 
@@ -193,6 +194,25 @@ impl SharedKeyring {
                 Ok(out)
             }
         }
+    }
+
+    /// Sends audit events to `audit` from now on: those of the current
+    /// keyring and of every keyring loaded or saved later (with a file:
+    /// through the store, as [`KeyringStore::set_audit`]). Streams opened
+    /// before keep the context they had.
+    ///
+    /// # Errors
+    /// [`StoreError::Rejected`] if the current keyring cannot be copied
+    /// (it always can; the copy re-checks every key).
+    pub fn set_audit(&self, audit: Arc<AuditContext>) -> Result<(), StoreError> {
+        let _writer = self.writer();
+        if let Some(store) = &self.store {
+            store.set_audit_shared(Some(audit.clone()));
+        }
+        let mut next = self.snapshot().duplicate().map_err(StoreError::Rejected)?;
+        next.set_audit(audit);
+        self.swap(next);
+        Ok(())
     }
 
     /// Loads the keyring file again and makes it current (no-op in memory).

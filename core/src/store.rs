@@ -37,7 +37,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use crate::audit::{AuditAction, AuditContext, AuditObject, HoldingSink};
 pub use crate::disk::StoreError;
@@ -127,7 +127,8 @@ pub struct KeyringStore {
     path: PathBuf,
     root: Arc<dyn KeyProvider>,
     ops: Arc<dyn FileOps>,
-    audit: Option<Arc<AuditContext>>,
+    /// Behind a lock so that a shared keyring can set it through `&self`.
+    audit: RwLock<Option<Arc<AuditContext>>>,
     /// The newest lineage this store has loaded or saved (the in-process
     /// rollback record).
     seen: Mutex<Option<Lineage>>,
@@ -149,7 +150,7 @@ impl KeyringStore {
             path: path.into(),
             root,
             ops: Arc::new(OsFileOps),
-            audit: None,
+            audit: RwLock::new(None),
             seen: Mutex::new(None),
         }
     }
@@ -166,7 +167,7 @@ impl KeyringStore {
             path: path.into(),
             root,
             ops,
-            audit: None,
+            audit: RwLock::new(None),
             seen: Mutex::new(None),
         }
     }
@@ -174,7 +175,24 @@ impl KeyringStore {
     /// Sends audit events to `audit`: keyring opens, root changes, and the
     /// events of every keyring this store loads.
     pub fn set_audit(&mut self, audit: Arc<AuditContext>) {
-        self.audit = Some(audit);
+        self.set_audit_shared(Some(audit));
+    }
+
+    /// As [`KeyringStore::set_audit`], through a shared reference (for
+    /// [`SharedKeyring::set_audit`](crate::SharedKeyring::set_audit)).
+    pub(crate) fn set_audit_shared(&self, audit: Option<Arc<AuditContext>>) {
+        *self
+            .audit
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = audit;
+    }
+
+    /// The audit context, if one is set.
+    fn audit(&self) -> Option<Arc<AuditContext>> {
+        self.audit
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The keyring file's path.
@@ -225,7 +243,7 @@ impl KeyringStore {
         let (mut keyring, lineage, bytes) = self.open_file(&*self.root)?;
         self.check_rollback(lineage)?;
         self.remember(lineage);
-        if let Some(audit) = &self.audit {
+        if let Some(audit) = &self.audit() {
             keyring.set_audit(audit.clone());
         }
         Ok((keyring, lineage, bytes))
@@ -336,7 +354,7 @@ impl KeyringStore {
     }
 
     fn emit(&self, action: AuditAction, error: Option<&StoreError>) {
-        if let Some(audit) = &self.audit {
+        if let Some(audit) = &self.audit() {
             let kind = error.map(StoreError::kind);
             audit.emit(action, AuditObject::Keyring, None, None, kind);
         }
@@ -400,7 +418,7 @@ impl KeyringStore {
         change: impl FnOnce(&mut Keyring) -> crate::Result<T>,
     ) -> Result<(T, Keyring), StoreError> {
         let held = Arc::new(HoldingSink::default());
-        if let Some(audit) = &self.audit {
+        if let Some(audit) = &self.audit() {
             let clock = audit.clone();
             keyring.set_audit(AuditContext::new(held.clone(), move || clock.now()));
         }
@@ -412,7 +430,7 @@ impl KeyringStore {
                 .and_then(|next| self.save_locked(&keyring, root, next)),
             Err(_) => Ok(()),
         };
-        if let Some(audit) = &self.audit {
+        if let Some(audit) = &self.audit() {
             // Once the file is replaced the change has happened, even if
             // recording its generation failed afterwards.
             let failure = match &saved {

@@ -301,3 +301,54 @@ fn two_processes_share_one_keyring_file() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Counts events by `action outcome`.
+#[derive(Default)]
+struct Count(std::sync::Mutex<Vec<String>>);
+
+impl strongroom::audit::AuditSink for Count {
+    fn record(&self, e: &strongroom::audit::AuditEvent<'_>) {
+        let line = format!("{} {}", e.action.name(), e.error.map_or("ok", |k| k.name()));
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+#[test]
+fn an_audit_context_set_on_a_shared_keyring_sees_later_events_and_survives_reloads() {
+    use strongroom::audit::AuditContext;
+    let ctx = EncryptionContext::new();
+    // In memory.
+    let mut keyring = Keyring::new();
+    keyring.create_key("k").unwrap();
+    let shared = SharedKeyring::new(keyring);
+    let before = shared.current().encrypt_record("k", b"x", &ctx).unwrap();
+    let sink = Arc::new(Count::default());
+    shared
+        .set_audit(AuditContext::new(sink.clone(), || common::T0))
+        .unwrap();
+    shared.current().decrypt_record(&before, &ctx).unwrap();
+    shared.update(|k| k.rotate("k")).unwrap();
+    shared.current().encrypt_record("k", b"y", &ctx).unwrap();
+    assert_eq!(
+        *sink.0.lock().unwrap(),
+        ["decrypt ok", "key_rotated ok", "encrypt ok"]
+    );
+    // File-backed: the store attaches it to every reload too.
+    let dir = common::fresh_dir("shared-audit");
+    let path = dir.join("keyring.srk");
+    let store = KeyringStore::new(&path, common::key_file_root(0x44));
+    let mut k = Keyring::new();
+    k.create_key("k").unwrap();
+    store.create(&k).unwrap();
+    let shared =
+        SharedKeyring::load(KeyringStore::new(&path, common::key_file_root(0x44))).unwrap();
+    let sink = Arc::new(Count::default());
+    shared
+        .set_audit(AuditContext::new(sink.clone(), || common::T0))
+        .unwrap();
+    shared.reload().unwrap();
+    shared.current().encrypt_record("k", b"z", &ctx).unwrap();
+    let got = sink.0.lock().unwrap().clone();
+    assert_eq!(got, ["keyring_opened ok", "encrypt ok"], "{got:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

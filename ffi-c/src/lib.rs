@@ -34,6 +34,7 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod buffer;
 pub mod context;
 pub mod envelope;

@@ -608,6 +608,17 @@ static void c_create_provider(void) {
     CASE(strongroom_keyring_create_provider((const uint8_t *)fresh, strlen(fresh), &p, &out_k), R(NULL_POINTER));
 }
 
+static void noop_event(const strongroom_audit_event *e, void *u) {
+    (void)e, (void)u;
+}
+static void c_set_audit(void) {
+    CASE(strongroom_keyring_set_audit(NULL, noop_event, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_set_audit(k, NULL, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_set_audit(freed_k, noop_event, NULL), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_set_audit(WRONG_K, noop_event, NULL), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_set_audit(k, noop_event, NULL), R(OK));
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -680,6 +691,7 @@ static const struct entry CASES[] = {
     {"strongroom_envelope_decryptor_free", c_decryptor_free},
     {"strongroom_keyring_open_provider", c_open_provider},
     {"strongroom_keyring_create_provider", c_create_provider},
+    {"strongroom_keyring_set_audit", c_set_audit},
 };
 
 static void setup(void) {

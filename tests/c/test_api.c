@@ -516,6 +516,48 @@ static void test_provider(const char *dir) {
     strongroom_keyring_free(k);
 }
 
+struct audit_log {
+    int count;
+    char lines[16][96];
+};
+
+static void on_event(const strongroom_audit_event *e, void *user_data) {
+    struct audit_log *log = (struct audit_log *)user_data;
+    if (log->count < 16)
+        snprintf(log->lines[log->count], sizeof log->lines[0], "%s %s %.*s v%u %s", e->action_name, e->object_name,
+                 (int)e->key_name_len, e->key_name ? (const char *)e->key_name : "", e->version,
+                 strongroom_result_name(e->result));
+    log->count++;
+}
+
+static void test_audit(void) {
+    strongroom_keyring *k = NULL;
+    struct audit_log log;
+    memset(&log, 0, sizeof log);
+    OK(strongroom_keyring_new(&k));
+    OK(strongroom_keyring_key_create(k, S("pii"), NULL));
+    OK(strongroom_keyring_set_audit(k, on_event, &log));
+    EXPECT(strongroom_keyring_set_audit(k, NULL, &log), STRONGROOM_RESULT_NULL_POINTER);
+    OK(strongroom_keyring_key_rotate(k, S("pii"), NULL));
+    strongroom_buffer *rec = NULL, *plain = NULL;
+    OK(strongroom_record_encrypt(k, S("pii"), S("audited"), NULL, &rec));
+    strongroom_context *other = NULL;
+    OK(strongroom_context_new(&other));
+    OK(strongroom_context_add(other, S("a"), S("b")));
+    EXPECT(strongroom_record_decrypt(k, strongroom_buffer_data(rec), strongroom_buffer_len(rec), other, &plain),
+           STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    CHECK(log.count == 3);
+    CHECK(strcmp(log.lines[0], "key_rotated key pii v2 ok") == 0);
+    CHECK(strcmp(log.lines[1], "encrypt record pii v2 ok") == 0);
+    CHECK(strcmp(log.lines[2], "decrypt record pii v2 authentication_failed") == 0);
+    for (int i = 0; i < log.count && i < 16; i++) CHECK(strstr(log.lines[i], "audited") == NULL);
+    if (log.count != 3)
+        for (int i = 0; i < log.count && i < 16; i++) fprintf(stderr, "audit: %s\n", log.lines[i]);
+    strongroom_buffer_free(rec);
+    strongroom_context_free(other);
+    strongroom_keyring_free(k);
+}
+
 int main(void) {
     test_version_and_results();
     strongroom_keyring *k = NULL;
@@ -527,6 +569,7 @@ int main(void) {
     test_import(k);
     test_streams(k);
     strongroom_keyring_free(k);
+    test_audit();
     /* A freed handle is refused, and a second free does nothing. */
     size_t count = 0;
     EXPECT(strongroom_keyring_key_count(k, &count), STRONGROOM_RESULT_INVALID_HANDLE);
