@@ -547,6 +547,70 @@ strongroom_result strongroom_envelope_decrypt_with_key(const uint8_t *key,
                                                        const strongroom_context *ctx,
                                                        strongroom_buffer **out);
 
+// Encrypts the file at `input_path` into an envelope file at
+// `output_path` (replaced if it exists: it is named as the output) for the
+// primary version of the key `name`, bound to `ctx` (NULL: empty), in
+// chunks of `chunk_size` (0: 64 KiB) on up to `threads` threads (0 or 1:
+// this thread; at most 64). Paths are UTF-8 bytes, not NUL-terminated.
+//
+// Returns `OK`; `UNKNOWN_KEY_NAME`; `INVALID_ARGUMENT` (chunk size, thread
+// count, an empty path); `IO`; `RANDOMNESS_UNAVAILABLE`; `NULL_POINTER`;
+// `INVALID_UTF8`; `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `ctx` NULL or a live context; the buffers
+// point to their lengths' readable bytes.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_file_encrypt(const strongroom_keyring *keyring,
+                                          const uint8_t *name,
+                                          size_t name_len,
+                                          const uint8_t *input_path,
+                                          size_t input_path_len,
+                                          const uint8_t *output_path,
+                                          size_t output_path_len,
+                                          const strongroom_context *ctx,
+                                          uint32_t chunk_size,
+                                          uint32_t threads);
+
+// Decrypts the envelope file at `input_path` into `output_path`, which
+// appears only once the whole envelope has authenticated (a truncated or
+// altered envelope leaves nothing, not even a prefix); `threads` as for
+// `strongroom_file_encrypt`.
+//
+// Returns `OK`; `AUTHENTICATION_FAILED`; `UNKNOWN_KEY_ID`;
+// `VERSION_DISABLED`, `VERSION_DESTROYED`, `VERSION_BELOW_MINIMUM`;
+// `MALFORMED`; `UNSUPPORTED_FORMAT`; `INVALID_ARGUMENT`; `IO`;
+// `NULL_POINTER`; `INVALID_UTF8`; `INVALID_HANDLE`.
+//
+// # Safety
+// As `strongroom_file_encrypt`.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_file_decrypt(const strongroom_keyring *keyring,
+                                          const uint8_t *input_path,
+                                          size_t input_path_len,
+                                          const uint8_t *output_path,
+                                          size_t output_path_len,
+                                          const strongroom_context *ctx,
+                                          uint32_t threads);
+
+// Moves the envelope file at `path` to the primary versions of its keys,
+// in place: only the header is rewritten (atomically), the body bytes are
+// copied unchanged. Writes the number of recipients moved to `*out_moved`
+// (may be NULL); 0 means the file was at the primary versions already and
+// was left untouched.
+//
+// Returns `OK`; `UNKNOWN_KEY_ID`; `VERSION_*`; `MALFORMED`; `IO`;
+// `NULL_POINTER`; `INVALID_UTF8`; `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `path` points to `path_len` readable bytes;
+// `out_moved` is NULL or writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_file_rewrap(const strongroom_keyring *keyring,
+                                         const uint8_t *path,
+                                         size_t path_len,
+                                         size_t *out_moved);
+
 // Makes an empty in-memory keyring in `*out`.
 //
 // Returns `OK` or `NULL_POINTER`.

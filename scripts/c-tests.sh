@@ -30,6 +30,7 @@ for p in "${programs[@]}"; do
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$out/$p-asan"
     echo "c-tests: $p under valgrind memcheck"
     valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+        --suppressions=tests/c/valgrind.supp \
         "$out/$p"
     echo "c-tests: $p compiled as C++"
     "$out/$p-cpp"
@@ -46,6 +47,7 @@ echo "c-tests: golden vectors under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 "$out/vectors-asan" "$out/vectors.txt"
 echo "c-tests: golden vectors under valgrind memcheck"
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+        --suppressions=tests/c/valgrind.supp \
     "$out/vectors" "$out/vectors.txt"
 echo "c-tests: golden vectors compiled as C++"
 "$out/vectors-cpp" "$out/vectors.txt"
@@ -76,6 +78,7 @@ echo "c-tests: threads under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 "$out/threads-asan"
 echo "c-tests: threads under valgrind memcheck"
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+        --suppressions=tests/c/valgrind.supp \
     "$out/threads" 300
 
 # The robustness table names every function the header declares: a new

@@ -199,3 +199,76 @@ pub fn rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
     out.commit()?;
     Ok(moves)
 }
+
+/// The error for a stream failure while working on `path`: a core error
+/// carried inside the `io::Error` (a bad tag, a wrong context, a refused
+/// thread count) keeps its kind; anything else is I/O.
+fn stream_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |e| {
+        if let Some(core) = e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+            return StoreError::File {
+                path: path.to_path_buf(),
+                source: core.clone(),
+            };
+        }
+        io_err(op, path)(e)
+    }
+}
+
+/// Encrypts the file `input` into an envelope file at `output` for
+/// `recipients` (chunks of `chunk_size`, sealed on up to `threads`
+/// threads). `output` is written as an [`AtomicFile`]: it appears, with
+/// mode 0600, only once the whole envelope is written; on any failure
+/// nothing is left there. Returns the plaintext length.
+///
+/// # Errors
+/// [`StoreError::Io`] for the files; [`StoreError::File`] with the core's
+/// refusal (an unknown key, a bad chunk size or thread count).
+pub fn encrypt_file<R: TryCryptoRng + ?Sized>(
+    recipients: &[envelope::Recipient<'_>],
+    input: &Path,
+    output: &Path,
+    context: &crate::EncryptionContext,
+    chunk_size: u32,
+    threads: usize,
+    rng: &mut R,
+) -> Result<u64, StoreError> {
+    let mut reader = File::open(input).map_err(io_err("read", input))?;
+    let out = AtomicFile::create(output)?;
+    let mut writer = envelope::EnvelopeWriter::new(out, recipients, context, chunk_size, rng)
+        .and_then(|w| w.with_threads(threads))
+        .map_err(stream_err("write", output))?;
+    let n = copy_wiped(&mut reader, &mut writer).map_err(stream_err("encrypt", input))?;
+    writer
+        .finish()
+        .map_err(stream_err("write", output))?
+        .commit()?;
+    Ok(n)
+}
+
+/// Decrypts the envelope file `input` into the file `output` with
+/// `identity` (a keyring snapshot or a standalone key). `output` is an
+/// [`AtomicFile`]: it appears only once the whole envelope has
+/// authenticated, so a truncated or altered envelope leaves nothing there,
+/// not even a prefix. Returns the plaintext length.
+///
+/// # Errors
+/// [`StoreError::Io`] for the files; [`StoreError::File`] (path `input`)
+/// with the core's error for an envelope that does not open or does not
+/// authenticate.
+pub fn decrypt_file(
+    identity: impl Into<envelope::OwnedIdentity>,
+    input: &Path,
+    output: &Path,
+    context: &crate::EncryptionContext,
+    threads: usize,
+) -> Result<u64, StoreError> {
+    let reader = File::open(input).map_err(io_err("read", input))?;
+    let mut out = AtomicFile::create(output)?;
+    let mut plain = envelope::EnvelopeReader::new(reader, identity, context)
+        .with_threads(threads)
+        .map_err(stream_err("decrypt", input))?;
+    let n = copy_wiped(&mut plain, &mut out).map_err(stream_err("decrypt", input))?;
+    out.commit()?;
+    Ok(n)
+}

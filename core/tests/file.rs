@@ -126,3 +126,67 @@ fn rewrap_in_place_moves_the_header_and_keeps_the_body() {
     assert_eq!(fs::read(&junk).unwrap(), b"not an envelope at all");
     fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn whole_files_encrypt_and_decrypt_atomically() {
+    use strongroom::envelope::Recipient;
+    let dir = common::fresh_dir("file-helpers");
+    let keyring = common::keyring_with("k", &[strongroom::VersionState::Enabled], 1, 1);
+    let ctx = strongroom::EncryptionContext::new().with("f", "g").unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let (plain, sealed, back) = (dir.join("p"), dir.join("p.sr"), dir.join("p.out"));
+    std::fs::write(&plain, &data).unwrap();
+    let recipients = [Recipient::Key {
+        keyring: &keyring,
+        name: "k",
+    }];
+    let n = strongroom::file::encrypt_file(
+        &recipients,
+        &plain,
+        &sealed,
+        &ctx,
+        4096,
+        2,
+        &mut strongroom::SysRng,
+    )
+    .unwrap();
+    assert_eq!(n, data.len() as u64);
+    let keyring = std::sync::Arc::new(keyring);
+    let m = strongroom::file::decrypt_file(keyring.clone(), &sealed, &back, &ctx, 2).unwrap();
+    assert_eq!(m, n);
+    assert_eq!(std::fs::read(&back).unwrap(), data);
+    // A truncated envelope leaves nothing at the output, not even a prefix.
+    let bytes = std::fs::read(&sealed).unwrap();
+    std::fs::write(&sealed, &bytes[..bytes.len() - 10]).unwrap();
+    let cut = dir.join("cut.out");
+    let err = strongroom::file::decrypt_file(keyring.clone(), &sealed, &cut, &ctx, 1).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        strongroom::ErrorKind::AuthenticationFailed,
+        "{err}"
+    );
+    assert!(!cut.exists());
+    // An unknown key: the core's kind, and no output.
+    let none = dir.join("none.sr");
+    let bad = [Recipient::Key {
+        keyring: &keyring,
+        name: "nope",
+    }];
+    let err =
+        strongroom::file::encrypt_file(&bad, &plain, &none, &ctx, 4096, 1, &mut strongroom::SysRng)
+            .unwrap_err();
+    assert_eq!(err.kind(), strongroom::ErrorKind::UnknownKeyName);
+    assert!(!none.exists());
+    let leftovers = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+    std::fs::remove_dir_all(&dir).ok();
+}

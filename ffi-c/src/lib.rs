@@ -38,6 +38,7 @@ pub mod audit;
 pub mod buffer;
 pub mod context;
 pub mod envelope;
+pub mod files;
 mod handle;
 pub mod keyring;
 pub mod keys;

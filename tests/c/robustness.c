@@ -619,6 +619,40 @@ static void c_set_audit(void) {
     CASE(strongroom_keyring_set_audit(k, noop_event, NULL), R(OK));
 }
 
+static void c_file_encrypt(void) {
+    NAMED_CASES(strongroom_file_encrypt, KPATH, S("/tmp/x"), ctx, 0, 1);
+    CASE(strongroom_file_encrypt(k, NAME, NULL, 5, S("/tmp/x"), ctx, 0, 1), R(NULL_POINTER));
+    CASE(strongroom_file_encrypt(k, NAME, KPATH, NULL, 5, ctx, 0, 1), R(NULL_POINTER));
+    CASE(strongroom_file_encrypt(k, NAME, NULL, 0, S("/tmp/x"), ctx, 0, 1), R(INVALID_ARGUMENT));
+    CASE(strongroom_file_encrypt(k, NAME, &one, BIG, S("/tmp/x"), ctx, 0, 1), R(INVALID_LENGTH));
+    CASE(strongroom_file_encrypt(k, NAME, KPATH, S("/tmp/x"), freed_ctx, 0, 1), R(INVALID_HANDLE));
+    CASE(strongroom_file_encrypt(k, NAME, S("/nonexistent/in"), S("/tmp/x"), ctx, 0, 1), R(IO));
+}
+static void c_file_decrypt(void) {
+    CASE(strongroom_file_decrypt(NULL, KPATH, S("/tmp/x"), ctx, 1), R(NULL_POINTER));
+    CASE(strongroom_file_decrypt(freed_k, KPATH, S("/tmp/x"), ctx, 1), R(INVALID_HANDLE));
+    CASE(strongroom_file_decrypt(k, NULL, 5, S("/tmp/x"), ctx, 1), R(NULL_POINTER));
+    CASE(strongroom_file_decrypt(k, KPATH, NULL, 5, ctx, 1), R(NULL_POINTER));
+    CASE(strongroom_file_decrypt(k, &one, BIG, S("/tmp/x"), ctx, 1), R(INVALID_LENGTH));
+    CASE(strongroom_file_decrypt(k, KPATH, S("/tmp/x"), freed_ctx, 1), R(INVALID_HANDLE));
+    CASE(strongroom_file_decrypt(k, S("/nonexistent/in"), S("/tmp/x"), ctx, 1), R(IO));
+    /* The keyring file is not an envelope. */
+    char out[600];
+    snprintf(out, sizeof out, "%s/never.out", dir);
+    CASE(strongroom_file_decrypt(k, KPATH, (const uint8_t *)out, strlen(out), ctx, 1), R(MALFORMED));
+    cases++;
+    CHECK(access(out, F_OK) != 0);
+}
+static void c_file_rewrap(void) {
+    size_t moved;
+    CASE(strongroom_file_rewrap(NULL, KPATH, &moved), R(NULL_POINTER));
+    CASE(strongroom_file_rewrap(freed_k, KPATH, &moved), R(INVALID_HANDLE));
+    CASE(strongroom_file_rewrap(k, NULL, 5, &moved), R(NULL_POINTER));
+    CASE(strongroom_file_rewrap(k, &one, BIG, &moved), R(INVALID_LENGTH));
+    CASE(strongroom_file_rewrap(k, S("/nonexistent/f.sr"), &moved), R(IO));
+    CASE(strongroom_file_rewrap(k, KPATH, NULL), R(MALFORMED));
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -692,6 +726,9 @@ static const struct entry CASES[] = {
     {"strongroom_keyring_open_provider", c_open_provider},
     {"strongroom_keyring_create_provider", c_create_provider},
     {"strongroom_keyring_set_audit", c_set_audit},
+    {"strongroom_file_encrypt", c_file_encrypt},
+    {"strongroom_file_decrypt", c_file_decrypt},
+    {"strongroom_file_rewrap", c_file_rewrap},
 };
 
 static void setup(void) {

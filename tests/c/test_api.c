@@ -558,6 +558,56 @@ static void test_audit(void) {
     strongroom_keyring_free(k);
 }
 
+static void test_files(const char *dir) {
+    char plain[512], sealed[512], back[512], cut[512];
+    snprintf(plain, sizeof plain, "%s/data.bin", dir);
+    snprintf(sealed, sizeof sealed, "%s/data.sr", dir);
+    snprintf(back, sizeof back, "%s/data.out", dir);
+    snprintf(cut, sizeof cut, "%s/cut.out", dir);
+    size_t len = 500000;
+    uint8_t *data = (uint8_t *)malloc(len);
+    for (size_t i = 0; i < len; i++) data[i] = (uint8_t)(i * 17 + 1);
+    FILE *f = fopen(plain, "wb");
+    CHECK(f && fwrite(data, 1, len, f) == len);
+    if (f) fclose(f);
+    strongroom_keyring *k = NULL;
+    OK(strongroom_keyring_new(&k));
+    OK(strongroom_keyring_key_create(k, S("files"), NULL));
+    strongroom_context *ctx = make_ctx();
+#define P(x) (const uint8_t *)(x), strlen(x)
+    OK(strongroom_file_encrypt(k, S("files"), P(plain), P(sealed), ctx, 4096, 2));
+    OK(strongroom_file_decrypt(k, P(sealed), P(back), ctx, 2));
+    size_t got_len = 0;
+    uint8_t *got = slurp(back, &got_len);
+    CHECK(got && got_len == len && memcmp(got, data, len) == 0);
+    free(got);
+    size_t moved = 99;
+    OK(strongroom_file_rewrap(k, P(sealed), &moved));
+    CHECK(moved == 0);
+    OK(strongroom_keyring_key_rotate(k, S("files"), NULL));
+    OK(strongroom_file_rewrap(k, P(sealed), &moved));
+    CHECK(moved == 1);
+    OK(strongroom_file_decrypt(k, P(sealed), P(back), ctx, 1));
+    /* A truncated envelope: authentication fails, nothing at the output. */
+    size_t sl = 0;
+    uint8_t *env = slurp(sealed, &sl);
+    f = fopen(sealed, "wb");
+    CHECK(f && fwrite(env, 1, sl - 7, f) == sl - 7);
+    if (f) fclose(f);
+    EXPECT(strongroom_file_decrypt(k, P(sealed), P(cut), ctx, 1), STRONGROOM_RESULT_AUTHENTICATION_FAILED);
+    CHECK(access(cut, F_OK) != 0);
+    EXPECT(strongroom_file_encrypt(k, S("nope"), P(plain), P(cut), ctx, 0, 1), STRONGROOM_RESULT_UNKNOWN_KEY_NAME);
+    CHECK(access(cut, F_OK) != 0);
+    EXPECT(strongroom_file_encrypt(k, S("files"), P("/nonexistent/in"), P(cut), ctx, 0, 1), STRONGROOM_RESULT_IO);
+    EXPECT(strongroom_file_encrypt(k, S("files"), P(plain), P(cut), ctx, 0, 65), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    CHECK(access(cut, F_OK) != 0);
+#undef P
+    free(env);
+    free(data);
+    strongroom_context_free(ctx);
+    strongroom_keyring_free(k);
+}
+
 int main(void) {
     test_version_and_results();
     strongroom_keyring *k = NULL;
@@ -579,6 +629,7 @@ int main(void) {
     CHECK(mkdtemp(dir) != NULL);
     test_keyring_files(dir);
     test_provider(dir);
+    test_files(dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
