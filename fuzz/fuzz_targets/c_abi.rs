@@ -16,6 +16,7 @@ use strongroom_ffi::envelope::*;
 use strongroom_ffi::keyring::*;
 use strongroom_ffi::keys::*;
 use strongroom_ffi::record::*;
+use strongroom_ffi::stream::*;
 use strongroom_ffi::strongroom_result as R;
 
 struct Fixture {
@@ -103,7 +104,7 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
     let k = fx.keyring as *const strongroom_keyring;
     let base = strongroom_ffi_live();
     unsafe {
-        match op % 8 {
+        match op % 10 {
             0 => with_out(|o| {
                 strongroom_record_decrypt(k, data.as_ptr(), data.len(), core::ptr::null(), o)
             }),
@@ -162,6 +163,59 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
             6 => with_out(|o| {
                 strongroom_datakey_unwrap(k, data.as_ptr(), data.len(), core::ptr::null(), o)
             }),
+            8 | 9 => {
+                // The streaming decryptor fed in pieces whose sizes come from
+                // `n`: the input alone (op 8) or the valid envelope with the
+                // input XORed over its end (op 9).
+                let env = if op % 10 == 8 {
+                    data.clone()
+                } else {
+                    let mut e = fx.envelope.clone();
+                    let len = e.len();
+                    for (i, b) in data.iter().enumerate() {
+                        e[len - 1 - i % len] ^= b;
+                    }
+                    e
+                };
+                let mut d = core::ptr::null_mut();
+                assert_eq!(strongroom_envelope_decryptor_new(k, core::ptr::null(), &mut d), R::Ok);
+                let mut at = 0;
+                let mut piece = usize::from(n % 97) + 1;
+                let mut released = 0usize;
+                let mut failed = false;
+                while at < env.len() && !failed {
+                    let take = piece.min(env.len() - at);
+                    let bound = strongroom_envelope_decryptor_update_bound(d, take);
+                    let mut out = vec![0u8; bound];
+                    let mut len = 0;
+                    let r = strongroom_envelope_decryptor_update(
+                        d, env[at..].as_ptr(), take, out.as_mut_ptr(), out.len(), &mut len,
+                    );
+                    documented(r);
+                    if r == R::Ok {
+                        released += len;
+                    } else {
+                        assert!(out.iter().all(|b| *b == 0), "output left after a failure");
+                        failed = true;
+                    }
+                    at += take;
+                    piece = piece * 7 % 101 + 1;
+                }
+                if !failed {
+                    let bound = strongroom_envelope_decryptor_finish_bound(d);
+                    let mut out = vec![0u8; bound];
+                    let mut len = 0;
+                    let r = strongroom_envelope_decryptor_finish(d, out.as_mut_ptr(), out.len(), &mut len);
+                    documented(r);
+                    if r == R::Ok {
+                        released += len;
+                        // Only the untouched envelope decrypts in full.
+                        assert_eq!(env, fx.envelope);
+                        assert_eq!(released, 300);
+                    }
+                }
+                strongroom_envelope_decryptor_free(d);
+            }
             _ => {
                 let mut ctx = core::ptr::null_mut();
                 assert_eq!(strongroom_context_new(&mut ctx), R::Ok);
