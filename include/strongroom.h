@@ -163,6 +163,13 @@ typedef struct strongroom_envelope_decryptor strongroom_envelope_decryptor;
 // incomplete: it does not decrypt).
 typedef struct strongroom_envelope_encryptor strongroom_envelope_encryptor;
 
+// An envelope file opened for random access. It holds the open file and
+// the envelope's payload key (wiped when freed), not the keyring.
+//
+// Exclusive: one thread at a time. Free it with
+// `strongroom_envelope_reader_free`.
+typedef struct strongroom_envelope_reader strongroom_envelope_reader;
+
 // A keyring shared by every thread of a service: encrypt and decrypt from
 // any number of threads at once while another rotates; no call waits for
 // a rotation. In memory (`strongroom_keyring_new`) or backed by a keyring
@@ -983,6 +990,55 @@ strongroom_result strongroom_keyring_create_provider(const uint8_t *path,
                                                      size_t path_len,
                                                      const strongroom_key_provider *provider,
                                                      strongroom_keyring **out);
+
+// Opens the envelope file at `path` (UTF-8, not NUL-terminated) with the
+// keyring as it is now and `ctx` (NULL: empty): the header is read and
+// opened now; chunks are decrypted as they are read.
+//
+// Returns `OK`; `UNKNOWN_KEY_ID`; `VERSION_*`; `AUTHENTICATION_FAILED`;
+// `MALFORMED`; `UNSUPPORTED_FORMAT`; `IO`; `NULL_POINTER`; `INVALID_UTF8`;
+// `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `ctx` NULL or a live context; `path` points
+// to `path_len` readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_reader_open(const strongroom_keyring *keyring,
+                                                  const uint8_t *path,
+                                                  size_t path_len,
+                                                  const strongroom_context *ctx,
+                                                  strongroom_envelope_reader **out);
+
+// The plaintext length of the opened envelope; 0 for an invalid handle.
+//
+// # Safety
+// `reader` is NULL or a handle from this library.
+uint64_t strongroom_envelope_reader_len(const strongroom_envelope_reader *reader);
+
+// Reads plaintext from `offset` into `out` (up to `out_cap` bytes, fewer
+// only at the end of the plaintext); writes the count to `*out_read`
+// (0 at or past the end). Every chunk it covers is authenticated before
+// any of its bytes is written; on failure `out` is wiped.
+//
+// Returns `OK`; `AUTHENTICATION_FAILED` (an altered or truncated chunk);
+// `IO`; `NULL_POINTER`; `INVALID_LENGTH`; `INVALID_HANDLE`.
+//
+// # Safety
+// `reader` is a live handle used by no other thread; `out` points to
+// `out_cap` writable bytes; `out_read` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_envelope_reader_read_at(strongroom_envelope_reader *reader,
+                                                     uint64_t offset,
+                                                     uint8_t *out,
+                                                     size_t out_cap,
+                                                     size_t *out_read);
+
+// Closes the file and wipes the payload key. NULL, or a reader freed
+// already, does nothing.
+//
+// # Safety
+// No other thread uses `reader` any more.
+void strongroom_envelope_reader_free(strongroom_envelope_reader *reader);
 
 // The length of the record that encrypting `plaintext_len` bytes makes
 // (`plaintext_len + 49`), for callers who size their own buffers; 0 when

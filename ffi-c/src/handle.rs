@@ -17,6 +17,7 @@ pub(crate) enum Kind {
     Decryptor,
     Encryptor,
     Keyring,
+    Reader,
 }
 
 /// A B-tree rather than a hash map: no random state to seed, and node

@@ -43,6 +43,7 @@ mod handle;
 pub mod keyring;
 pub mod keys;
 pub mod provider;
+pub mod reader;
 pub mod record;
 pub mod result;
 pub mod stream;
