@@ -960,6 +960,56 @@ strongroom_result strongroom_keyring_derive_key_version(const strongroom_keyring
                                                         const strongroom_context *ctx,
                                                         strongroom_buffer **out_key);
 
+// Opens the keyring file at `path`, sealed by a key in the PKCS#11 token
+// labelled `token` of the module at `module` (the token's `.so`), logging
+// in with `pin` (not kept in memory beyond the library's use of it, never
+// in messages). New saves seal with the key labelled `key_label`; opening
+// uses the key the file names. Strings are UTF-8, not NUL-terminated.
+//
+// Returns `OK`; `KEY_PROVIDER` (the module, token, PIN or key: the message
+// of `strongroom_result_message` is generic; a wrong PIN is KEY_PROVIDER);
+// `AUTHENTICATION_FAILED`; `INVALID_ARGUMENT` for a file sealed by another
+// kind of root; `NOT_FOUND`; `IO`; `MALFORMED`; `ROLLBACK` (the token
+// records the newest generation); `NULL_POINTER`; `INVALID_UTF8`.
+//
+// # Safety
+// Each pointer points to its length's readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_open_pkcs11(const uint8_t *path,
+                                                 size_t path_len,
+                                                 const uint8_t *module,
+                                                 size_t module_len,
+                                                 const uint8_t *token,
+                                                 size_t token_len,
+                                                 const uint8_t *pin,
+                                                 size_t pin_len,
+                                                 const uint8_t *key_label,
+                                                 size_t key_label_len,
+                                                 strongroom_keyring **out);
+
+// Creates a new, empty keyring file at `path` sealed by the token key
+// `key_label` (first creating that key in the token when `create_key` is
+// true: AES-256, sensitive, never extractable), and opens it. Never
+// replaces an existing file.
+//
+// Returns as `strongroom_keyring_open_pkcs11`, plus `ALREADY_EXISTS`.
+//
+// # Safety
+// As `strongroom_keyring_open_pkcs11`.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_create_pkcs11(const uint8_t *path,
+                                                   size_t path_len,
+                                                   const uint8_t *module,
+                                                   size_t module_len,
+                                                   const uint8_t *token,
+                                                   size_t token_len,
+                                                   const uint8_t *pin,
+                                                   size_t pin_len,
+                                                   const uint8_t *key_label,
+                                                   size_t key_label_len,
+                                                   bool create_key,
+                                                   strongroom_keyring **out);
+
 // Opens the keyring file at `path`, sealed by the external `provider`
 // (whose callbacks are kept and called for every later save).
 //

@@ -42,6 +42,7 @@ pub mod files;
 mod handle;
 pub mod keyring;
 pub mod keys;
+pub mod pkcs11;
 pub mod provider;
 pub mod reader;
 pub mod record;

@@ -698,6 +698,26 @@ static void c_reader_free(void) {
     CHECK(strongroom_buffer_len(rec) > 0);
 }
 
+static void c_open_pkcs11(void) {
+    strongroom_keyring *r = NULL;
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), S("t"), S("1"), S("k"), NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_pkcs11(NULL, 5, S("/no/m.so"), S("t"), S("1"), S("k"), &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, NULL, 5, S("t"), S("1"), S("k"), &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), NULL, 1, S("1"), S("k"), &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), S("t"), NULL, 1, S("k"), &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), S("t"), S("1"), NULL, 1, &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), S("t"), &one, BIG, S("k"), &r), R(INVALID_LENGTH));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), S("t"), S("\xff"), S("k"), &r), R(INVALID_UTF8));
+    CASE(strongroom_keyring_open_pkcs11(KPATH, S("/no/m.so"), S("t"), S("1"), S("k"), &r), R(KEY_PROVIDER));
+}
+static void c_create_pkcs11(void) {
+    strongroom_keyring *r = NULL;
+    CASE(strongroom_keyring_create_pkcs11(KPATH, S("/no/m.so"), S("t"), S("1"), S("k"), false, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_pkcs11(NULL, 5, S("/no/m.so"), S("t"), S("1"), S("k"), false, &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_pkcs11(KPATH, NULL, 5, S("t"), S("1"), S("k"), false, &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_pkcs11(KPATH, S("/no/m.so"), S("t"), S("1"), S("k"), true, &r), R(KEY_PROVIDER));
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -778,6 +798,8 @@ static const struct entry CASES[] = {
     {"strongroom_envelope_reader_len", c_reader_len},
     {"strongroom_envelope_reader_read_at", c_reader_read_at},
     {"strongroom_envelope_reader_free", c_reader_free},
+    {"strongroom_keyring_open_pkcs11", c_open_pkcs11},
+    {"strongroom_keyring_create_pkcs11", c_create_pkcs11},
 };
 
 static void setup(void) {
