@@ -889,6 +889,24 @@ strongroom_result strongroom_keyring_key_import(const strongroom_keyring *keyrin
                                                 const strongroom_version_import *versions,
                                                 size_t version_count);
 
+// Opens a sealed keyring held in memory (a keyring file's bytes, kept for
+// example in a database or a secrets store) with the 32 bytes of its
+// key-file root, as an in-memory keyring: changes stay in this process.
+//
+// Returns `OK`; `AUTHENTICATION_FAILED` for the wrong key or altered
+// bytes; `INVALID_ARGUMENT` for a key that is not 32 bytes or bytes sealed
+// by another kind of root; `MALFORMED`; `UNSUPPORTED_FORMAT`; `TOO_LARGE`;
+// `NULL_POINTER`; `INVALID_LENGTH`.
+//
+// # Safety
+// The buffers point to their lengths' readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_open_sealed(const uint8_t *sealed,
+                                                 size_t sealed_len,
+                                                 const uint8_t *root_key,
+                                                 size_t root_key_len,
+                                                 strongroom_keyring **out);
+
 // Makes a random 32-byte data key and wraps it under the primary version
 // of the key `name`, bound to `ctx` (NULL: empty). The key goes to
 // `*out_key` (wiped when freed), its 81-byte wrapped form to

@@ -729,3 +729,35 @@ pub unsafe extern "C" fn strongroom_keyring_key_import(
         }
     })
 }
+
+/// Opens a sealed keyring held in memory (a keyring file's bytes, kept for
+/// example in a database or a secrets store) with the 32 bytes of its
+/// key-file root, as an in-memory keyring: changes stay in this process.
+///
+/// Returns `OK`; `AUTHENTICATION_FAILED` for the wrong key or altered
+/// bytes; `INVALID_ARGUMENT` for a key that is not 32 bytes or bytes sealed
+/// by another kind of root; `MALFORMED`; `UNSUPPORTED_FORMAT`; `TOO_LARGE`;
+/// `NULL_POINTER`; `INVALID_LENGTH`.
+///
+/// # Safety
+/// The buffers point to their lengths' readable bytes; `out` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_open_sealed(
+    sealed: *const u8,
+    sealed_len: usize,
+    root_key: *const u8,
+    root_key_len: usize,
+    out: *mut *mut strongroom_keyring,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        // SAFETY: the caller's buffer contracts.
+        let (bytes, key) = unsafe { (input(sealed, sealed_len)?, input(root_key, root_key_len)?) };
+        let key = strongroom::KeyMaterial::from_slice(key)
+            .map_err(|_| strongroom_result::InvalidArgument)?;
+        let keyring = strongroom::keyring_file::decrypt(bytes, &KeyFileRoot::new(&key))?;
+        publish(out, SharedKeyring::new(keyring));
+        Ok(())
+    })
+}

@@ -1,10 +1,11 @@
 //! The C ABI's exported functions themselves (issue #12), called as C
 //! calls them: record decrypt (whole and into caller buffers of arbitrary
 //! size), text records, envelope inspect and decrypt (from arbitrary
-//! bytes, and from a valid envelope with bytes flipped), data-key unwrap,
-//! contexts from arbitrary strings. Every call must return a documented
-//! result (never `panic` or `unknown_error`), write its out-parameter only
-//! on success, and leave no handle alive.
+//! bytes, and from a valid envelope with bytes flipped), the streaming
+//! decryptor fed in pieces, data-key unwrap, contexts from arbitrary
+//! strings, and keyrings opened from sealed bytes. Every call must return
+//! a documented result (never `panic` or `unknown_error`), write its
+//! out-parameter only on success, and leave no handle alive.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -104,7 +105,7 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
     let k = fx.keyring as *const strongroom_keyring;
     let base = strongroom_ffi_live();
     unsafe {
-        match op % 10 {
+        match op % 12 {
             0 => with_out(|o| {
                 strongroom_record_decrypt(k, data.as_ptr(), data.len(), core::ptr::null(), o)
             }),
@@ -167,7 +168,7 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
                 // The streaming decryptor fed in pieces whose sizes come from
                 // `n`: the input alone (op 8) or the valid envelope with the
                 // input XORed over its end (op 9).
-                let env = if op % 10 == 8 {
+                let env = if op % 12 == 8 {
                     data.clone()
                 } else {
                     let mut e = fx.envelope.clone();
@@ -215,6 +216,28 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
                     }
                 }
                 strongroom_envelope_decryptor_free(d);
+            }
+            10 | 11 => {
+                // A keyring opened from bytes: arbitrary bytes (op 10), or
+                // arbitrary bytes as the payload of a correctly sealed file
+                // (op 11), so the keyring decoder runs behind the tag too.
+                const ROOT: [u8; 32] = [0x4b; 32]; // TEST KEY MATERIAL
+                let bytes = if op % 12 == 10 {
+                    data.clone()
+                } else {
+                    strongroom_fuzz::hand_sealed(&data, &ROOT)
+                };
+                let sentinel = 0x1 as *mut strongroom_keyring;
+                let mut out = sentinel;
+                let r = strongroom_keyring_open_sealed(bytes.as_ptr(), bytes.len(), ROOT.as_ptr(), 32, &mut out);
+                documented(r);
+                if r == R::Ok {
+                    let mut count = 0;
+                    assert_eq!(strongroom_keyring_key_count(out, &mut count), R::Ok);
+                    strongroom_keyring_free(out);
+                } else {
+                    assert!(out == sentinel);
+                }
             }
             _ => {
                 let mut ctx = core::ptr::null_mut();

@@ -718,6 +718,34 @@ static void c_create_pkcs11(void) {
     CASE(strongroom_keyring_create_pkcs11(KPATH, S("/no/m.so"), S("t"), S("1"), S("k"), true, &r), R(KEY_PROVIDER));
 }
 
+static void c_open_sealed(void) {
+    size_t len = 0;
+    FILE *f = fopen(keyring_path, "rb");
+    uint8_t sealed[8192];
+    if (f) {
+        len = fread(sealed, 1, sizeof sealed, f);
+        fclose(f);
+    }
+    uint8_t key[32];
+    memset(key, 0x42, sizeof key); /* TEST KEY: the fixture's key file */
+    strongroom_keyring *r = NULL;
+    CASE(strongroom_keyring_open_sealed(sealed, len, key, 32, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_sealed(NULL, 5, key, 32, &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_sealed(sealed, len, NULL, 32, &r), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_sealed(&one, BIG, key, 32, &r), R(INVALID_LENGTH));
+    CASE(strongroom_keyring_open_sealed(sealed, len, key, 31, &r), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_open_sealed(NULL, 0, key, 32, &r), R(MALFORMED));
+    CASE(strongroom_keyring_open_sealed(sealed, len - 1, key, 32, &r), R(AUTHENTICATION_FAILED));
+    key[0] ^= 1;
+    CASE(strongroom_keyring_open_sealed(sealed, len, key, 32, &r), R(AUTHENTICATION_FAILED));
+    key[0] ^= 1;
+    CASE(strongroom_keyring_open_sealed(sealed, len, key, 32, &r), R(OK));
+    size_t n = 0;
+    cases++;
+    CHECK(strongroom_keyring_key_count(r, &n) == R(OK) && n == 1);
+    strongroom_keyring_free(r);
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -800,6 +828,7 @@ static const struct entry CASES[] = {
     {"strongroom_envelope_reader_free", c_reader_free},
     {"strongroom_keyring_open_pkcs11", c_open_pkcs11},
     {"strongroom_keyring_create_pkcs11", c_create_pkcs11},
+    {"strongroom_keyring_open_sealed", c_open_sealed},
 };
 
 static void setup(void) {
