@@ -1,16 +1,13 @@
 //! Envelopes in memory (FORMAT.md 7): blobs and files, chunked.
 
+use strongroom::EncryptionContext;
 use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, Identity, Recipient};
-use strongroom::{EncryptionContext, KeyMaterial};
 
 use crate::buffer::strongroom_buffer;
 use crate::context::{context_or_empty, strongroom_context};
 use crate::keyring::{keyring, strongroom_keyring};
 use crate::result::strongroom_result;
-use crate::util::{boundary, input, out_ptr, text, write};
-
-/// At most this many recipients (FORMAT.md 7.2).
-const MAX_RECIPIENTS: usize = 16;
+use crate::util::{boundary, input, key_names, out_ptr, standalone_key, text, write};
 
 /// The chunk size `chunk_size` stands for: 0 is the default (64 KiB).
 fn chunk(chunk_size: u32) -> u32 {
@@ -248,19 +245,6 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt_to(
 ) -> strongroom_result {
     boundary(|| {
         out_ptr(out)?;
-        if count == 0 || count > MAX_RECIPIENTS {
-            return Err(strongroom_result::InvalidArgument);
-        }
-        if names.is_null() || name_lens.is_null() {
-            return Err(strongroom_result::NullPointer);
-        }
-        // SAFETY: `count` readable entries in each array (caller contract).
-        let (ptrs, lens) = unsafe {
-            (
-                core::slice::from_raw_parts(names, count),
-                core::slice::from_raw_parts(name_lens, count),
-            )
-        };
         let empty = EncryptionContext::new();
         // SAFETY: the caller's pointer contracts; handles are checked.
         let (k, pt, ctx) = unsafe {
@@ -270,11 +254,8 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt_to(
                 context_or_empty(ctx, &empty)?,
             )
         };
-        let mut key_names = Vec::with_capacity(count);
-        for (p, l) in ptrs.iter().zip(lens) {
-            // SAFETY: each name points to its length's readable bytes.
-            key_names.push(unsafe { text(*p, *l) }?);
-        }
+        // SAFETY: the caller's array contract.
+        let key_names = unsafe { key_names(names, name_lens, count) }?;
         let current = k.current();
         let recipients: Vec<Recipient<'_>> = key_names
             .iter()
@@ -294,16 +275,6 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt_to(
         unsafe { write(out, strongroom_buffer::public(sealed)) };
         Ok(())
     })
-}
-
-/// The standalone key `(key, key_len)`: exactly 32 bytes.
-///
-/// # Safety
-/// As `util::input`.
-unsafe fn standalone(key: *const u8, key_len: usize) -> Result<KeyMaterial, strongroom_result> {
-    // SAFETY: forwarded.
-    let bytes = unsafe { input(key, key_len) }?;
-    KeyMaterial::from_slice(bytes).map_err(|_| strongroom_result::InvalidArgument)
 }
 
 /// Encrypts `plaintext` into an envelope for a standalone key of 32 bytes
@@ -333,7 +304,7 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt_with_key(
         // SAFETY: the caller's pointer contracts; the context is checked.
         let (key, pt, ctx) = unsafe {
             (
-                standalone(key, key_len)?,
+                standalone_key(key, key_len)?,
                 input(plaintext, plaintext_len)?,
                 context_or_empty(ctx, &empty)?,
             )
@@ -378,7 +349,7 @@ pub unsafe extern "C" fn strongroom_envelope_decrypt_with_key(
         // SAFETY: the caller's pointer contracts; the context is checked.
         let (key, env, ctx) = unsafe {
             (
-                standalone(key, key_len)?,
+                standalone_key(key, key_len)?,
                 input(envelope, envelope_len)?,
                 context_or_empty(ctx, &empty)?,
             )

@@ -7,13 +7,12 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use strongroom::EncryptionContext;
 use strongroom::envelope::{EnvelopeSeekReader, Identity};
-use zeroize::Zeroize;
 
 use crate::context::{context_or_empty, strongroom_context};
 use crate::handle::{self, Kind};
 use crate::keyring::{keyring, path, strongroom_keyring};
 use crate::result::strongroom_result;
-use crate::util::{boundary, boundary_value, out_ptr, output, write};
+use crate::util::{boundary, boundary_value, out_ptr, output, plaintext_out, write};
 
 /// An envelope file opened for random access. It holds the open file and
 /// the envelope's payload key (wiped when freed), not the keyring.
@@ -140,17 +139,8 @@ pub unsafe extern "C" fn strongroom_envelope_reader_read_at(
             }
             Ok(filled)
         })();
-        match result {
-            Ok(n) => {
-                // SAFETY: checked non-NULL above.
-                unsafe { write(out_read, n) };
-                Ok(())
-            }
-            Err(e) => {
-                dst.zeroize();
-                Err(from_io(&e))
-            }
-        }
+        // SAFETY: `out_read` checked non-NULL above.
+        unsafe { plaintext_out(dst, out_read, result.map_err(|e| from_io(&e))) }
     })
 }
 

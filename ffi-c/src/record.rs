@@ -1,13 +1,13 @@
 //! Records (FORMAT.md 4, 5): one field, one ciphertext.
 
+use strongroom::EncryptionContext;
 use strongroom::record::{self, MAX_RECORD_PLAINTEXT_LEN, RECORD_OVERHEAD};
-use strongroom::{EncryptionContext, KeyMaterial};
 
 use crate::buffer::strongroom_buffer;
 use crate::context::{context_or_empty, strongroom_context};
 use crate::keyring::{keyring, strongroom_keyring};
 use crate::result::strongroom_result;
-use crate::util::{boundary, boundary_value, input, out_ptr, output, text, write};
+use crate::util::{boundary, boundary_value, input, out_ptr, output, standalone_key, text, write};
 
 /// The length of the record that encrypting `plaintext_len` bytes makes
 /// (`plaintext_len + 49`), for callers who size their own buffers; 0 when
@@ -289,16 +289,6 @@ pub unsafe extern "C" fn strongroom_record_from_text(
     })
 }
 
-/// A standalone key (a data key, a derived key) from `(key, key_len)`.
-///
-/// # Safety
-/// As `util::input`.
-unsafe fn standalone(key: *const u8, key_len: usize) -> Result<KeyMaterial, strongroom_result> {
-    // SAFETY: forwarded.
-    let bytes = unsafe { input(key, key_len) }?;
-    KeyMaterial::from_slice(bytes).map_err(|_| strongroom_result::InvalidArgument)
-}
-
 /// Encrypts `plaintext` under a standalone key of 32 bytes (a data key or a
 /// derived key; FORMAT.md 4.7), bound to `ctx`; the record goes to `*out`.
 ///
@@ -324,7 +314,7 @@ pub unsafe extern "C" fn strongroom_record_encrypt_with_key(
         // SAFETY: the caller's pointer contracts; the context is checked.
         let (key, pt, ctx) = unsafe {
             (
-                standalone(key, key_len)?,
+                standalone_key(key, key_len)?,
                 input(plaintext, plaintext_len)?,
                 context_or_empty(ctx, &empty)?,
             )
@@ -361,7 +351,7 @@ pub unsafe extern "C" fn strongroom_record_decrypt_with_key(
         // SAFETY: the caller's pointer contracts; the context is checked.
         let (key, rec, ctx) = unsafe {
             (
-                standalone(key, key_len)?,
+                standalone_key(key, key_len)?,
                 input(record, record_len)?,
                 context_or_empty(ctx, &empty)?,
             )

@@ -5,14 +5,15 @@ use core::fmt;
 
 use strongroom::EncryptionContext;
 use strongroom::envelope::{DEFAULT_CHUNK_SIZE, EnvelopeDecryptor, EnvelopeEncryptor, Recipient};
-use zeroize::Zeroize;
 
 use crate::buffer::strongroom_buffer;
 use crate::context::{context_or_empty, strongroom_context};
 use crate::handle::{self, Kind};
 use crate::keyring::{keyring, strongroom_keyring};
 use crate::result::strongroom_result;
-use crate::util::{boundary, boundary_value, input, out_ptr, output, text, write};
+use crate::util::{
+    boundary, boundary_value, input, key_names, out_ptr, output, plaintext_out, write,
+};
 
 /// An envelope being encrypted piece by piece. It holds the envelope's
 /// payload key (wiped when freed), not the keyring, and refuses to go on
@@ -81,27 +82,11 @@ pub unsafe extern "C" fn strongroom_envelope_encryptor_new(
     boundary(|| {
         out_ptr(out_encryptor)?;
         out_ptr(out_header)?;
-        if count == 0 || count > 16 {
-            return Err(strongroom_result::InvalidArgument);
-        }
-        if names.is_null() || name_lens.is_null() {
-            return Err(strongroom_result::NullPointer);
-        }
-        // SAFETY: `count` readable entries in each array (caller contract).
-        let (ptrs, lens) = unsafe {
-            (
-                core::slice::from_raw_parts(names, count),
-                core::slice::from_raw_parts(name_lens, count),
-            )
-        };
         let empty = EncryptionContext::new();
         // SAFETY: the caller's pointer contracts; handles are checked.
         let (k, ctx) = unsafe { (self::keyring(keyring)?, context_or_empty(ctx, &empty)?) };
-        let mut key_names = Vec::with_capacity(count);
-        for (p, l) in ptrs.iter().zip(lens) {
-            // SAFETY: each name points to its length's readable bytes.
-            key_names.push(unsafe { text(*p, *l) }?);
-        }
+        // SAFETY: the caller's array contract.
+        let key_names = unsafe { key_names(names, name_lens, count) }?;
         let current = k.current();
         let recipients: Vec<Recipient<'_>> = key_names
             .iter()
@@ -328,17 +313,9 @@ pub unsafe extern "C" fn strongroom_envelope_decryptor_update(
         };
         // SAFETY: `out_cap` writable bytes, checked against the input.
         let dst = unsafe { output(out, out_cap, &[bytes]) }?;
-        match d.inner.update_into(bytes, dst) {
-            Ok(n) => {
-                // SAFETY: checked non-NULL above.
-                unsafe { write(out_len, n) };
-                Ok(())
-            }
-            Err(e) => {
-                dst.zeroize();
-                Err(e.into())
-            }
-        }
+        let result = d.inner.update_into(bytes, dst);
+        // SAFETY: `out_len` checked non-NULL above.
+        unsafe { plaintext_out(dst, out_len, result) }
     })
 }
 
@@ -385,17 +362,9 @@ pub unsafe extern "C" fn strongroom_envelope_decryptor_finish(
                 output(out, out_cap, &[])?,
             )
         };
-        match d.inner.finish_into(dst) {
-            Ok(n) => {
-                // SAFETY: checked non-NULL above.
-                unsafe { write(out_len, n) };
-                Ok(())
-            }
-            Err(e) => {
-                dst.zeroize();
-                Err(e.into())
-            }
-        }
+        let result = d.inner.finish_into(dst);
+        // SAFETY: `out_len` checked non-NULL above.
+        unsafe { plaintext_out(dst, out_len, result) }
     })
 }
 

@@ -102,3 +102,73 @@ pub(crate) unsafe fn write<T>(ptr: *mut T, value: T) {
     // `write` does not drop the uninitialised old value.
     unsafe { ptr.write(value) }
 }
+
+/// A standalone key (a data key, a derived key) `(key, key_len)`: exactly
+/// 32 bytes, or `INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As [`input`].
+pub(crate) unsafe fn standalone_key(
+    key: *const u8,
+    key_len: usize,
+) -> Result<strongroom::KeyMaterial, strongroom_result> {
+    // SAFETY: forwarded.
+    let bytes = unsafe { input(key, key_len) }?;
+    strongroom::KeyMaterial::from_slice(bytes).map_err(|_| strongroom_result::InvalidArgument)
+}
+
+/// Finishes a call that wrote plaintext into the caller's `dst`: on
+/// success writes the count to `out_len`; on failure wipes `dst`, so no
+/// decrypted byte is left behind.
+///
+/// # Safety
+/// `out_len` was checked with [`out_ptr`] and is writable.
+pub(crate) unsafe fn plaintext_out<E: Into<strongroom_result>>(
+    dst: &mut [u8],
+    out_len: *mut usize,
+    result: Result<usize, E>,
+) -> Result<(), strongroom_result> {
+    match result {
+        Ok(n) => {
+            // SAFETY: checked and writable by the caller's contract.
+            unsafe { write(out_len, n) };
+            Ok(())
+        }
+        Err(e) => {
+            zeroize::Zeroize::zeroize(dst);
+            Err(e.into())
+        }
+    }
+}
+
+/// The key names of a recipient list: `count` (1 to 16) names given as
+/// parallel arrays `names[i]` of `name_lens[i]` bytes (UTF-8).
+///
+/// # Safety
+/// Each array holds `count` readable entries, each name its length's
+/// readable bytes.
+pub(crate) unsafe fn key_names<'a>(
+    names: *const *const u8,
+    name_lens: *const usize,
+    count: usize,
+) -> Result<Vec<&'a str>, strongroom_result> {
+    // At most 16 recipients (FORMAT.md 7.2).
+    if count == 0 || count > 16 {
+        return Err(strongroom_result::InvalidArgument);
+    }
+    if names.is_null() || name_lens.is_null() {
+        return Err(strongroom_result::NullPointer);
+    }
+    // SAFETY: `count` readable entries in each array (caller contract).
+    let (ptrs, lens) = unsafe {
+        (
+            core::slice::from_raw_parts(names, count),
+            core::slice::from_raw_parts(name_lens, count),
+        )
+    };
+    ptrs.iter()
+        .zip(lens)
+        // SAFETY: each name points to its length's readable bytes.
+        .map(|(p, l)| unsafe { text(*p, *l) })
+        .collect()
+}
