@@ -49,6 +49,9 @@ step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind, the install step
 bash scripts/c-tests.sh
 bash scripts/c-install-check.sh
 
+step "Python: one abi3 wheel (maturin), its pytest suite on every Python 3.9+ here"
+bash scripts/python-tests.sh
+
 step "golden vectors through the independent Python decoder (FORMAT.md only)"
 venv=target/venv
 if [ ! -x "$venv/bin/python" ]; then

@@ -1,0 +1,395 @@
+//! The Python module `strongroom._strongroom` (re-exported by the
+//! `strongroom` package): types and errors translated, every operation done
+//! by the core (`shared/STYLE.md`, rules 1 and 12).
+//!
+//! Errors are raised as the classes of `strongroom/exceptions.py`, chosen
+//! here by the core's stable error number ([`raise`], the one mapping
+//! point). A Rust panic becomes pyo3's `PanicException`, never a crash.
+//! Work over [`DETACH_THRESHOLD`] bytes, and every file and KDF operation,
+//! runs with the GIL released.
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView};
+use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, Identity, Recipient};
+use strongroom::root::{KeyProvider, PassphraseRoot, load_key_file};
+use strongroom::store::{KeyringStore, StoreError};
+use strongroom::{EncryptionContext, ErrorKind, SharedKeyring, record};
+
+/// Inputs larger than this are processed with the GIL released.
+const DETACH_THRESHOLD: usize = 16 * 1024;
+
+/// The exception class for a kind (in `strongroom.exceptions`).
+fn class_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::AuthenticationFailed => "AuthenticationError",
+        ErrorKind::UnknownKeyName | ErrorKind::UnknownKeyId | ErrorKind::UnknownKeyVersion => {
+            "KeyNotFound"
+        }
+        ErrorKind::VersionDisabled | ErrorKind::VersionBelowMinimum => "KeyDisabled",
+        ErrorKind::VersionDestroyed => "KeyDestroyed",
+        ErrorKind::PrimaryVersion => "PrimaryVersionError",
+        ErrorKind::KeyExists => "KeyExists",
+        ErrorKind::Malformed => "MalformedInput",
+        ErrorKind::UnsupportedFormat => "UnsupportedFormat",
+        ErrorKind::TooLarge => "TooLarge",
+        ErrorKind::InvalidArgument => "InvalidArgument",
+        ErrorKind::BufferTooSmall => "BufferTooSmall",
+        ErrorKind::RandomnessUnavailable => "RandomnessUnavailable",
+        ErrorKind::KeyProvider => "KeyProviderError",
+        ErrorKind::MemoryNotLocked => "MemoryNotLocked",
+        ErrorKind::Io => "KeyringIOError",
+        ErrorKind::NotFound => "KeyringNotFound",
+        ErrorKind::AlreadyExists => "KeyringExists",
+        ErrorKind::InsecurePermissions => "InsecurePermissions",
+        ErrorKind::Locked => "KeyringLocked",
+        ErrorKind::Rollback => "KeyringRollback",
+        _ => "Error",
+    }
+}
+
+/// The one mapping point: a core error kind and message as the Python
+/// exception of its class, carrying `kind` (the stable name) and `code`.
+fn raise(kind: ErrorKind, message: String) -> PyErr {
+    Python::attach(|py| {
+        let made = py
+            .import("strongroom.exceptions")
+            .and_then(|m| m.getattr(class_name(kind)))
+            .and_then(|cls| cls.call1((message.clone(), kind.name(), kind.code())));
+        match made {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(e) => e,
+        }
+    })
+}
+
+fn core_err(e: strongroom::Error) -> PyErr {
+    raise(e.kind(), e.to_string())
+}
+
+fn store_err(e: StoreError) -> PyErr {
+    raise(e.kind(), e.to_string())
+}
+
+/// `(code, name, class)` for every error kind: the exceptions module checks
+/// its classes against it at import.
+#[pyfunction]
+fn _error_kinds() -> Vec<(u16, &'static str, &'static str)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| (k.code(), k.name(), class_name(*k)))
+        .collect()
+}
+
+/// The bytes of a `bytes`, `bytearray` or `memoryview` argument (the latter
+/// two are copied: the stable ABI this wheel uses has no buffer protocol
+/// before Python 3.11).
+fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    if obj.cast::<PyMemoryView>().is_ok() {
+        let b = obj.call_method0("tobytes")?;
+        return Ok(b.cast::<PyBytes>()?.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err(
+        "expected bytes, bytearray or memoryview",
+    ))
+}
+
+/// A context from a `Mapping[str, str]` (or None: empty).
+fn context_of(ctx: Option<&Bound<'_, PyAny>>) -> PyResult<EncryptionContext> {
+    let mut out = EncryptionContext::new();
+    let Some(ctx) = ctx else { return Ok(out) };
+    if ctx.is_none() {
+        return Ok(out);
+    }
+    let dict = PyDict::new(ctx.py());
+    dict.call_method1("update", (ctx,))?;
+    for (k, v) in dict.iter() {
+        let (k, v): (String, String) = (k.extract()?, v.extract()?);
+        out.insert(&k, &v).map_err(core_err)?;
+    }
+    Ok(out)
+}
+
+/// Runs `f` with the GIL released when `len` is over the threshold.
+fn maybe_detach<T: Send>(py: Python<'_>, len: usize, f: impl FnOnce() -> T + Send) -> T {
+    if len > DETACH_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+/// A keyring shared by every thread of the process: encrypt and decrypt
+/// from any number of threads while another rotates. In memory
+/// (`Keyring()`) or backed by a keyring file (`Keyring.open_key_file`,
+/// `Keyring.create_key_file`, `..._passphrase`), whose every change is
+/// saved atomically before it takes effect.
+#[pyclass(frozen, module = "strongroom")]
+struct Keyring {
+    inner: Arc<SharedKeyring>,
+}
+
+fn open_store(
+    py: Python<'_>,
+    path: PathBuf,
+    root: Arc<dyn KeyProvider>,
+    create: bool,
+) -> PyResult<Keyring> {
+    let shared = py
+        .detach(|| {
+            let store = KeyringStore::new(path, root);
+            if create {
+                store.create(&strongroom::Keyring::new())?;
+            }
+            SharedKeyring::load(store)
+        })
+        .map_err(store_err)?;
+    Ok(Keyring {
+        inner: Arc::new(shared),
+    })
+}
+
+#[pymethods]
+impl Keyring {
+    /// An empty in-memory keyring.
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: Arc::new(SharedKeyring::new(strongroom::Keyring::new())),
+        }
+    }
+
+    /// Opens the keyring file at `path`, sealed by the key file at
+    /// `key_file` (mode 0600, owned by this user, 32 bytes or 64 hex digits).
+    #[staticmethod]
+    fn open_key_file(py: Python<'_>, path: PathBuf, key_file: PathBuf) -> PyResult<Self> {
+        let root = load_key_file(&key_file).map_err(store_err)?;
+        open_store(py, path, Arc::new(root), false)
+    }
+
+    /// Creates an empty keyring file at `path` sealed by `key_file`, and
+    /// opens it (never replaces an existing file).
+    #[staticmethod]
+    fn create_key_file(py: Python<'_>, path: PathBuf, key_file: PathBuf) -> PyResult<Self> {
+        let root = load_key_file(&key_file).map_err(store_err)?;
+        open_store(py, path, Arc::new(root), true)
+    }
+
+    /// Opens the keyring file at `path`, sealed by `passphrase` (Argon2id;
+    /// the GIL is released while it runs).
+    #[staticmethod]
+    fn open_passphrase(
+        py: Python<'_>,
+        path: PathBuf,
+        passphrase: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let p = bytes_of(passphrase)?;
+        open_store(py, path, Arc::new(PassphraseRoot::new(&p)), false)
+    }
+
+    /// Creates an empty keyring file at `path` sealed by `passphrase`.
+    #[staticmethod]
+    fn create_passphrase(
+        py: Python<'_>,
+        path: PathBuf,
+        passphrase: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let p = bytes_of(passphrase)?;
+        if p.is_empty() {
+            return Err(raise(
+                ErrorKind::InvalidArgument,
+                "an empty passphrase".into(),
+            ));
+        }
+        open_store(py, path, Arc::new(PassphraseRoot::new(&p)), true)
+    }
+
+    /// Reads the keyring file again (changes saved by other processes).
+    fn reload(&self, py: Python<'_>) -> PyResult<()> {
+        let k = self.inner.clone();
+        py.detach(move || k.reload()).map_err(store_err)
+    }
+
+    /// Creates the key `name` with one version; returns its key id.
+    fn create_key(&self, py: Python<'_>, name: &str) -> PyResult<u32> {
+        let (k, name) = (self.inner.clone(), name.to_owned());
+        py.detach(move || k.update(|kr| kr.create_key(&name)))
+            .map(|id| id.as_u32())
+            .map_err(store_err)
+    }
+
+    /// Adds a new primary version to `name`; returns its number.
+    fn rotate(&self, py: Python<'_>, name: &str) -> PyResult<u32> {
+        let (k, name) = (self.inner.clone(), name.to_owned());
+        py.detach(move || k.update(|kr| kr.rotate(&name)))
+            .map_err(store_err)
+    }
+
+    /// Disables a version (reversible).
+    fn disable(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
+        let (k, name) = (self.inner.clone(), name.to_owned());
+        py.detach(move || k.update(|kr| kr.disable_version(&name, version)))
+            .map_err(store_err)
+    }
+
+    /// Enables a disabled version.
+    fn enable(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
+        let (k, name) = (self.inner.clone(), name.to_owned());
+        py.detach(move || k.update(|kr| kr.enable_version(&name, version)))
+            .map_err(store_err)
+    }
+
+    /// Destroys a version: every ciphertext under it stops decrypting.
+    fn destroy(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
+        let (k, name) = (self.inner.clone(), name.to_owned());
+        py.detach(move || k.update(|kr| kr.destroy_version(&name, version)))
+            .map_err(store_err)
+    }
+
+    /// Refuses to decrypt data under versions below `version`.
+    fn set_min_decryption_version(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
+        let (k, name) = (self.inner.clone(), name.to_owned());
+        py.detach(move || k.update(|kr| kr.set_min_decryption_version(&name, version)))
+            .map_err(store_err)
+    }
+
+    /// The key names, in order.
+    fn key_names(&self) -> Vec<String> {
+        self.inner
+            .current()
+            .keys()
+            .into_iter()
+            .map(|k| k.name)
+            .collect()
+    }
+
+    /// The primary version of `name`.
+    fn primary_version(&self, name: &str) -> PyResult<u32> {
+        self.inner
+            .current()
+            .key_info(name)
+            .map(|i| i.primary_version)
+            .map_err(core_err)
+    }
+
+    /// Encrypts `plaintext` into a record under the primary version of
+    /// `name`, bound to `context` (a `Mapping[str, str]`).
+    #[pyo3(signature = (name, plaintext, context=None))]
+    fn encrypt<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        plaintext: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (pt, ctx) = (bytes_of(plaintext)?, context_of(context)?);
+        let k = self.inner.current();
+        let sealed =
+            maybe_detach(py, pt.len(), || k.encrypt_record(name, &pt, &ctx)).map_err(core_err)?;
+        Ok(PyBytes::new(py, &sealed))
+    }
+
+    /// Decrypts a record with `context`. The returned `bytes` cannot be
+    /// wiped by anyone (Python gives no way to).
+    #[pyo3(signature = (record, context=None))]
+    fn decrypt<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
+        let k = self.inner.current();
+        let plain =
+            maybe_detach(py, rec.len(), || k.decrypt_record(&rec, &ctx)).map_err(core_err)?;
+        Ok(PyBytes::new(py, plain.expose_secret()))
+    }
+
+    /// Re-encrypts a record under its key's primary version (same context);
+    /// returns it unchanged when it is at the primary already.
+    #[pyo3(signature = (record, context=None))]
+    fn rewrap<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
+        let k = self.inner.current();
+        let moved = k.rewrap_record(&rec, &ctx).map_err(core_err)?;
+        Ok(PyBytes::new(py, moved.as_deref().unwrap_or(&rec)))
+    }
+
+    /// Encrypts `data` into an envelope for the primary version of `name`.
+    #[pyo3(signature = (name, data, context=None, chunk_size=DEFAULT_CHUNK_SIZE))]
+    fn encrypt_envelope<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        data: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+        chunk_size: u32,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (pt, ctx) = (bytes_of(data)?, context_of(context)?);
+        let k = self.inner.current();
+        let sealed = maybe_detach(py, pt.len(), || {
+            let recipients = [Recipient::Key { keyring: &k, name }];
+            envelope::encrypt(&recipients, &pt, &ctx, chunk_size, &mut strongroom::SysRng)
+        })
+        .map_err(core_err)?;
+        Ok(PyBytes::new(py, &sealed))
+    }
+
+    /// Decrypts a whole envelope (every chunk authenticated first).
+    #[pyo3(signature = (data, context=None))]
+    fn decrypt_envelope<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (env, ctx) = (bytes_of(data)?, context_of(context)?);
+        let k = self.inner.current();
+        let plain = maybe_detach(py, env.len(), || {
+            envelope::decrypt(Identity::Keyring(&k), &env, &ctx)
+        })
+        .map_err(core_err)?;
+        Ok(PyBytes::new(py, plain.expose_secret()))
+    }
+}
+
+/// The text form of a binary record (`sr1:...`, FORMAT.md 5).
+#[pyfunction]
+fn to_text(record: &Bound<'_, PyAny>) -> PyResult<String> {
+    let rec = bytes_of(record)?;
+    strongroom::inspect_record(&rec).map_err(core_err)?;
+    Ok(record::to_text(&rec))
+}
+
+/// The binary record of a text-form record.
+#[pyfunction]
+fn from_text<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyBytes>> {
+    let rec = record::from_text(text).map_err(core_err)?;
+    Ok(PyBytes::new(py, &rec))
+}
+
+#[pymodule]
+fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Keyring>()?;
+    m.add_function(wrap_pyfunction!(to_text, m)?)?;
+    m.add_function(wrap_pyfunction!(from_text, m)?)?;
+    m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The Python module's tests (issue #13): builds one abi3 wheel with maturin
+# (a binary wheel from PyPI, no cargo install), then, for the system
+# python3 and every CPython 3.9+ that pyenv has, installs the wheel into a
+# fresh venv and runs the pytest suite in ffi-python/tests. Prints which
+# interpreters ran; fails if any fails, or if none ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="$PWD/target/python"
+mkdir -p "$out"
+tools="$out/build-venv"
+[ -x "$tools/bin/python" ] || python3 -m venv "$tools"
+"$tools/bin/pip" install --quiet --disable-pip-version-check 'maturin>=1.16,<2'
+rm -rf "$out/wheels"
+"$tools/bin/maturin" build --release --locked --quiet -m ffi-python/Cargo.toml --out "$out/wheels" 2>&1 | tail -n 3
+wheel=$(ls "$out"/wheels/strongroom-*-abi3-*.whl)
+echo "python-tests: built $(basename "$wheel")"
+
+pythons=(python3)
+system=$(python3 -c 'import sys; print(sys.version_info[1])')
+for v in "$HOME"/.pyenv/versions/3.*/bin/python3; do
+    [ -x "$v" ] || continue
+    minor=$("$v" -c 'import sys; print(sys.version_info[1])')
+    [ "$minor" -ge 9 ] && [ "$minor" != "$system" ] && pythons+=("$v")
+done
+ran=()
+for py in "${pythons[@]}"; do
+    version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    venv="$out/venv-$version"
+    rm -rf "$venv"
+    "$py" -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check pytest "$wheel"
+    echo "python-tests: Python $version"
+    (cd "$out" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$OLDPWD/ffi-python/tests")
+    ran+=("$version")
+done
+[ "${#ran[@]}" -gt 0 ] || { echo "python-tests: no Python ran" >&2; exit 1; }
+echo "python-tests: the wheel passed on Python ${ran[*]}"
