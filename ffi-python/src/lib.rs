@@ -20,6 +20,7 @@ use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, Identity, Recipient};
 use strongroom::root::{KeyProvider, PassphraseRoot, load_key_file};
 use strongroom::store::{KeyringStore, StoreError};
 use strongroom::{EncryptionContext, ErrorKind, SharedKeyring, record};
+use zeroize::Zeroizing;
 
 /// Inputs larger than this are processed with the GIL released.
 const DETACH_THRESHOLD: usize = 16 * 1024;
@@ -86,19 +87,20 @@ fn _error_kinds() -> Vec<(u16, &'static str, &'static str)> {
         .collect()
 }
 
-/// The bytes of a `bytes`, `bytearray` or `memoryview` argument (the latter
-/// two are copied: the stable ABI this wheel uses has no buffer protocol
-/// before Python 3.11).
-fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// The bytes of a `bytes`, `bytearray` or `memoryview` argument, copied
+/// into a buffer that is wiped when dropped (the stable ABI this wheel uses
+/// has no buffer protocol before Python 3.11, so there is no zero-copy
+/// view; a `memoryview` goes through `tobytes`, a copy Python keeps).
+fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Zeroizing<Vec<u8>>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
+        return Ok(Zeroizing::new(b.as_bytes().to_vec()));
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(b.to_vec());
+        return Ok(Zeroizing::new(b.to_vec()));
     }
     if obj.cast::<PyMemoryView>().is_ok() {
         let b = obj.call_method0("tobytes")?;
-        return Ok(b.cast::<PyBytes>()?.as_bytes().to_vec());
+        return Ok(Zeroizing::new(b.cast::<PyBytes>()?.as_bytes().to_vec()));
     }
     Err(PyTypeError::new_err(
         "expected bytes, bytearray or memoryview",
@@ -328,7 +330,7 @@ impl Keyring {
         let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
         let k = self.inner.current();
         let moved = k.rewrap_record(&rec, &ctx).map_err(core_err)?;
-        Ok(PyBytes::new(py, moved.as_deref().unwrap_or(&rec)))
+        Ok(PyBytes::new(py, moved.as_deref().unwrap_or(&rec[..])))
     }
 
     /// Encrypts `data` into an envelope for the primary version of `name`.
