@@ -369,6 +369,219 @@ impl Keyring {
         .map_err(core_err)?;
         Ok(PyBytes::new(py, plain.expose_secret()))
     }
+
+    /// Imports a key with known material (a migration, a known-answer
+    /// test): `versions` is a list of `(state, material)` for versions 1,
+    /// 2, ... where state is "enabled", "disabled" or "destroyed" and
+    /// material 32 bytes (None when destroyed).
+    #[pyo3(signature = (name, key_id, versions, primary_version, min_decryption_version=1))]
+    fn import_key(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        key_id: u32,
+        versions: Vec<(String, Option<Bound<'_, PyAny>>)>,
+        primary_version: u32,
+        min_decryption_version: u32,
+    ) -> PyResult<()> {
+        use strongroom::{KeyId, KeyImport, KeyMaterial, Timestamp, VersionImport, VersionState};
+        let mut imports = Vec::with_capacity(versions.len());
+        for (state, material) in &versions {
+            let state = VersionState::ALL
+                .iter()
+                .copied()
+                .find(|s| s.name() == state)
+                .ok_or_else(|| {
+                    raise(
+                        ErrorKind::InvalidArgument,
+                        format!("unknown state {state:?}"),
+                    )
+                })?;
+            let material = match material {
+                Some(m) => Some(KeyMaterial::from_slice(&bytes_of(m)?).map_err(core_err)?),
+                None => None,
+            };
+            imports.push(VersionImport::new(
+                state,
+                Timestamp::from_unix_seconds(0),
+                material,
+            ));
+        }
+        let mut import = KeyImport::new(
+            name,
+            KeyId::from_u32(key_id),
+            Timestamp::from_unix_seconds(0),
+            imports,
+        );
+        import.primary_version = primary_version;
+        import.min_decryption_version = min_decryption_version;
+        let k = self.inner.clone();
+        py.detach(move || k.update(|kr| kr.import_key(import)))
+            .map_err(store_err)
+    }
+
+    /// A new 32-byte data key under the primary version of `name`, bound to
+    /// `context`: `(key, wrapped)`. Store `wrapped` beside the data;
+    /// deleting it shreds the data. `key` is `bytes`, which cannot be wiped.
+    #[pyo3(signature = (name, context=None))]
+    fn generate_data_key<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let ctx = context_of(context)?;
+        let (key, wrapped) = self
+            .inner
+            .current()
+            .generate_data_key(name, &ctx)
+            .map_err(core_err)?
+            .into_parts();
+        Ok((
+            PyBytes::new(py, key.expose_secret()),
+            PyBytes::new(py, &wrapped),
+        ))
+    }
+
+    /// Unwraps a data key made by `generate_data_key` (the same context).
+    #[pyo3(signature = (wrapped, context=None))]
+    fn unwrap_data_key<'py>(
+        &self,
+        py: Python<'py>,
+        wrapped: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (blob, ctx) = (bytes_of(wrapped)?, context_of(context)?);
+        let key = self
+            .inner
+            .current()
+            .unwrap_data_key(&blob, &ctx)
+            .map_err(core_err)?;
+        Ok(PyBytes::new(py, key.expose_secret()))
+    }
+
+    /// Derives the 32-byte key for `context` from version `version` of
+    /// `name` (None: the primary): `(key, version)`.
+    #[pyo3(signature = (name, context=None, version=None))]
+    fn derive_key<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        context: Option<&Bound<'py, PyAny>>,
+        version: Option<u32>,
+    ) -> PyResult<(Bound<'py, PyBytes>, u32)> {
+        let ctx = context_of(context)?;
+        let k = self.inner.current();
+        let derived = match version {
+            Some(v) => k.derive_key_version(name, v, &ctx),
+            None => k.derive_key(name, &ctx),
+        }
+        .map_err(core_err)?;
+        Ok((
+            PyBytes::new(py, derived.key().expose_secret()),
+            derived.version(),
+        ))
+    }
+
+    /// Encrypts the file `input` into an envelope file `output` (written
+    /// whole or not at all, mode 0600), with the GIL released.
+    #[pyo3(signature = (name, input, output, context=None, chunk_size=DEFAULT_CHUNK_SIZE, threads=1))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature, keyword arguments with defaults"
+    )]
+    fn encrypt_file(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        input: PathBuf,
+        output: PathBuf,
+        context: Option<&Bound<'_, PyAny>>,
+        chunk_size: u32,
+        threads: usize,
+    ) -> PyResult<u64> {
+        let ctx = context_of(context)?;
+        let k = self.inner.current();
+        py.detach(|| {
+            let recipients = [Recipient::Key { keyring: &k, name }];
+            strongroom::file::encrypt_file(
+                &recipients,
+                &input,
+                &output,
+                &ctx,
+                chunk_size,
+                threads,
+                &mut strongroom::SysRng,
+            )
+        })
+        .map_err(store_err)
+    }
+
+    /// Decrypts the envelope file `input` into `output`, which appears only
+    /// once every chunk has authenticated; the GIL is released.
+    #[pyo3(signature = (input, output, context=None, threads=1))]
+    fn decrypt_file(
+        &self,
+        py: Python<'_>,
+        input: PathBuf,
+        output: PathBuf,
+        context: Option<&Bound<'_, PyAny>>,
+        threads: usize,
+    ) -> PyResult<u64> {
+        let ctx = context_of(context)?;
+        let k = self.inner.current();
+        py.detach(|| strongroom::file::decrypt_file(k, &input, &output, &ctx, threads))
+            .map_err(store_err)
+    }
+}
+
+/// Decrypts a record under a standalone key (a data key or a derived key).
+#[pyfunction]
+#[pyo3(signature = (key, record, context=None))]
+fn decrypt_with_key<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    record: &Bound<'py, PyAny>,
+    context: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let key = strongroom::KeyMaterial::from_slice(&bytes_of(key)?).map_err(core_err)?;
+    let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
+    let plain = record::decrypt_with_key(&key, &rec, &ctx).map_err(core_err)?;
+    Ok(PyBytes::new(py, plain.expose_secret()))
+}
+
+/// Encrypts a record under a standalone key of 32 bytes.
+#[pyfunction]
+#[pyo3(signature = (key, plaintext, context=None))]
+fn encrypt_with_key<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    plaintext: &Bound<'py, PyAny>,
+    context: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let key = strongroom::KeyMaterial::from_slice(&bytes_of(key)?).map_err(core_err)?;
+    let (pt, ctx) = (bytes_of(plaintext)?, context_of(context)?);
+    let sealed =
+        record::encrypt_with_key(&key, &pt, &ctx, &mut strongroom::SysRng).map_err(core_err)?;
+    Ok(PyBytes::new(py, &sealed))
+}
+
+/// Decrypts an envelope under a standalone key of 32 bytes.
+#[pyfunction]
+#[pyo3(signature = (key, data, context=None))]
+fn decrypt_envelope_with_key<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    data: &Bound<'py, PyAny>,
+    context: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let key = strongroom::KeyMaterial::from_slice(&bytes_of(key)?).map_err(core_err)?;
+    let (env, ctx) = (bytes_of(data)?, context_of(context)?);
+    let plain = maybe_detach(py, env.len(), || {
+        envelope::decrypt(Identity::Standalone(&key), &env, &ctx)
+    })
+    .map_err(core_err)?;
+    Ok(PyBytes::new(py, plain.expose_secret()))
 }
 
 /// The text form of a binary record (`sr1:...`, FORMAT.md 5).
@@ -392,6 +605,9 @@ fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_text, m)?)?;
     m.add_function(wrap_pyfunction!(from_text, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(encrypt_with_key, m)?)?;
+    m.add_function(wrap_pyfunction!(decrypt_with_key, m)?)?;
+    m.add_function(wrap_pyfunction!(decrypt_envelope_with_key, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

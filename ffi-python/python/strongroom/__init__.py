@@ -6,7 +6,15 @@ without downtime, keyring files sealed by a key file or a passphrase.
 Every operation runs in the Rust core; returned ``bytes`` cannot be wiped
 by anyone (Python gives no way to)."""
 
-from ._strongroom import Keyring, __version__, from_text, to_text
+from ._strongroom import (
+    Keyring,
+    __version__,
+    decrypt_envelope_with_key,
+    decrypt_with_key,
+    encrypt_with_key,
+    from_text,
+    to_text,
+)
 from .exceptions import (
     AuthenticationError,
     BufferTooSmall,
@@ -55,6 +63,9 @@ __all__ = [
     "TooLarge",
     "UnsupportedFormat",
     "__version__",
+    "decrypt_envelope_with_key",
+    "decrypt_with_key",
+    "encrypt_with_key",
     "from_text",
     "to_text",
 ]
