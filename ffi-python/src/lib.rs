@@ -162,6 +162,19 @@ fn open_store(
     })
 }
 
+impl Keyring {
+    /// Applies `f` to the keyring (saved first when file-backed) with the
+    /// GIL released: the one path every key change takes.
+    fn change<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut strongroom::Keyring) -> strongroom::Result<T> + Send,
+    ) -> PyResult<T> {
+        let k = self.inner.clone();
+        py.detach(move || k.update(f)).map_err(store_err)
+    }
+}
+
 #[pymethods]
 impl Keyring {
     /// An empty in-memory keyring.
@@ -225,45 +238,33 @@ impl Keyring {
 
     /// Creates the key `name` with one version; returns its key id.
     fn create_key(&self, py: Python<'_>, name: &str) -> PyResult<u32> {
-        let (k, name) = (self.inner.clone(), name.to_owned());
-        py.detach(move || k.update(|kr| kr.create_key(&name)))
+        self.change(py, |kr| kr.create_key(name))
             .map(|id| id.as_u32())
-            .map_err(store_err)
     }
 
     /// Adds a new primary version to `name`; returns its number.
     fn rotate(&self, py: Python<'_>, name: &str) -> PyResult<u32> {
-        let (k, name) = (self.inner.clone(), name.to_owned());
-        py.detach(move || k.update(|kr| kr.rotate(&name)))
-            .map_err(store_err)
+        self.change(py, |kr| kr.rotate(name))
     }
 
     /// Disables a version (reversible).
     fn disable(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        let (k, name) = (self.inner.clone(), name.to_owned());
-        py.detach(move || k.update(|kr| kr.disable_version(&name, version)))
-            .map_err(store_err)
+        self.change(py, |kr| kr.disable_version(name, version))
     }
 
     /// Enables a disabled version.
     fn enable(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        let (k, name) = (self.inner.clone(), name.to_owned());
-        py.detach(move || k.update(|kr| kr.enable_version(&name, version)))
-            .map_err(store_err)
+        self.change(py, |kr| kr.enable_version(name, version))
     }
 
     /// Destroys a version: every ciphertext under it stops decrypting.
     fn destroy(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        let (k, name) = (self.inner.clone(), name.to_owned());
-        py.detach(move || k.update(|kr| kr.destroy_version(&name, version)))
-            .map_err(store_err)
+        self.change(py, |kr| kr.destroy_version(name, version))
     }
 
     /// Refuses to decrypt data under versions below `version`.
     fn set_min_decryption_version(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        let (k, name) = (self.inner.clone(), name.to_owned());
-        py.detach(move || k.update(|kr| kr.set_min_decryption_version(&name, version)))
-            .map_err(store_err)
+        self.change(py, |kr| kr.set_min_decryption_version(name, version))
     }
 
     /// The key names, in order.
@@ -415,9 +416,7 @@ impl Keyring {
         );
         import.primary_version = primary_version;
         import.min_decryption_version = min_decryption_version;
-        let k = self.inner.clone();
-        py.detach(move || k.update(|kr| kr.import_key(import)))
-            .map_err(store_err)
+        self.change(py, |kr| kr.import_key(import))
     }
 
     /// A new 32-byte data key under the primary version of `name`, bound to
