@@ -7,20 +7,26 @@
 //! point). A Rust panic becomes pyo3's `PanicException`, never a crash.
 //! Work over [`DETACH_THRESHOLD`] bytes, and every file and KDF operation,
 //! runs with the GIL released.
+//!
+//! Inputs are any buffer-protocol object, borrowed without a copy
+//! ([`buffer::Input`]). Metadata comes back as the frozen dataclasses of
+//! `strongroom/_types.py`, built there from plain values.
 
 extern crate alloc;
 
-use alloc::sync::Arc;
-use std::path::PathBuf;
+mod audit;
+mod buffer;
+mod io;
+mod keyring;
+mod provider;
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView};
-use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, Identity, Recipient};
-use strongroom::root::{KeyProvider, PassphraseRoot, load_key_file};
-use strongroom::store::{KeyringStore, StoreError};
-use strongroom::{EncryptionContext, ErrorKind, SharedKeyring, record};
-use zeroize::Zeroizing;
+use pyo3::types::{PyBytes, PyDict};
+use strongroom::envelope::{self, Identity};
+use strongroom::store::StoreError;
+use strongroom::{EncryptionContext, ErrorKind, KeyMaterial, record};
+
+use crate::buffer::{Input, Output};
 
 /// Inputs larger than this are processed with the GIL released.
 const DETACH_THRESHOLD: usize = 16 * 1024;
@@ -77,6 +83,10 @@ fn store_err(e: StoreError) -> PyErr {
     raise(e.kind(), e.to_string())
 }
 
+fn invalid(message: &str) -> PyErr {
+    raise(ErrorKind::InvalidArgument, message.into())
+}
+
 /// `(code, name, class)` for every error kind: the exceptions module checks
 /// its classes against it at import.
 #[pyfunction]
@@ -85,26 +95,6 @@ fn _error_kinds() -> Vec<(u16, &'static str, &'static str)> {
         .iter()
         .map(|k| (k.code(), k.name(), class_name(*k)))
         .collect()
-}
-
-/// The bytes of a `bytes`, `bytearray` or `memoryview` argument, copied
-/// into a buffer that is wiped when dropped (the stable ABI this wheel uses
-/// has no buffer protocol before Python 3.11, so there is no zero-copy
-/// view; a `memoryview` goes through `tobytes`, a copy Python keeps).
-fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Zeroizing<Vec<u8>>> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Zeroizing::new(b.as_bytes().to_vec()));
-    }
-    if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(Zeroizing::new(b.to_vec()));
-    }
-    if obj.cast::<PyMemoryView>().is_ok() {
-        let b = obj.call_method0("tobytes")?;
-        return Ok(Zeroizing::new(b.cast::<PyBytes>()?.as_bytes().to_vec()));
-    }
-    Err(PyTypeError::new_err(
-        "expected bytes, bytearray or memoryview",
-    ))
 }
 
 /// A context from a `Mapping[str, str]` (or None: empty).
@@ -132,406 +122,51 @@ fn maybe_detach<T: Send>(py: Python<'_>, len: usize, f: impl FnOnce() -> T + Sen
     }
 }
 
-/// A keyring shared by every thread of the process: encrypt and decrypt
-/// from any number of threads while another rotates. In memory
-/// (`Keyring()`) or backed by a keyring file (`Keyring.open_key_file`,
-/// `Keyring.create_key_file`, `..._passphrase`), whose every change is
-/// saved atomically before it takes effect.
-#[pyclass(frozen, module = "strongroom")]
-struct Keyring {
-    inner: Arc<SharedKeyring>,
+/// A standalone key (32 bytes) from a buffer.
+fn standalone_key(key: &Bound<'_, PyAny>) -> PyResult<KeyMaterial> {
+    KeyMaterial::from_slice(Input::new(key, usize::MAX)?.as_slice()).map_err(core_err)
 }
 
-fn open_store(
-    py: Python<'_>,
-    path: PathBuf,
-    root: Arc<dyn KeyProvider>,
-    create: bool,
-) -> PyResult<Keyring> {
-    let shared = py
-        .detach(|| {
-            let store = KeyringStore::new(path, root);
-            if create {
-                store.create(&strongroom::Keyring::new())?;
-            }
-            SharedKeyring::load(store)
-        })
-        .map_err(store_err)?;
-    Ok(Keyring {
-        inner: Arc::new(shared),
+/// An object of `strongroom._types`, built by its constructor `name`.
+fn make<'py>(
+    py: Python<'py>,
+    name: &str,
+    args: impl pyo3::call::PyCallArgs<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    py.import("strongroom._types")?.getattr(name)?.call1(args)
+}
+
+/// Decrypts into the caller's writable buffer with `decrypt` (which the
+/// core guarantees leaves no plaintext on failure); on failure the whole
+/// buffer is zeroed as well, as the C API does. Runs with the GIL held:
+/// no Python thread can see the buffer mid-write.
+fn decrypt_into_buffer(
+    buffer: &Bound<'_, PyAny>,
+    decrypt: impl FnOnce(&mut [u8]) -> strongroom::Result<usize>,
+) -> PyResult<usize> {
+    let mut out = Output::new(buffer)?;
+    let dst = out.as_mut_slice();
+    decrypt(dst).map_err(|e| {
+        zeroize::Zeroize::zeroize(dst);
+        core_err(e)
     })
 }
 
-impl Keyring {
-    /// Applies `f` to the keyring (saved first when file-backed) with the
-    /// GIL released: the one path every key change takes.
-    fn change<T: Send>(
-        &self,
-        py: Python<'_>,
-        f: impl FnOnce(&mut strongroom::Keyring) -> strongroom::Result<T> + Send,
-    ) -> PyResult<T> {
-        let k = self.inner.clone();
-        py.detach(move || k.update(f)).map_err(store_err)
+/// A `SecretBytes` of `len` bytes filled by `decrypt`.
+fn decrypt_secret<'py>(
+    py: Python<'py>,
+    len: usize,
+    decrypt: impl FnOnce(&mut [u8]) -> strongroom::Result<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let secret = make(py, "SecretBytes", (len,))?;
+    let n = decrypt_into_buffer(&secret.getattr("_buf")?, decrypt)?;
+    if n != len {
+        return Err(raise(
+            ErrorKind::Malformed,
+            "the plaintext length differs from the header's".into(),
+        ));
     }
-}
-
-#[pymethods]
-impl Keyring {
-    /// An empty in-memory keyring.
-    #[new]
-    fn new() -> Self {
-        Self {
-            inner: Arc::new(SharedKeyring::new(strongroom::Keyring::new())),
-        }
-    }
-
-    /// Opens the keyring file at `path`, sealed by the key file at
-    /// `key_file` (mode 0600, owned by this user, 32 bytes or 64 hex digits).
-    #[staticmethod]
-    fn open_key_file(py: Python<'_>, path: PathBuf, key_file: PathBuf) -> PyResult<Self> {
-        let root = load_key_file(&key_file).map_err(store_err)?;
-        open_store(py, path, Arc::new(root), false)
-    }
-
-    /// Creates an empty keyring file at `path` sealed by `key_file`, and
-    /// opens it (never replaces an existing file).
-    #[staticmethod]
-    fn create_key_file(py: Python<'_>, path: PathBuf, key_file: PathBuf) -> PyResult<Self> {
-        let root = load_key_file(&key_file).map_err(store_err)?;
-        open_store(py, path, Arc::new(root), true)
-    }
-
-    /// Opens the keyring file at `path`, sealed by `passphrase` (Argon2id;
-    /// the GIL is released while it runs).
-    #[staticmethod]
-    fn open_passphrase(
-        py: Python<'_>,
-        path: PathBuf,
-        passphrase: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
-        let p = bytes_of(passphrase)?;
-        open_store(py, path, Arc::new(PassphraseRoot::new(&p)), false)
-    }
-
-    /// Creates an empty keyring file at `path` sealed by `passphrase`.
-    #[staticmethod]
-    fn create_passphrase(
-        py: Python<'_>,
-        path: PathBuf,
-        passphrase: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
-        let p = bytes_of(passphrase)?;
-        if p.is_empty() {
-            return Err(raise(
-                ErrorKind::InvalidArgument,
-                "an empty passphrase".into(),
-            ));
-        }
-        open_store(py, path, Arc::new(PassphraseRoot::new(&p)), true)
-    }
-
-    /// Reads the keyring file again (changes saved by other processes).
-    fn reload(&self, py: Python<'_>) -> PyResult<()> {
-        let k = self.inner.clone();
-        py.detach(move || k.reload()).map_err(store_err)
-    }
-
-    /// Creates the key `name` with one version; returns its key id.
-    fn create_key(&self, py: Python<'_>, name: &str) -> PyResult<u32> {
-        self.change(py, |kr| kr.create_key(name))
-            .map(|id| id.as_u32())
-    }
-
-    /// Adds a new primary version to `name`; returns its number.
-    fn rotate(&self, py: Python<'_>, name: &str) -> PyResult<u32> {
-        self.change(py, |kr| kr.rotate(name))
-    }
-
-    /// Disables a version (reversible).
-    fn disable(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        self.change(py, |kr| kr.disable_version(name, version))
-    }
-
-    /// Enables a disabled version.
-    fn enable(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        self.change(py, |kr| kr.enable_version(name, version))
-    }
-
-    /// Destroys a version: every ciphertext under it stops decrypting.
-    fn destroy(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        self.change(py, |kr| kr.destroy_version(name, version))
-    }
-
-    /// Refuses to decrypt data under versions below `version`.
-    fn set_min_decryption_version(&self, py: Python<'_>, name: &str, version: u32) -> PyResult<()> {
-        self.change(py, |kr| kr.set_min_decryption_version(name, version))
-    }
-
-    /// The key names, in order.
-    fn key_names(&self) -> Vec<String> {
-        self.inner
-            .current()
-            .keys()
-            .into_iter()
-            .map(|k| k.name)
-            .collect()
-    }
-
-    /// The primary version of `name`.
-    fn primary_version(&self, name: &str) -> PyResult<u32> {
-        self.inner
-            .current()
-            .key_info(name)
-            .map(|i| i.primary_version)
-            .map_err(core_err)
-    }
-
-    /// Encrypts `plaintext` into a record under the primary version of
-    /// `name`, bound to `context` (a `Mapping[str, str]`).
-    #[pyo3(signature = (name, plaintext, context=None))]
-    fn encrypt<'py>(
-        &self,
-        py: Python<'py>,
-        name: &str,
-        plaintext: &Bound<'py, PyAny>,
-        context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (pt, ctx) = (bytes_of(plaintext)?, context_of(context)?);
-        let k = self.inner.current();
-        let sealed =
-            maybe_detach(py, pt.len(), || k.encrypt_record(name, &pt, &ctx)).map_err(core_err)?;
-        Ok(PyBytes::new(py, &sealed))
-    }
-
-    /// Decrypts a record with `context`. The returned `bytes` cannot be
-    /// wiped by anyone (Python gives no way to).
-    #[pyo3(signature = (record, context=None))]
-    fn decrypt<'py>(
-        &self,
-        py: Python<'py>,
-        record: &Bound<'py, PyAny>,
-        context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
-        let k = self.inner.current();
-        let plain =
-            maybe_detach(py, rec.len(), || k.decrypt_record(&rec, &ctx)).map_err(core_err)?;
-        Ok(PyBytes::new(py, plain.expose_secret()))
-    }
-
-    /// Re-encrypts a record under its key's primary version (same context);
-    /// returns it unchanged when it is at the primary already.
-    #[pyo3(signature = (record, context=None))]
-    fn rewrap<'py>(
-        &self,
-        py: Python<'py>,
-        record: &Bound<'py, PyAny>,
-        context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
-        let k = self.inner.current();
-        let moved = k.rewrap_record(&rec, &ctx).map_err(core_err)?;
-        Ok(PyBytes::new(py, moved.as_deref().unwrap_or(&rec[..])))
-    }
-
-    /// Encrypts `data` into an envelope for the primary version of `name`.
-    #[pyo3(signature = (name, data, context=None, chunk_size=DEFAULT_CHUNK_SIZE))]
-    fn encrypt_envelope<'py>(
-        &self,
-        py: Python<'py>,
-        name: &str,
-        data: &Bound<'py, PyAny>,
-        context: Option<&Bound<'py, PyAny>>,
-        chunk_size: u32,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (pt, ctx) = (bytes_of(data)?, context_of(context)?);
-        let k = self.inner.current();
-        let sealed = maybe_detach(py, pt.len(), || {
-            let recipients = [Recipient::Key { keyring: &k, name }];
-            envelope::encrypt(&recipients, &pt, &ctx, chunk_size, &mut strongroom::SysRng)
-        })
-        .map_err(core_err)?;
-        Ok(PyBytes::new(py, &sealed))
-    }
-
-    /// Decrypts a whole envelope (every chunk authenticated first).
-    #[pyo3(signature = (data, context=None))]
-    fn decrypt_envelope<'py>(
-        &self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-        context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (env, ctx) = (bytes_of(data)?, context_of(context)?);
-        let k = self.inner.current();
-        let plain = maybe_detach(py, env.len(), || {
-            envelope::decrypt(Identity::Keyring(&k), &env, &ctx)
-        })
-        .map_err(core_err)?;
-        Ok(PyBytes::new(py, plain.expose_secret()))
-    }
-
-    /// Imports a key with known material (a migration, a known-answer
-    /// test): `versions` is a list of `(state, material)` for versions 1,
-    /// 2, ... where state is "enabled", "disabled" or "destroyed" and
-    /// material 32 bytes (None when destroyed).
-    #[pyo3(signature = (name, key_id, versions, primary_version, min_decryption_version=1))]
-    fn import_key(
-        &self,
-        py: Python<'_>,
-        name: &str,
-        key_id: u32,
-        versions: Vec<(String, Option<Bound<'_, PyAny>>)>,
-        primary_version: u32,
-        min_decryption_version: u32,
-    ) -> PyResult<()> {
-        use strongroom::{KeyId, KeyImport, KeyMaterial, Timestamp, VersionImport, VersionState};
-        let mut imports = Vec::with_capacity(versions.len());
-        for (state, material) in &versions {
-            let state = VersionState::ALL
-                .iter()
-                .copied()
-                .find(|s| s.name() == state)
-                .ok_or_else(|| {
-                    raise(
-                        ErrorKind::InvalidArgument,
-                        format!("unknown state {state:?}"),
-                    )
-                })?;
-            let material = match material {
-                Some(m) => Some(KeyMaterial::from_slice(&bytes_of(m)?).map_err(core_err)?),
-                None => None,
-            };
-            imports.push(VersionImport::new(
-                state,
-                Timestamp::from_unix_seconds(0),
-                material,
-            ));
-        }
-        let mut import = KeyImport::new(
-            name,
-            KeyId::from_u32(key_id),
-            Timestamp::from_unix_seconds(0),
-            imports,
-        );
-        import.primary_version = primary_version;
-        import.min_decryption_version = min_decryption_version;
-        self.change(py, |kr| kr.import_key(import))
-    }
-
-    /// A new 32-byte data key under the primary version of `name`, bound to
-    /// `context`: `(key, wrapped)`. Store `wrapped` beside the data;
-    /// deleting it shreds the data. `key` is `bytes`, which cannot be wiped.
-    #[pyo3(signature = (name, context=None))]
-    fn generate_data_key<'py>(
-        &self,
-        py: Python<'py>,
-        name: &str,
-        context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-        let ctx = context_of(context)?;
-        let (key, wrapped) = self
-            .inner
-            .current()
-            .generate_data_key(name, &ctx)
-            .map_err(core_err)?
-            .into_parts();
-        Ok((
-            PyBytes::new(py, key.expose_secret()),
-            PyBytes::new(py, &wrapped),
-        ))
-    }
-
-    /// Unwraps a data key made by `generate_data_key` (the same context).
-    #[pyo3(signature = (wrapped, context=None))]
-    fn unwrap_data_key<'py>(
-        &self,
-        py: Python<'py>,
-        wrapped: &Bound<'py, PyAny>,
-        context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (blob, ctx) = (bytes_of(wrapped)?, context_of(context)?);
-        let key = self
-            .inner
-            .current()
-            .unwrap_data_key(&blob, &ctx)
-            .map_err(core_err)?;
-        Ok(PyBytes::new(py, key.expose_secret()))
-    }
-
-    /// Derives the 32-byte key for `context` from version `version` of
-    /// `name` (None: the primary): `(key, version)`.
-    #[pyo3(signature = (name, context=None, version=None))]
-    fn derive_key<'py>(
-        &self,
-        py: Python<'py>,
-        name: &str,
-        context: Option<&Bound<'py, PyAny>>,
-        version: Option<u32>,
-    ) -> PyResult<(Bound<'py, PyBytes>, u32)> {
-        let ctx = context_of(context)?;
-        let k = self.inner.current();
-        let derived = match version {
-            Some(v) => k.derive_key_version(name, v, &ctx),
-            None => k.derive_key(name, &ctx),
-        }
-        .map_err(core_err)?;
-        Ok((
-            PyBytes::new(py, derived.key().expose_secret()),
-            derived.version(),
-        ))
-    }
-
-    /// Encrypts the file `input` into an envelope file `output` (written
-    /// whole or not at all, mode 0600), with the GIL released.
-    #[pyo3(signature = (name, input, output, context=None, chunk_size=DEFAULT_CHUNK_SIZE, threads=1))]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the Python signature, keyword arguments with defaults"
-    )]
-    fn encrypt_file(
-        &self,
-        py: Python<'_>,
-        name: &str,
-        input: PathBuf,
-        output: PathBuf,
-        context: Option<&Bound<'_, PyAny>>,
-        chunk_size: u32,
-        threads: usize,
-    ) -> PyResult<u64> {
-        let ctx = context_of(context)?;
-        let k = self.inner.current();
-        py.detach(|| {
-            let recipients = [Recipient::Key { keyring: &k, name }];
-            strongroom::file::encrypt_file(
-                &recipients,
-                &input,
-                &output,
-                &ctx,
-                chunk_size,
-                threads,
-                &mut strongroom::SysRng,
-            )
-        })
-        .map_err(store_err)
-    }
-
-    /// Decrypts the envelope file `input` into `output`, which appears only
-    /// once every chunk has authenticated; the GIL is released.
-    #[pyo3(signature = (input, output, context=None, threads=1))]
-    fn decrypt_file(
-        &self,
-        py: Python<'_>,
-        input: PathBuf,
-        output: PathBuf,
-        context: Option<&Bound<'_, PyAny>>,
-        threads: usize,
-    ) -> PyResult<u64> {
-        let ctx = context_of(context)?;
-        let k = self.inner.current();
-        py.detach(|| strongroom::file::decrypt_file(k, &input, &output, &ctx, threads))
-            .map_err(store_err)
-    }
+    Ok(secret)
 }
 
 /// Decrypts a record under a standalone key (a data key or a derived key).
@@ -543,9 +178,9 @@ fn decrypt_with_key<'py>(
     record: &Bound<'py, PyAny>,
     context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let key = strongroom::KeyMaterial::from_slice(&bytes_of(key)?).map_err(core_err)?;
-    let (rec, ctx) = (bytes_of(record)?, context_of(context)?);
-    let plain = record::decrypt_with_key(&key, &rec, &ctx).map_err(core_err)?;
+    let key = standalone_key(key)?;
+    let (rec, ctx) = (Input::new(record, usize::MAX)?, context_of(context)?);
+    let plain = record::decrypt_with_key(&key, rec.as_slice(), &ctx).map_err(core_err)?;
     Ok(PyBytes::new(py, plain.expose_secret()))
 }
 
@@ -558,10 +193,10 @@ fn encrypt_with_key<'py>(
     plaintext: &Bound<'py, PyAny>,
     context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let key = strongroom::KeyMaterial::from_slice(&bytes_of(key)?).map_err(core_err)?;
-    let (pt, ctx) = (bytes_of(plaintext)?, context_of(context)?);
-    let sealed =
-        record::encrypt_with_key(&key, &pt, &ctx, &mut strongroom::SysRng).map_err(core_err)?;
+    let key = standalone_key(key)?;
+    let (pt, ctx) = (Input::new(plaintext, usize::MAX)?, context_of(context)?);
+    let sealed = record::encrypt_with_key(&key, pt.as_slice(), &ctx, &mut strongroom::SysRng)
+        .map_err(core_err)?;
     Ok(PyBytes::new(py, &sealed))
 }
 
@@ -574,21 +209,43 @@ fn decrypt_envelope_with_key<'py>(
     data: &Bound<'py, PyAny>,
     context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let key = strongroom::KeyMaterial::from_slice(&bytes_of(key)?).map_err(core_err)?;
-    let (env, ctx) = (bytes_of(data)?, context_of(context)?);
+    let key = standalone_key(key)?;
+    let (env, ctx) = (Input::new(data, DETACH_THRESHOLD)?, context_of(context)?);
+    let env = env.as_slice();
     let plain = maybe_detach(py, env.len(), || {
-        envelope::decrypt(Identity::Standalone(&key), &env, &ctx)
+        envelope::decrypt(Identity::Standalone(&key), env, &ctx)
     })
     .map_err(core_err)?;
     Ok(PyBytes::new(py, plain.expose_secret()))
 }
 
+/// Encrypts `data` into an envelope for a standalone key of 32 bytes.
+#[pyfunction]
+#[pyo3(signature = (key, data, context=None, chunk_size=envelope::DEFAULT_CHUNK_SIZE))]
+fn encrypt_envelope_with_key<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    data: &Bound<'py, PyAny>,
+    context: Option<&Bound<'py, PyAny>>,
+    chunk_size: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let key = standalone_key(key)?;
+    let (pt, ctx) = (Input::new(data, DETACH_THRESHOLD)?, context_of(context)?);
+    let pt = pt.as_slice();
+    let sealed = maybe_detach(py, pt.len(), || {
+        let recipients = [envelope::Recipient::Standalone(&key)];
+        envelope::encrypt(&recipients, pt, &ctx, chunk_size, &mut strongroom::SysRng)
+    })
+    .map_err(core_err)?;
+    Ok(PyBytes::new(py, &sealed))
+}
+
 /// The text form of a binary record (`sr1:...`, FORMAT.md 5).
 #[pyfunction]
 fn to_text(record: &Bound<'_, PyAny>) -> PyResult<String> {
-    let rec = bytes_of(record)?;
-    strongroom::inspect_record(&rec).map_err(core_err)?;
-    Ok(record::to_text(&rec))
+    let rec = Input::new(record, usize::MAX)?;
+    strongroom::inspect_record(rec.as_slice()).map_err(core_err)?;
+    Ok(record::to_text(rec.as_slice()))
 }
 
 /// The binary record of a text-form record.
@@ -598,15 +255,68 @@ fn from_text<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyBytes>> 
     Ok(PyBytes::new(py, &rec))
 }
 
+/// A record's public header (`RecordInfo`): which key and version, how
+/// long the plaintext is. Nothing is decrypted or authenticated.
+#[pyfunction]
+fn inspect_record<'py>(py: Python<'py>, record: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let rec = Input::new(record, usize::MAX)?;
+    let h = strongroom::inspect_record(rec.as_slice()).map_err(core_err)?;
+    make(
+        py,
+        "RecordInfo",
+        (h.key_id.as_u32(), h.key_version, h.plaintext_len),
+    )
+}
+
+/// The `EnvelopeInfo` of the core's envelope facts.
+fn envelope_info<'py>(
+    py: Python<'py>,
+    info: &envelope::EnvelopeInfo,
+) -> PyResult<Bound<'py, PyAny>> {
+    let context: Vec<(&str, &str)> = info.context.iter().collect();
+    let recipients: Vec<Option<(u32, u32)>> = info
+        .recipients
+        .iter()
+        .map(|r| r.key.map(|k| (k.key_id.as_u32(), k.version)))
+        .collect();
+    make(
+        py,
+        "_make_envelope_info",
+        (
+            info.format,
+            info.chunk_size,
+            context,
+            recipients,
+            info.header_len,
+            info.chunk_count,
+            info.plaintext_len,
+        ),
+    )
+}
+
+/// An envelope's public header (`EnvelopeInfo`): chunking, context,
+/// recipients, lengths. Nothing is decrypted or authenticated.
+#[pyfunction]
+fn inspect_envelope<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let env = Input::new(data, usize::MAX)?;
+    let info = envelope::inspect(env.as_slice()).map_err(core_err)?;
+    envelope_info(py, &info)
+}
+
 #[pymodule]
 fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Keyring>()?;
+    m.add_class::<keyring::Keyring>()?;
+    m.add_class::<io::SeekReader>()?;
     m.add_function(wrap_pyfunction!(to_text, m)?)?;
     m.add_function(wrap_pyfunction!(from_text, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(encrypt_with_key, m)?)?;
     m.add_function(wrap_pyfunction!(decrypt_with_key, m)?)?;
+    m.add_function(wrap_pyfunction!(encrypt_envelope_with_key, m)?)?;
     m.add_function(wrap_pyfunction!(decrypt_envelope_with_key, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_record, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_envelope, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("PKCS11", cfg!(feature = "pkcs11"))?;
     Ok(())
 }

@@ -4,16 +4,33 @@ Records for database fields (``Keyring.encrypt`` / ``decrypt``), envelopes
 for blobs (``encrypt_envelope`` / ``decrypt_envelope``), keys that rotate
 without downtime, keyring files sealed by a key file or a passphrase.
 Every operation runs in the Rust core; returned ``bytes`` cannot be wiped
-by anyone (Python gives no way to)."""
+by anyone (Python gives no way to); ``decrypt_into`` and
+``decrypt_secret`` give plaintext you can wipe."""
 
+from ._io import EnvelopeReader
 from ._strongroom import (
+    PKCS11,
     Keyring,
     __version__,
     decrypt_envelope_with_key,
     decrypt_with_key,
+    encrypt_envelope_with_key,
     encrypt_with_key,
     from_text,
+    inspect_envelope,
+    inspect_record,
     to_text,
+)
+from ._types import (
+    AuditEvent,
+    EnvelopeInfo,
+    EnvelopeRecipient,
+    KeyInfo,
+    KeyProvider,
+    RecordInfo,
+    SecretBytes,
+    VersionInfo,
+    logging_audit,
 )
 from .exceptions import (
     AuthenticationError,
@@ -40,15 +57,22 @@ from .exceptions import (
 )
 
 __all__ = [
+    "PKCS11",
+    "AuditEvent",
     "AuthenticationError",
     "BufferTooSmall",
+    "EnvelopeInfo",
+    "EnvelopeReader",
+    "EnvelopeRecipient",
     "Error",
     "InsecurePermissions",
     "InvalidArgument",
     "KeyDestroyed",
     "KeyDisabled",
     "KeyExists",
+    "KeyInfo",
     "KeyNotFound",
+    "KeyProvider",
     "KeyProviderError",
     "Keyring",
     "KeyringExists",
@@ -60,12 +84,19 @@ __all__ = [
     "MemoryNotLocked",
     "PrimaryVersionError",
     "RandomnessUnavailable",
+    "RecordInfo",
+    "SecretBytes",
     "TooLarge",
     "UnsupportedFormat",
+    "VersionInfo",
     "__version__",
     "decrypt_envelope_with_key",
     "decrypt_with_key",
+    "encrypt_envelope_with_key",
     "encrypt_with_key",
     "from_text",
+    "inspect_envelope",
+    "inspect_record",
+    "logging_audit",
     "to_text",
 ]
