@@ -39,6 +39,7 @@ for v in "$HOME"/.pyenv/versions/3.*/bin/python3; do
     [ "$minor" -ge 9 ] && [ "$minor" != "$system" ] && pythons+=("$v")
 done
 ran=()
+typed=""
 for py in "${pythons[@]}"; do
     version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     venv="$out/venv-$version"
@@ -48,6 +49,15 @@ for py in "${pythons[@]}"; do
     echo "python-tests: Python $version"
     (cd "$out" && "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider "$OLDPWD/ffi-python/tests")
     ran+=("$version")
+    if [ -z "$typed" ]; then
+        # The stubs against the runtime, and the tests against the stubs.
+        "$venv/bin/pip" install --quiet --disable-pip-version-check mypy
+        (cd "$out" && "$venv/bin/python" -m mypy.stubtest strongroom && \
+            "$venv/bin/python" -m mypy --strict --no-incremental -p strongroom && \
+            "$venv/bin/python" -m mypy --strict --no-incremental "$OLDPWD/ffi-python/tests")
+        typed=$version
+    fi
 done
+[ -n "$typed" ] || { echo "python-tests: stubtest and mypy did not run" >&2; exit 1; }
 [ "${#ran[@]}" -gt 0 ] || { echo "python-tests: no Python ran" >&2; exit 1; }
 echo "python-tests: the wheel passed on Python ${ran[*]}"

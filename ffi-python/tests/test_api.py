@@ -260,7 +260,7 @@ def test_the_envelope_reader_seeks_like_a_file(keyring: strongroom.Keyring, tmp_
         assert r.closed
         with pytest.raises(ValueError):
             r.read(1)
-    buffered = io.BufferedReader(keyring.open_envelope(path, CTX))  # type: ignore[arg-type]
+    buffered = io.BufferedReader(keyring.open_envelope(path, CTX))
     assert buffered.read(700) == data[:700]
     # An altered chunk fails only the reads that cover it.
     header = strongroom.inspect_envelope(sealed).header_len
@@ -364,7 +364,7 @@ def test_a_python_key_provider_seals_a_keyring_file(tmp_path: Path) -> None:
         strongroom.Keyring.open_provider(path, BrokenKms(kms.key))
     assert "RuntimeError" in str(e.value) and "hunter2" not in str(e.value)
     with pytest.raises(TypeError):
-        strongroom.Keyring.open_provider(path, object())
+        strongroom.Keyring.open_provider(path, object())  # type: ignore[arg-type]
 
 
 def test_pkcs11_root_with_softhsm(tmp_path: Path) -> None:
@@ -421,3 +421,20 @@ def test_fork_children_work_and_never_reuse_nonces(keyring: strongroom.Keyring) 
     for r in records:
         assert keyring.decrypt(r, CTX) == b"same plaintext"
     gc.collect()
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    missing = []
+    for name in strongroom.__all__:
+        obj = getattr(strongroom, name)
+        if name.startswith("__") or isinstance(obj, (bool, str)):
+            continue
+        if not (obj.__doc__ or "").strip():
+            missing.append(name)
+        if isinstance(obj, type):
+            for attr, member in vars(obj).items():
+                if attr.startswith("_") or not callable(member) and not isinstance(member, property):
+                    continue
+                if not (getattr(member, "__doc__", None) or "").strip():
+                    missing.append(f"{name}.{attr}")
+    assert missing == []

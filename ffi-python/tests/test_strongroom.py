@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Any, Dict, List
 
 import pytest
 
@@ -17,13 +18,13 @@ CTX = {"table": "customers", "column": "email", "row": "1001"}
 
 
 @pytest.fixture
-def keyring():
+def keyring() -> strongroom.Keyring:
     k = strongroom.Keyring()
     k.create_key("pii")
     return k
 
 
-def test_record_round_trip_with_context_and_text_form(keyring):
+def test_record_round_trip_with_context_and_text_form(keyring: strongroom.Keyring) -> None:
     record = keyring.encrypt("pii", b"ada@example.com", CTX)
     assert len(record) == len(b"ada@example.com") + 49
     assert keyring.decrypt(record, CTX) == b"ada@example.com"
@@ -34,7 +35,7 @@ def test_record_round_trip_with_context_and_text_form(keyring):
     assert strongroom.from_text(text) == record
 
 
-def test_every_failure_is_a_strongroom_error_with_its_kind(keyring):
+def test_every_failure_is_a_strongroom_error_with_its_kind(keyring: strongroom.Keyring) -> None:
     record = keyring.encrypt("pii", b"secret", CTX)
     with pytest.raises(strongroom.AuthenticationError) as e:
         keyring.decrypt(record, {"table": "orders"})
@@ -47,9 +48,9 @@ def test_every_failure_is_a_strongroom_error_with_its_kind(keyring):
         keyring.decrypt(record[:20], CTX)
     with pytest.raises(strongroom.MalformedInput):
         strongroom.from_text("sr1:not base64!")
-    with pytest.raises(strongroom.KeyNotFound) as e:
+    with pytest.raises(strongroom.KeyNotFound) as missing:
         keyring.encrypt("nope", b"x")
-    assert e.value.kind == "unknown_key_name"
+    assert missing.value.kind == "unknown_key_name"
     with pytest.raises(strongroom.KeyExists):
         keyring.create_key("pii")
     with pytest.raises(strongroom.InvalidArgument):
@@ -57,10 +58,10 @@ def test_every_failure_is_a_strongroom_error_with_its_kind(keyring):
     with pytest.raises(strongroom.InvalidArgument):
         keyring.encrypt("pii", b"x", {"": "empty key"})
     with pytest.raises(TypeError):
-        keyring.encrypt("pii", "a str is not bytes")
+        keyring.encrypt("pii", "a str is not bytes")  # type: ignore[arg-type]
 
 
-def test_every_core_kind_has_its_class():
+def test_every_core_kind_has_its_class() -> None:
     kinds = _strongroom._error_kinds()
     assert len(kinds) >= 23
     for code, name, cls in kinds:
@@ -68,7 +69,7 @@ def test_every_core_kind_has_its_class():
         assert issubclass(klass, strongroom.Error), (code, name, cls)
 
 
-def test_rotation_disable_destroy_and_rewrap(keyring):
+def test_rotation_disable_destroy_and_rewrap(keyring: strongroom.Keyring) -> None:
     old = keyring.encrypt("pii", b"v1 data", CTX)
     assert keyring.rotate("pii") == 2
     new = keyring.encrypt("pii", b"v2 data", CTX)
@@ -89,7 +90,7 @@ def test_rotation_disable_destroy_and_rewrap(keyring):
     assert keyring.decrypt(moved, CTX) == b"v1 data"
 
 
-def test_envelopes_of_any_size(keyring):
+def test_envelopes_of_any_size(keyring: strongroom.Keyring) -> None:
     for size in [0, 1, 63, 64, 65, 192, 300_000]:
         data = os.urandom(size)
         env = keyring.encrypt_envelope("pii", data, CTX, chunk_size=64 if size < 1000 else 65536)
@@ -105,7 +106,7 @@ def test_envelopes_of_any_size(keyring):
             keyring.decrypt_envelope(bytes(altered), CTX)
 
 
-def test_keyring_files_under_a_key_file(tmp_path):
+def test_keyring_files_under_a_key_file(tmp_path: Path) -> None:
     key = tmp_path / "root.key"
     fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.write(fd, bytes(range(32)))  # TEST KEY
@@ -130,10 +131,10 @@ def test_keyring_files_under_a_key_file(tmp_path):
         strongroom.Keyring.open_key_file(path, key)
 
 
-def test_eight_threads_share_a_keyring_while_one_rotates(keyring):
-    errors = []
+def test_eight_threads_share_a_keyring_while_one_rotates(keyring: strongroom.Keyring) -> None:
+    errors: List[Exception] = []
 
-    def work(n):
+    def work(n: int) -> None:
         try:
             for i in range(500):
                 data = f"{n}-{i}".encode()
@@ -152,7 +153,7 @@ def test_eight_threads_share_a_keyring_while_one_rotates(keyring):
     assert keyring.primary_version("pii") == 51
 
 
-def test_data_keys_derived_keys_and_standalone_records(keyring):
+def test_data_keys_derived_keys_and_standalone_records(keyring: strongroom.Keyring) -> None:
     key, wrapped = keyring.generate_data_key("pii", {"subject": "user-7"})
     assert len(key) == 32 and len(wrapped) == 81
     assert keyring.unwrap_data_key(wrapped, {"subject": "user-7"}) == key
@@ -168,7 +169,7 @@ def test_data_keys_derived_keys_and_standalone_records(keyring):
     assert d1 == d2 != d3 and v == 1
 
 
-def test_files_encrypt_and_decrypt_atomically(keyring, tmp_path):
+def test_files_encrypt_and_decrypt_atomically(keyring: strongroom.Keyring, tmp_path: Path) -> None:
     data = os.urandom(300_000)
     (tmp_path / "in").write_bytes(data)
     n = keyring.encrypt_file("pii", tmp_path / "in", tmp_path / "in.sr", CTX, chunk_size=4096, threads=2)
@@ -185,7 +186,7 @@ def test_files_encrypt_and_decrypt_atomically(keyring, tmp_path):
 GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "golden"
 
 
-def keyring_of(keys):
+def keyring_of(keys: List[Dict[str, Any]]) -> strongroom.Keyring:
     k = strongroom.Keyring()
     for key in keys:
         versions = [
@@ -197,7 +198,7 @@ def keyring_of(keys):
     return k
 
 
-def run_vector(v):
+def run_vector(v: Dict[str, Any]) -> bytes:
     k = keyring_of(v["keyring"])
     ctx = v["context"]
     if v["format"] == "datakey-v1":
@@ -222,17 +223,18 @@ def run_vector(v):
     return strongroom.decrypt_envelope_with_key(key, env, ctx)
 
 
-def test_every_golden_vector_gives_its_result_in_python():
+def test_every_golden_vector_gives_its_result_in_python() -> None:
     files = sorted(GOLDEN.glob("record/*.json")) + sorted(GOLDEN.glob("envelope/*.json"))
     files += sorted(GOLDEN.glob("datakey/*.json"))
     ok = fail = 0
     for path in files:
         v = json.loads(path.read_text())
+        out = b""
         try:
             out = run_vector(v)
             result = "ok"
         except strongroom.Error as e:
-            out, result = None, e.kind
+            result = e.kind
         assert result == v["result"], path.name
         if result == "ok":
             assert out.hex() == v.get("plaintext_hex", v.get("data_key_hex")), path.name

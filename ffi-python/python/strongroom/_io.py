@@ -29,15 +29,20 @@ class EnvelopeReader(io.RawIOBase):
         return int(self._inner.len)
 
     def readable(self) -> bool:
+        """True: the plaintext can be read."""
         return True
 
     def seekable(self) -> bool:
+        """True: any offset can be read."""
         return True
 
     def writable(self) -> bool:
+        """False: an envelope reader is read-only."""
         return False
 
-    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
+        """Reads plaintext at the position into ``buffer`` (writable);
+        returns the count, 0 at the end."""
         if self.closed:
             raise ValueError("I/O operation on a closed EnvelopeReader")
         n = int(self._inner.readinto_at(self._pos, buffer))
@@ -45,6 +50,8 @@ class EnvelopeReader(io.RawIOBase):
         return n
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Moves to ``offset`` (from the start, the position or the end,
+        by ``whence``); returns the new position. Nothing is read."""
         if self.closed:
             raise ValueError("I/O operation on a closed EnvelopeReader")
         if whence == io.SEEK_SET:
@@ -61,11 +68,13 @@ class EnvelopeReader(io.RawIOBase):
         return pos
 
     def tell(self) -> int:
+        """The position in the plaintext."""
         if self.closed:
             raise ValueError("I/O operation on a closed EnvelopeReader")
         return self._pos
 
     def close(self) -> None:
+        """Closes the reader and wipes the envelope's key."""
         if not self.closed:
             self._inner.close()
         super().close()
