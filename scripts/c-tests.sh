@@ -52,18 +52,8 @@ valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definit
 echo "c-tests: golden vectors compiled as C++"
 "$out/vectors-cpp" "$out/vectors.txt"
 
-# C <-> Rust: C makes records and envelopes, Rust decrypts them and makes
-# its own, C decrypts those (tests/c/interop.c, ffi-c/tests/interop.rs).
-src=tests/c/interop.c
-gcc -std=c99 "${warn[@]}" -pedantic -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$src" \
-    -o "$out/interop-asan" "${link[@]}"
-mkdir -p "$out/interop"
-echo "c-tests: interop, C -> Rust -> C (ASan + UBSan on the C side)"
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 "$out/interop-asan" make "$out/interop"
-STRONGROOM_INTEROP_DIR="$PWD/$out/interop" cargo test --locked -q -p strongroom-ffi --test interop -- \
-    --ignored --exact rust_side --nocapture 2>&1 | grep -E '^interop: |test result' || {
-    echo "c-tests: the Rust side of the interop failed" >&2; exit 1; }
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 "$out/interop-asan" check "$out/interop"
+# C <-> Rust <-> Python: scripts/interop-matrix.sh (run by test-all after
+# the wheel is built).
 
 # A PKCS#11 root through the C API, against a throwaway SoftHSM2 token
 # (installed by scripts/setup.sh). ASan without leak detection: SoftHSM2's

@@ -52,6 +52,9 @@ bash scripts/c-install-check.sh
 step "Python: one abi3 wheel (maturin), its pytest suite on every Python 3.9+ here"
 bash scripts/python-tests.sh
 
+step "interop: the 9-pair matrix, records and envelopes made in C, Rust and Python, decrypted by all three"
+bash scripts/interop-matrix.sh
+
 step "golden vectors through the independent Python decoder (FORMAT.md only)"
 venv=target/venv
 if [ ! -x "$venv/bin/python" ]; then

@@ -1,7 +1,9 @@
-/* C <-> Rust interoperability (issue #12): `interop make DIR` creates a
- * keyring file (key-file root) with keys "a" and "b", and writes records
- * and envelopes made in C; ffi-c/tests/interop.rs decrypts them with the
- * Rust API and writes its own; `interop check DIR` decrypts those in C.
+/* The C side of the C / Rust / Python interop matrix (issues #12, #13;
+ * scripts/interop-matrix.sh runs it): `interop make DIR` creates a keyring
+ * file (key-file root) with keys "a" and "b", and writes records and
+ * envelopes made in C (c-*.sr); ffi-c/tests/interop.rs and
+ * ffi-python/tests/interop.py write theirs (rust-*.sr, python-*.sr);
+ * `interop check DIR PRODUCER...` decrypts each producer's in C.
  * The matrix: sizes 0, 1, chunk-1, chunk, chunk+1, 3 chunks (chunk 64)
  * and 10 MiB (chunk 64 KiB); 1 and 2 recipients; with and without a
  * context. Every plaintext must come back byte-exact. */
@@ -116,8 +118,8 @@ static int make(const char *dir) {
     return made;
 }
 
-/* Decrypts every rust-*.sr: rust-env-SIZE-R-CTX.sr or rust-rec-SIZE-CTX.sr. */
-static int check(const char *dir) {
+/* Decrypts every PRODUCER-env-SIZE-R-CTX.sr and PRODUCER-rec-SIZE-CTX.sr. */
+static int check(const char *dir, const char *producer) {
     strongroom_keyring *k = open_keyring(dir, 0);
     DIR *d = opendir(dir);
     CHECK(d != NULL);
@@ -126,8 +128,11 @@ static int check(const char *dir) {
     while (d && (e = readdir(d)) != NULL) {
         size_t size, r;
         int with;
-        int is_env = sscanf(e->d_name, "rust-env-%zu-%zu-%d.sr", &size, &r, &with) == 3;
-        int is_rec = !is_env && sscanf(e->d_name, "rust-rec-%zu-%d.sr", &size, &with) == 2;
+        size_t plen = strlen(producer);
+        if (strncmp(e->d_name, producer, plen) != 0 || e->d_name[plen] != '-') continue;
+        const char *rest = e->d_name + plen;
+        int is_env = sscanf(rest, "-env-%zu-%zu-%d.sr", &size, &r, &with) == 3;
+        int is_rec = !is_env && sscanf(rest, "-rec-%zu-%d.sr", &size, &with) == 2;
         if (!is_env && !is_rec) continue;
         char path[600];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -149,17 +154,21 @@ static int check(const char *dir) {
     }
     if (d) closedir(d);
     strongroom_keyring_free(k);
-    printf("interop: C decrypted %d records and envelopes made in Rust, byte-exact\n", checked);
+    printf("interop: %s -> C: %d records and envelopes decrypted, byte-exact\n", producer, checked);
     return checked;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: interop make|check DIR\n");
+    if (argc < 3 || (strcmp(argv[1], "check") == 0 && argc < 4)) {
+        fprintf(stderr, "usage: interop make DIR | interop check DIR PRODUCER...\n");
         return 2;
     }
-    int n = strcmp(argv[1], "make") == 0 ? make(argv[2]) : check(argv[2]);
-    CHECK(n == (int)(NSIZES * 3 * 2)); /* 2 envelopes and 1 record per size and context */
+    /* 2 envelopes and 1 record per size and context, from each producer. */
+    if (strcmp(argv[1], "make") == 0) {
+        CHECK(make(argv[2]) == (int)(NSIZES * 3 * 2));
+    } else {
+        for (int i = 3; i < argc; i++) CHECK(check(argv[2], argv[i]) == (int)(NSIZES * 3 * 2));
+    }
     CHECK(strongroom_test_live_handles() == 0);
     return finish(argv[1]);
 }
