@@ -45,7 +45,7 @@ for py in "${pythons[@]}"; do
     venv="$out/venv-$version"
     rm -rf "$venv"
     "$py" -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check pytest hypothesis "$wheel"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check pytest hypothesis sqlalchemy "$wheel"
     echo "python-tests: Python $version"
     (cd "$out" && "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider "$OLDPWD/ffi-python/tests")
     ran+=("$version")
@@ -54,7 +54,7 @@ for py in "${pythons[@]}"; do
         "$venv/bin/pip" install --quiet --disable-pip-version-check mypy
         (cd "$out" && "$venv/bin/python" -m mypy.stubtest strongroom && \
             "$venv/bin/python" -m mypy --strict --no-incremental -p strongroom && \
-            "$venv/bin/python" -m mypy --strict --no-incremental "$OLDPWD/ffi-python/tests")
+            "$venv/bin/python" -m mypy --strict --no-incremental "$OLDPWD/ffi-python/tests" "$OLDPWD/ffi-python/examples")
         typed=$version
     fi
 done

@@ -687,6 +687,24 @@ impl Keyring {
         Ok(PyBytes::new(py, key.expose_secret()))
     }
 
+    /// Rewraps a data key under the primary version of its key (the same
+    /// context): the key itself, and the data under it, are unchanged.
+    #[pyo3(signature = (wrapped, context=None))]
+    fn rewrap_data_key<'py>(
+        &self,
+        py: Python<'py>,
+        wrapped: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (blob, ctx) = (Input::new(wrapped, usize::MAX)?, context_of(context)?);
+        let moved = self
+            .inner
+            .current()
+            .rewrap_data_key_with(blob.as_slice(), &ctx, &mut strongroom::SysRng)
+            .map_err(core_err)?;
+        Ok(PyBytes::new(py, &moved))
+    }
+
     /// Derives the 32-byte key for `context` from version `version` of
     /// `name` (None: the primary): `(key, version)`.
     #[pyo3(signature = (name, context=None, version=None))]

@@ -268,6 +268,15 @@ fn inspect_record<'py>(py: Python<'py>, record: &Bound<'py, PyAny>) -> PyResult<
     )
 }
 
+/// Which key and version a wrapped data key is under: `(key_id,
+/// version)`. Nothing is unwrapped.
+#[pyfunction]
+fn inspect_data_key(wrapped: &Bound<'_, PyAny>) -> PyResult<(u32, u32)> {
+    let blob = Input::new(wrapped, usize::MAX)?;
+    let kv = strongroom::datakey::inspect_wrapped_key(blob.as_slice()).map_err(core_err)?;
+    Ok((kv.key_id.as_u32(), kv.version))
+}
+
 /// The `EnvelopeInfo` of the core's envelope facts.
 fn envelope_info<'py>(
     py: Python<'py>,
@@ -316,6 +325,7 @@ fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decrypt_envelope_with_key, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_record, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_envelope, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect_data_key, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PKCS11", cfg!(feature = "pkcs11"))?;
     Ok(())

@@ -438,3 +438,20 @@ def test_every_public_name_has_a_docstring() -> None:
                 if not (getattr(member, "__doc__", None) or "").strip():
                     missing.append(f"{name}.{attr}")
     assert missing == []
+
+
+def test_data_keys_rewrap_to_the_primary(keyring: strongroom.Keyring) -> None:
+    key, wrapped = keyring.generate_data_key("pii", {"customer": "9"})
+    kid = keyring.key_info("pii").key_id
+    assert strongroom.inspect_data_key(wrapped) == (kid, 1)
+    keyring.rotate("pii")
+    moved = keyring.rewrap_data_key(wrapped, {"customer": "9"})
+    assert strongroom.inspect_data_key(moved) == (kid, 2)
+    keyring.destroy("pii", 1)
+    assert keyring.unwrap_data_key(moved, {"customer": "9"}) == key
+    with pytest.raises(strongroom.KeyDestroyed):
+        keyring.unwrap_data_key(wrapped, {"customer": "9"})
+    with pytest.raises(strongroom.AuthenticationError):
+        keyring.rewrap_data_key(moved, {"customer": "8"})
+    with pytest.raises(strongroom.MalformedInput):
+        strongroom.inspect_data_key(b"short")
