@@ -18,7 +18,7 @@ use crate::io::{Endpoint, ErrorSlot, PyFile, SeekReader, Source, stream_err};
 use crate::provider::PyProvider;
 use crate::{
     DETACH_THRESHOLD, context_of, core_err, decrypt_into_buffer, decrypt_secret, invalid, make,
-    maybe_detach, raise, store_err,
+    maybe_detach, raise, record_of, record_out, store_err,
 };
 
 /// A keyring shared by every thread of the process: encrypt and decrypt
@@ -436,14 +436,18 @@ impl Keyring {
 
     /// Encrypts `plaintext` (any bytes-like object) into a record under the
     /// primary version of `name`, bound to `context` (a `Mapping[str, str]`).
-    #[pyo3(signature = (name, plaintext, context=None))]
+    /// Returns `bytes`, or with `text=True` the text form (a `str`,
+    /// `"sr1:..."`, for text columns); every method that takes a record
+    /// takes either.
+    #[pyo3(signature = (name, plaintext, context=None, *, text=false))]
     fn encrypt<'py>(
         &self,
         py: Python<'py>,
         name: &str,
         plaintext: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+        text: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (pt, ctx) = (
             Input::new(plaintext, DETACH_THRESHOLD)?,
             context_of(context)?,
@@ -452,7 +456,7 @@ impl Keyring {
         let k = self.inner.current();
         let sealed =
             maybe_detach(py, pt.len(), || k.encrypt_record(name, pt, &ctx)).map_err(core_err)?;
-        Ok(PyBytes::new(py, &sealed))
+        Ok(record_out(py, &sealed, text))
     }
 
     /// Decrypts a record with `context`. The returned `bytes` cannot be
@@ -465,7 +469,7 @@ impl Keyring {
         record: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let (rec, ctx) = (Input::new(record, DETACH_THRESHOLD)?, context_of(context)?);
+        let ((rec, _), ctx) = (record_of(record, DETACH_THRESHOLD)?, context_of(context)?);
         let rec = rec.as_slice();
         let k = self.inner.current();
         let plain =
@@ -483,7 +487,7 @@ impl Keyring {
         buffer: &Bound<'_, PyAny>,
         context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
-        let (rec, ctx) = (Input::new(record, usize::MAX)?, context_of(context)?);
+        let ((rec, _), ctx) = (record_of(record, usize::MAX)?, context_of(context)?);
         let k = self.inner.current();
         decrypt_into_buffer(buffer, |dst| {
             k.decrypt_record_into(rec.as_slice(), &ctx, dst)
@@ -499,7 +503,7 @@ impl Keyring {
         record: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (rec, ctx) = (Input::new(record, usize::MAX)?, context_of(context)?);
+        let ((rec, _), ctx) = (record_of(record, usize::MAX)?, context_of(context)?);
         let len = strongroom::inspect_record(rec.as_slice())
             .map_err(core_err)?
             .plaintext_len;
@@ -510,19 +514,20 @@ impl Keyring {
     }
 
     /// Re-encrypts a record under its key's primary version (same context);
-    /// returns it unchanged when it is at the primary already.
+    /// returns it unchanged when it is at the primary already, in the form
+    /// it came in (`bytes`, or text as a `str`).
     #[pyo3(signature = (record, context=None))]
     fn rewrap<'py>(
         &self,
         py: Python<'py>,
         record: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (rec, ctx) = (Input::new(record, DETACH_THRESHOLD)?, context_of(context)?);
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ((rec, text), ctx) = (record_of(record, DETACH_THRESHOLD)?, context_of(context)?);
         let rec = rec.as_slice();
         let k = self.inner.current();
         let moved = maybe_detach(py, rec.len(), || k.rewrap_record(rec, &ctx)).map_err(core_err)?;
-        Ok(PyBytes::new(py, moved.as_deref().unwrap_or(rec)))
+        Ok(record_out(py, moved.as_deref().unwrap_or(rec), text))
     }
 
     /// Encrypts `data` into an envelope for the primary version of `names`

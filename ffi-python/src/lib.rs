@@ -104,8 +104,15 @@ fn context_of(ctx: Option<&Bound<'_, PyAny>>) -> PyResult<EncryptionContext> {
     if ctx.is_none() {
         return Ok(out);
     }
-    let dict = PyDict::new(ctx.py());
-    dict.call_method1("update", (ctx,))?;
+    // A dict is read as it is; any other mapping through a dict copy.
+    let dict = match ctx.cast::<PyDict>() {
+        Ok(d) => d.clone(),
+        Err(_) => {
+            let d = PyDict::new(ctx.py());
+            d.call_method1("update", (ctx,))?;
+            d
+        }
+    };
     for (k, v) in dict.iter() {
         let (k, v): (String, String) = (k.extract()?, v.extract()?);
         out.insert(&k, &v).map_err(core_err)?;
@@ -119,6 +126,25 @@ fn maybe_detach<T: Send>(py: Python<'_>, len: usize, f: impl FnOnce() -> T + Sen
         py.detach(f)
     } else {
         f()
+    }
+}
+
+/// A record argument: any bytes-like object, or the text form as a `str`
+/// (`"sr1:..."`, FORMAT.md 5). Also says whether it was text.
+fn record_of<'py>(obj: &Bound<'py, PyAny>, detach_over: usize) -> PyResult<(Input<'py>, bool)> {
+    if let Ok(s) = obj.cast::<pyo3::types::PyString>() {
+        let rec = record::from_text(&s.extract::<String>()?).map_err(core_err)?;
+        return Ok((Input::Copy(zeroize::Zeroizing::new(rec)), true));
+    }
+    Ok((Input::new(obj, detach_over)?, false))
+}
+
+/// A record as `bytes`, or as its text form when `text`.
+fn record_out<'py>(py: Python<'py>, record: &[u8], text: bool) -> Bound<'py, PyAny> {
+    if text {
+        pyo3::types::PyString::new(py, &record::to_text(record)).into_any()
+    } else {
+        PyBytes::new(py, record).into_any()
     }
 }
 
@@ -179,25 +205,27 @@ fn decrypt_with_key<'py>(
     context: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let key = standalone_key(key)?;
-    let (rec, ctx) = (Input::new(record, usize::MAX)?, context_of(context)?);
+    let ((rec, _), ctx) = (record_of(record, usize::MAX)?, context_of(context)?);
     let plain = record::decrypt_with_key(&key, rec.as_slice(), &ctx).map_err(core_err)?;
     Ok(PyBytes::new(py, plain.expose_secret()))
 }
 
-/// Encrypts a record under a standalone key of 32 bytes.
+/// Encrypts a record under a standalone key of 32 bytes (as its text
+/// form, a `str`, when `text`).
 #[pyfunction]
-#[pyo3(signature = (key, plaintext, context=None))]
+#[pyo3(signature = (key, plaintext, context=None, *, text=false))]
 fn encrypt_with_key<'py>(
     py: Python<'py>,
     key: &Bound<'py, PyAny>,
     plaintext: &Bound<'py, PyAny>,
     context: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
+    text: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let key = standalone_key(key)?;
     let (pt, ctx) = (Input::new(plaintext, usize::MAX)?, context_of(context)?);
     let sealed = record::encrypt_with_key(&key, pt.as_slice(), &ctx, &mut strongroom::SysRng)
         .map_err(core_err)?;
-    Ok(PyBytes::new(py, &sealed))
+    Ok(record_out(py, &sealed, text))
 }
 
 /// Decrypts an envelope under a standalone key of 32 bytes.
@@ -259,7 +287,7 @@ fn from_text<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyBytes>> 
 /// long the plaintext is. Nothing is decrypted or authenticated.
 #[pyfunction]
 fn inspect_record<'py>(py: Python<'py>, record: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let rec = Input::new(record, usize::MAX)?;
+    let (rec, _) = record_of(record, usize::MAX)?;
     let h = strongroom::inspect_record(rec.as_slice()).map_err(core_err)?;
     make(
         py,
@@ -312,6 +340,16 @@ fn inspect_envelope<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<
     envelope_info(py, &info)
 }
 
+/// Panics inside the module, for the test that a panic is raised as
+/// pyo3's `PanicException` and never aborts the interpreter.
+#[pyfunction]
+fn _test_panic() {
+    #[allow(clippy::panic, reason = "the point of the function")]
+    {
+        panic!("strongroom._test_panic: a panic on purpose")
+    }
+}
+
 #[pymodule]
 fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keyring::Keyring>()?;
@@ -319,6 +357,7 @@ fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_text, m)?)?;
     m.add_function(wrap_pyfunction!(from_text, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(_test_panic, m)?)?;
     m.add_function(wrap_pyfunction!(encrypt_with_key, m)?)?;
     m.add_function(wrap_pyfunction!(decrypt_with_key, m)?)?;
     m.add_function(wrap_pyfunction!(encrypt_envelope_with_key, m)?)?;

@@ -50,11 +50,11 @@ def test_any_buffer_protocol_object_is_an_input(keyring: strongroom.Keyring, tmp
     big = bytearray(os.urandom(100_000))
     assert keyring.decrypt(keyring.encrypt("pii", big), None) == big
     with pytest.raises(TypeError):
-        keyring.encrypt("pii", "a str is not bytes")  # type: ignore[arg-type]
+        keyring.encrypt("pii", "a str is not bytes")  # type: ignore[call-overload]
     with pytest.raises((TypeError, BufferError)):
         keyring.encrypt("pii", memoryview(bytes(range(10)))[::2])
     with pytest.raises(TypeError):
-        keyring.encrypt("pii", 12345)  # type: ignore[arg-type]
+        keyring.encrypt("pii", 12345)  # type: ignore[call-overload]
 
 
 def test_decrypt_into_leaves_no_plaintext_on_any_failure(keyring: strongroom.Keyring) -> None:
@@ -455,3 +455,65 @@ def test_data_keys_rewrap_to_the_primary(keyring: strongroom.Keyring) -> None:
         keyring.rewrap_data_key(moved, {"customer": "8"})
     with pytest.raises(strongroom.MalformedInput):
         strongroom.inspect_data_key(b"short")
+
+
+def test_text_form_records_for_text_columns(keyring: strongroom.Keyring) -> None:
+    text = keyring.encrypt("pii", b"ada@example.com", CTX, text=True)
+    assert isinstance(text, str) and text.startswith("sr1:")
+    assert keyring.decrypt(text, CTX) == b"ada@example.com"
+    assert strongroom.inspect_record(text).plaintext_len == 15
+    buf = bytearray(15)
+    assert keyring.decrypt_into(text, buf, CTX) == 15 and buf == b"ada@example.com"
+    keyring.rotate("pii")
+    moved = keyring.rewrap(text, CTX)
+    assert isinstance(moved, str) and moved != text
+    assert keyring.rewrap(moved, CTX) == moved
+    assert isinstance(keyring.rewrap(strongroom.from_text(text), CTX), bytes)
+    key = os.urandom(32)
+    t = strongroom.encrypt_with_key(key, b"standalone", text=True)
+    assert strongroom.decrypt_with_key(key, t) == b"standalone"
+    with pytest.raises(strongroom.MalformedInput):
+        keyring.decrypt("not a record", CTX)
+    with pytest.raises(strongroom.MalformedInput):
+        keyring.decrypt(text[:-2] + "!!", CTX)
+
+
+def test_the_remaining_exception_paths(keyring: strongroom.Keyring, tmp_path: Path) -> None:
+    record = bytearray(keyring.encrypt("pii", b"x"))
+    record[0] = 0x7F
+    with pytest.raises(strongroom.UnsupportedFormat) as unsupported:
+        keyring.decrypt(bytes(record))
+    assert unsupported.value.kind == "unsupported_format"
+    assert isinstance(unsupported.value, strongroom.MalformedInput)
+    with pytest.raises(strongroom.TooLarge):
+        keyring.encrypt("pii", b"x", {"k": "v" * 100_000})
+    with pytest.raises(strongroom.KeyNotFound) as unknown:
+        strongroom.Keyring().decrypt(keyring.encrypt("pii", b"x"))
+    assert unknown.value.kind == "unknown_key_id"
+    # A passphrase keyring: a wrong passphrase; a restored older copy.
+    path = tmp_path / "p.srk"
+    k = strongroom.Keyring.create_passphrase(path, b"correct horse")
+    k.create_key("a")
+    older = path.read_bytes()
+    k.rotate("a")
+    with pytest.raises(strongroom.AuthenticationError):
+        strongroom.Keyring.open_passphrase(path, bytearray(b"wrong horse"))
+    with pytest.raises(strongroom.InvalidArgument):
+        strongroom.Keyring.create_passphrase(tmp_path / "q.srk", b"")
+    path.write_bytes(older)
+    with pytest.raises(strongroom.KeyringRollback) as rollback:
+        strongroom.Keyring.open_passphrase(path, b"correct horse")
+    assert rollback.value.kind == "rollback" and rollback.value.code == 105
+    assert k.path is not None and str(k.path) == str(path)
+
+
+def test_a_rust_panic_is_an_exception_not_a_crash() -> None:
+    from strongroom import _strongroom
+
+    with pytest.raises(BaseException) as e:
+        _strongroom._test_panic()
+    assert type(e.value).__name__ == "PanicException"
+    assert "on purpose" in str(e.value)
+    k = strongroom.Keyring()
+    k.create_key("still-works")
+    assert k.decrypt(k.encrypt("still-works", b"ok")) == b"ok"

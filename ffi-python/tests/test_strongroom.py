@@ -58,7 +58,7 @@ def test_every_failure_is_a_strongroom_error_with_its_kind(keyring: strongroom.K
     with pytest.raises(strongroom.InvalidArgument):
         keyring.encrypt("pii", b"x", {"": "empty key"})
     with pytest.raises(TypeError):
-        keyring.encrypt("pii", "a str is not bytes")  # type: ignore[arg-type]
+        keyring.encrypt("pii", "a str is not bytes")  # type: ignore[call-overload]
 
 
 def test_every_core_kind_has_its_class() -> None:
