@@ -487,7 +487,8 @@ impl Keyring {
         buffer: &Bound<'_, PyAny>,
         context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
-        let ((rec, _), ctx) = (record_of(record, usize::MAX)?, context_of(context)?);
+        // Copied unless `bytes`: the input could be the output buffer itself.
+        let ((rec, _), ctx) = (record_of(record, 0)?, context_of(context)?);
         let k = self.inner.current();
         decrypt_into_buffer(buffer, |dst| {
             k.decrypt_record_into(rec.as_slice(), &ctx, dst)
@@ -583,7 +584,8 @@ impl Keyring {
         buffer: &Bound<'_, PyAny>,
         context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
-        let (env, ctx) = (Input::new(data, usize::MAX)?, context_of(context)?);
+        // Copied unless `bytes`: the input could be the output buffer itself.
+        let (env, ctx) = (Input::new(data, 0)?, context_of(context)?);
         let k = self.inner.current();
         decrypt_into_buffer(buffer, |dst| {
             envelope::decrypt_into(Identity::Keyring(&k), env.as_slice(), &ctx, dst)

@@ -96,6 +96,10 @@ def test_decrypt_into_leaves_no_plaintext_on_any_failure(keyring: strongroom.Key
         assert buf == bytearray(256)
     buf = bytearray(256)
     assert keyring.decrypt_envelope_into(env, buf, CTX) == len(secret) * 10
+    # The record's own buffer as the output: the input is read first.
+    same = bytearray(record)
+    assert keyring.decrypt_into(same, same, CTX) == len(secret)
+    assert bytes(same[: len(secret)]) == secret
 
 
 def test_secret_bytes_can_be_wiped(keyring: strongroom.Keyring) -> None:
