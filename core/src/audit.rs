@@ -361,10 +361,13 @@ mod jsonl {
         /// # Errors
         /// The OS error.
         pub fn open(path: &Path) -> std::io::Result<Self> {
+            // O_NOFOLLOW: a symbolic link planted at the log's path must not
+            // send events (or the append) somewhere else.
             let file = OpenOptions::new()
                 .create(true)
                 .append(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(path)?;
             Ok(Self {
                 file: Mutex::new(file),

@@ -6,11 +6,13 @@
 use alloc::vec::Vec;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rand_core::TryCryptoRng;
 
-use crate::disk::{StoreError, create_private, io_err, temp_path_beside};
+use crate::disk::{StoreError, create_private, dir_of, io_err, temp_path_beside};
 use crate::envelope::{self, EnvelopeInfo, MAX_HEADER_LEN};
 use crate::error::Error;
 use crate::key_id::KeyId;
@@ -27,35 +29,124 @@ fn content_err(path: &Path) -> impl FnOnce(Error) -> StoreError + '_ {
     }
 }
 
-/// An output file that appears whole or not at all: bytes go to a temp file
-/// beside the target (created exclusively, mode 0600, with an unpredictable
-/// name), which [`AtomicFile::commit`] fsyncs and renames over the target.
-/// Dropped without `commit` (an error, a panic), it removes the temp file.
+/// An output file that appears whole or not at all.
+///
+/// Bytes go to an unnamed temp file in the target's directory
+/// (`O_TMPFILE`, mode 0600): nothing of it is ever visible by name, so a
+/// crash, `kill -9` or any signal leaves nothing behind. Where the file
+/// system has no `O_TMPFILE`, a temp file with an unpredictable name
+/// (`.NAME.<16 random hex digits>.partial`, created exclusively) stands in,
+/// and is removed on drop. [`AtomicFile::commit`] fsyncs the data, gives
+/// the unnamed file a fresh random name and renames it over the target in
+/// one step, then fsyncs the directory. Dropped without `commit` (an
+/// error, a panic), it leaves the target untouched.
+///
+/// A target that is a symbolic link is resolved first: the file it names
+/// is replaced, and the link stays. [`AtomicFile::replacing`] also gives
+/// the new file the old one's owner, group and mode.
 ///
 /// An exclusive handle (`Send`).
 #[derive(Debug)]
 pub struct AtomicFile {
+    /// The named temp file; empty while the temp is unnamed, and after
+    /// the commit.
     tmp: PathBuf,
     target: PathBuf,
     file: Option<File>,
 }
 
+/// `target`, or the file a symbolic link there names (the link chain
+/// resolved). A dangling link is an error: its target's directory may not
+/// be where the caller thinks.
+pub(crate) fn resolve(target: &Path) -> Result<PathBuf, StoreError> {
+    match fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(target).map_err(io_err("resolve the symbolic link", target))
+        }
+        _ => Ok(target.to_path_buf()),
+    }
+}
+
+/// An unnamed file in `dir` (`O_TMPFILE`), or `None` when the file system
+/// or kernel has none.
+fn open_unnamed(dir: &Path) -> Result<Option<File>, StoreError> {
+    match fs::OpenOptions::new()
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(dir)
+    {
+        Ok(f) => Ok(Some(f)),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(io_err("create a temp file in", dir)(e)),
+    }
+}
+
+/// Gives the unnamed `file` the name `tmp` (which must not exist).
+fn link_unnamed(file: &File, tmp: &Path) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, linkat};
+    let proc_path = alloc::format!("/proc/self/fd/{}", file.as_raw_fd());
+    match linkat(CWD, proc_path.as_str(), CWD, tmp, AtFlags::SYMLINK_FOLLOW) {
+        Ok(()) => Ok(()),
+        // No /proc: the file descriptor itself (needs CAP_DAC_READ_SEARCH).
+        Err(_) => linkat(file, "", CWD, tmp, AtFlags::EMPTY_PATH).map_err(io::Error::from),
+    }
+}
+
 impl AtomicFile {
-    /// Starts writing `target`.
+    /// Starts writing `target` (a new file, or one to replace), mode 0600.
     ///
     /// # Errors
-    /// [`StoreError::Io`] if the temp file cannot be created.
+    /// [`StoreError::Io`] if the temp file cannot be created (a missing
+    /// directory, a dangling symbolic link, no permission).
     pub fn create(target: &Path) -> Result<Self, StoreError> {
-        let tmp = temp_path_beside(target, "partial")?;
+        let target = resolve(target)?;
+        let dir = dir_of(&target);
+        if let Some(file) = open_unnamed(&dir)? {
+            return Ok(Self {
+                tmp: PathBuf::new(),
+                target,
+                file: Some(file),
+            });
+        }
+        let tmp = temp_path_beside(&target, "partial")?;
         let file = create_private(&tmp).map_err(io_err("create", &tmp))?;
         Ok(Self {
             tmp,
-            target: target.to_path_buf(),
+            target,
             file: Some(file),
         })
     }
 
-    /// The file this will become.
+    /// Starts an in-place rewrite of the existing file `target`: as
+    /// [`AtomicFile::create`], and the new file gets the old one's owner,
+    /// group and mode (so a rewrite run as root leaves a service's file
+    /// its own).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if `target` cannot be read, or its owner and
+    /// group cannot be given to the new file (another user's file, without
+    /// root): refused before anything is written.
+    pub fn replacing(target: &Path) -> Result<Self, StoreError> {
+        let out = Self::create(target)?;
+        let meta = fs::metadata(&out.target).map_err(io_err("read", &out.target))?;
+        if let Some(f) = &out.file {
+            std::os::unix::fs::fchown(f, Some(meta.uid()), Some(meta.gid()))
+                .map_err(io_err("keep the owner and group of", &out.target))?;
+            f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
+                .map_err(io_err("keep the mode of", &out.target))?;
+        }
+        Ok(out)
+    }
+
+    /// The file this will become (a symbolic link resolved).
     pub fn target(&self) -> &Path {
         &self.target
     }
@@ -66,11 +157,22 @@ impl AtomicFile {
     /// [`StoreError::Io`]; the temp file is removed and the target is
     /// untouched.
     pub fn commit(mut self) -> Result<(), StoreError> {
-        if let Some(f) = self.file.take() {
-            f.sync_all().map_err(io_err("write", &self.target))?;
+        let Some(file) = self.file.take() else {
+            return Err(io_err("write", &self.target)(io::Error::other(
+                "output already committed",
+            )));
+        };
+        file.sync_all().map_err(io_err("write", &self.target))?;
+        if self.tmp.as_os_str().is_empty() {
+            let tmp = temp_path_beside(&self.target, "partial")?;
+            link_unnamed(&file, &tmp).map_err(io_err("name the temp file for", &self.target))?;
+            self.tmp = tmp;
         }
+        drop(file);
         fs::rename(&self.tmp, &self.target).map_err(io_err("write", &self.target))?;
         self.tmp.clear();
+        // Best effort: the rename is done; this makes it durable.
+        let _ = File::open(dir_of(&self.target)).and_then(|d| d.sync_all());
         Ok(())
     }
 }
@@ -122,26 +224,45 @@ pub fn copy_wiped(reader: &mut dyn Read, writer: &mut dyn Write) -> io::Result<u
 
 /// An envelope file opened for its header: the file, the first bytes (at
 /// most [`MAX_HEADER_LEN`]) and its public facts.
-fn read_header(path: &Path) -> Result<(File, Vec<u8>, EnvelopeInfo, u64), StoreError> {
+/// Opens `path` and reads the envelope header at its start. The length
+/// comes from the file's size; a pipe or other stream, when `stream` is
+/// allowed, is read to its end to count it (only the header is kept).
+fn read_header(
+    path: &Path,
+    stream: bool,
+) -> Result<(File, Vec<u8>, EnvelopeInfo, u64), StoreError> {
     let mut f = File::open(path).map_err(io_err("read", path))?;
-    let total = f.metadata().map_err(io_err("stat", path))?.len();
+    let meta = f.metadata().map_err(io_err("stat", path))?;
+    if !meta.is_file() && !stream {
+        return Err(io_err("rewrite", path)(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
     let mut head = Vec::new();
     (&mut f)
         .take(MAX_HEADER_LEN as u64)
         .read_to_end(&mut head)
         .map_err(io_err("read", path))?;
+    let total = if meta.is_file() {
+        meta.len()
+    } else {
+        let rest = io::copy(&mut f, &mut io::sink()).map_err(io_err("read", path))?;
+        head.len() as u64 + rest
+    };
     let info = envelope::inspect_header(&head, total).map_err(content_err(path))?;
     Ok((f, head, info, total))
 }
 
 /// The public facts of the envelope file at `path`, reading only its
-/// header (and its length).
+/// header (and its length; a pipe such as `/dev/stdin` is read through to
+/// count it).
 ///
 /// # Errors
 /// [`StoreError::Io`]; [`StoreError::File`] for a file that is not an
 /// envelope.
 pub fn inspect_envelope_file(path: &Path) -> Result<EnvelopeInfo, StoreError> {
-    read_header(path).map(|(_, _, info, _)| info)
+    read_header(path, true).map(|(_, _, info, _)| info)
 }
 
 /// One recipient that a rewrap moved to a newer version.
@@ -170,7 +291,7 @@ pub fn rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
     path: &Path,
     rng: &mut R,
 ) -> Result<Vec<RecipientMove>, StoreError> {
-    let (mut f, head, before, total) = read_header(path)?;
+    let (mut f, head, before, total) = read_header(path, false)?;
     let (header, old_len) =
         envelope::rewrap_header(keyring, &head, &before.context, rng).map_err(content_err(path))?;
     let new_total = total - old_len as u64 + header.len() as u64;
@@ -193,7 +314,7 @@ pub fn rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
     }
     f.seek(SeekFrom::Start(old_len as u64))
         .map_err(io_err("read", path))?;
-    let mut out = AtomicFile::create(path)?;
+    let mut out = AtomicFile::replacing(path)?;
     out.write_all(&header).map_err(io_err("write", path))?;
     copy_wiped(&mut f, &mut out).map_err(io_err("write", path))?;
     out.commit()?;

@@ -603,12 +603,15 @@ impl KeyringStore {
         let mut lock_path: OsString = self.path.clone().into_os_string();
         lock_path.push(".lock");
         let lock_path = PathBuf::from(lock_path);
+        // O_NOFOLLOW: a symbolic link planted at the lock's path is
+        // refused, not followed (it could create or lock another file).
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&lock_path)
             .map_err(io_err("open the lock file", &lock_path))?;
         if wait {
@@ -668,9 +671,29 @@ impl KeyringStore {
     /// Writes `bytes` to a new temp file beside `target`, fsyncs it and
     /// renames it over `target`.
     fn write_atomic(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        // A symbolic link is followed, so the file it names is updated (and
+        // the link stays); the new file keeps the old one's owner, group
+        // and mode, so a change made as root leaves a service's keyring
+        // its own.
+        let target = &crate::file::resolve(target)?;
+        let keep = fs::metadata(target).ok();
         let tmp = disk::temp_path_beside(target, "tmp")?;
         let ops = &*self.ops;
         let mut file = ops.create_new(&tmp).map_err(io_err("create", &tmp))?;
+        if let Some(m) = keep {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            let kept = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()))
+                .map_err(io_err("keep the owner and group of", target))
+                .and_then(|()| {
+                    file.set_permissions(fs::Permissions::from_mode(m.mode() & 0o7777))
+                        .map_err(io_err("keep the mode of", target))
+                });
+            if let Err(e) = kept {
+                drop(file);
+                let _ = ops.remove(&tmp);
+                return Err(e);
+            }
+        }
         let written = ops
             .write_all(&mut file, bytes)
             .map_err(io_err("write", &tmp))

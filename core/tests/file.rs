@@ -32,9 +32,11 @@ fn an_atomic_file_appears_whole_or_not_at_all() {
     let target = dir.join("out.bin");
     fs::write(&target, b"old").unwrap();
     // Dropped without commit: the target keeps its old bytes, no temp left.
+    // While it is written, nothing is visible by name (an O_TMPFILE file;
+    // ext4, xfs, btrfs and tmpfs all have them): a crash leaves nothing.
     let mut f = AtomicFile::create(&target).unwrap();
     f.write_all(b"half of the new").unwrap();
-    assert_eq!(entries(&dir).len(), 2, "temp file beside the target");
+    assert_eq!(entries(&dir), ["out.bin"], "the temp file is unnamed");
     drop(f);
     assert_eq!(fs::read(&target).unwrap(), b"old");
     assert_eq!(entries(&dir), ["out.bin"]);
@@ -49,11 +51,40 @@ fn an_atomic_file_appears_whole_or_not_at_all() {
         0o600
     );
     assert_eq!(entries(&dir), ["out.bin"]);
-    // Two writers at once get different temp names.
-    let a = AtomicFile::create(&target).unwrap();
-    let b = AtomicFile::create(&target).unwrap();
-    assert_eq!(entries(&dir).len(), 3);
-    drop((a, b));
+    // Two writers at once: both unnamed; the last commit wins, whole.
+    let mut a = AtomicFile::create(&target).unwrap();
+    let mut b = AtomicFile::create(&target).unwrap();
+    a.write_all(b"from a").unwrap();
+    b.write_all(b"from b").unwrap();
+    assert_eq!(entries(&dir), ["out.bin"]);
+    a.commit().unwrap();
+    b.commit().unwrap();
+    assert_eq!(fs::read(&target).unwrap(), b"from b");
+    assert_eq!(entries(&dir), ["out.bin"]);
+    // A symbolic link is followed: the file it names is replaced, the link
+    // stays; `replacing` keeps the old file's mode.
+    use std::os::unix::fs::symlink;
+    symlink("out.bin", dir.join("link")).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+    let mut f = AtomicFile::replacing(&dir.join("link")).unwrap();
+    assert_eq!(f.target(), fs::canonicalize(&target).unwrap());
+    f.write_all(b"through the link").unwrap();
+    f.commit().unwrap();
+    assert!(
+        fs::symlink_metadata(dir.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read(&target).unwrap(), b"through the link");
+    assert_eq!(
+        fs::metadata(&target).unwrap().permissions().mode() & 0o7777,
+        0o640
+    );
+    // A dangling link is an error, and nothing is created.
+    symlink("nowhere/at/all", dir.join("dangling")).unwrap();
+    assert!(AtomicFile::create(&dir.join("dangling")).is_err());
+    assert_eq!(entries(&dir), ["dangling", "link", "out.bin"]);
     fs::remove_dir_all(&dir).ok();
 }
 
