@@ -199,9 +199,12 @@ pub(crate) enum KeyCommand {
     /// Write a backup of one key (all versions), sealed under its own root.
     Backup {
         name: String,
-        /// The backup file.
+        /// The backup file (never an existing file without --force).
         #[arg(short, long)]
         output: PathBuf,
+        /// Replace the backup file if it exists.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         root: OtherRootArgs,
     },

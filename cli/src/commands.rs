@@ -147,12 +147,13 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
         Command::Key(KeyCommand::Backup {
             name,
             output,
+            force,
             root: other,
         }) => {
             let backup_root = root::other(other, &cli.root.pkcs11, "the backup", true)?;
             let keyring = store.load()?;
             let backup = keyring.export_key_with(name, backup_root.as_ref(), &mut SysRng)?;
-            let mut out = Output::open(Some(output))?;
+            let mut out = Output::open(Some(output), &protected(&store), *force)?;
             out.write_all(&backup)
                 .map_err(|e| CliError::io(&format!("cannot write {}", output.display()), e))?;
             out.commit()?;
@@ -343,6 +344,17 @@ fn context(pairs: &[String]) -> Result<EncryptionContext, CliError> {
     Ok(ctx)
 }
 
+/// The keyring's own files, which no output may name.
+fn protected(store: &KeyringStore) -> Vec<std::path::PathBuf> {
+    let mut lock = store.path().as_os_str().to_owned();
+    lock.push(".lock");
+    vec![
+        store.path().to_path_buf(),
+        lock.into(),
+        store.generation_file(),
+    ]
+}
+
 /// The input and, for a regular file, its length.
 fn input(path: Option<&Path>) -> Result<(Box<dyn Read>, Option<u64>), CliError> {
     match path {
@@ -367,7 +379,7 @@ fn encrypt(
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (mut reader, _bar) = progress::track(reader, len, progress, "encrypting");
-    let out = Output::open(args.output.as_deref())?;
+    let out = Output::open(args.output.as_deref(), &protected(store), true)?;
     let recipients = [Recipient::Key {
         keyring: &keyring,
         name: &args.key,
@@ -392,7 +404,7 @@ fn decrypt(
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
-    let mut out = Output::open(args.output.as_deref())?;
+    let mut out = Output::open(args.output.as_deref(), &protected(store), true)?;
     let mut plain = EnvelopeReader::new(reader, keyring, &ctx)
         .with_threads(threads)
         .map_err(|e| CliError::io("cannot start decrypting", e))?;
@@ -432,7 +444,33 @@ fn inspect(path: &Path) -> Result<(), CliError> {
         }
     }
     for (k, v) in info.context.iter() {
-        println!("context: {k}={v}");
+        println!("context: {}={}", escape(k, true), escape(v, false));
     }
     Ok(())
+}
+
+/// A string from a file, safe to print: control characters (escape
+/// sequences, newlines that would fake extra lines), Unicode format and
+/// direction controls, `\` (and in a key, `=`) are written as escapes, so
+/// what anyone put in a file's context cannot pose as output of ours.
+pub(crate) fn escape(s: &str, key: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '=' if key => out.push_str("\\x3d"),
+            c if c.is_control() || invisible => {
+                let n = u32::from(c);
+                if n < 0x100 {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{n:04x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

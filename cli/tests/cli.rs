@@ -224,8 +224,12 @@ fn encrypt_and_decrypt_files_and_pipes_with_clear_failures() {
         .contains("cannot create")
     );
     // Directories nobody can write to, even root (whose capabilities pass
-    // over mode bits): a regular file as the parent, and /proc.
-    for unwritable in ["dump.sql/out.sr", "/proc/strongroom-out.sr"] {
+    // over mode bits): a regular file as the parent, and /proc (where a
+    // path is a stream to open, never a file to create).
+    for (unwritable, says) in [
+        ("dump.sql/out.sr", "cannot create"),
+        ("/proc/strongroom-out.sr", "cannot write"),
+    ] {
         assert!(
             env.fails(
                 &[
@@ -238,7 +242,7 @@ fn encrypt_and_decrypt_files_and_pipes_with_clear_failures() {
                 ],
                 4
             )
-            .contains("cannot create")
+            .contains(says)
         );
     }
     assert!(

@@ -1,0 +1,337 @@
+//! Issue #11, points 1 to 3: outputs never destroy what they name, in-place
+//! rewrites keep the file's identity, bad input is refused cleanly.
+//! Driven through the real binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod common;
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use common::{Env, getrandom_fill};
+
+fn init(env: &Env) {
+    env.ok(&["keyring", "init", "--key", "files"]);
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+fn names(env: &Env) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(&env.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_keyring_and_its_files_are_refused_as_outputs() {
+    let env = Env::new("protect");
+    init(&env);
+    env.ok(&["key", "rotate", "files"]);
+    let before = fs::read(env.path("keyring.srk")).unwrap();
+    symlink(env.path("keyring.srk"), env.path("alias.srk")).unwrap();
+    for target in [
+        "keyring.srk",
+        "alias.srk",
+        "keyring.srk.lock",
+        "keyring.srk.generation",
+    ] {
+        let err = env.fails(
+            &[
+                "key",
+                "backup",
+                "files",
+                "-o",
+                target,
+                "--new-key-file",
+                "root.key",
+            ],
+            2,
+        );
+        assert!(err.contains("refusing to write over"), "{target}: {err}");
+        let err = env.fails(&["encrypt", "--key", "files", "-o", target, "root.key"], 2);
+        assert!(err.contains("the keyring's own file"), "{target}: {err}");
+    }
+    assert_eq!(fs::read(env.path("keyring.srk")).unwrap(), before);
+    assert!(env.ok(&["key", "list"]).contains("primary v2"));
+    // A backup never replaces an existing file unless told to.
+    fs::write(env.path("old.backup"), b"keep me").unwrap();
+    let err = env.fails(
+        &[
+            "key",
+            "backup",
+            "files",
+            "-o",
+            "old.backup",
+            "--new-key-file",
+            "root.key",
+        ],
+        2,
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(fs::read(env.path("old.backup")).unwrap(), b"keep me");
+    env.ok(&[
+        "key",
+        "backup",
+        "files",
+        "-o",
+        "old.backup",
+        "--force",
+        "--new-key-file",
+        "root.key",
+    ]);
+    assert_ne!(fs::read(env.path("old.backup")).unwrap(), b"keep me");
+    env.no_partial_files();
+}
+
+#[test]
+fn streams_fifos_and_stdout_receive_the_bytes_and_are_never_replaced() {
+    let env = Env::new("streams");
+    init(&env);
+    let data = pattern(200_000);
+    fs::write(env.path("in"), &data).unwrap();
+    env.ok(&["encrypt", "--key", "files", "-o", "in.sr", "in"]);
+    // `-o -` is standard output; no file named "-".
+    let out = env.run(&["decrypt", "-o", "-", "in.sr"], None);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, data);
+    assert!(!env.path("-").exists());
+    // /dev/stdout (a pipe here) receives the bytes.
+    let out = env.run(&["decrypt", "-o", "/dev/stdout", "in.sr"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, data);
+    // A FIFO gets the plaintext and stays a FIFO.
+    let fifo = env.path("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        thread::spawn(move || {
+            let mut got = Vec::new();
+            fs::File::open(&fifo)
+                .unwrap()
+                .read_to_end(&mut got)
+                .unwrap();
+            got
+        })
+    };
+    env.ok(&["decrypt", "-o", "pipe", "in.sr"]);
+    assert_eq!(reader.join().unwrap(), data);
+    assert!(
+        fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo_like()
+    );
+    // /dev/null stays the device it is.
+    env.ok(&["decrypt", "-o", "/dev/null", "in.sr"]);
+    assert!(!fs::metadata("/dev/null").unwrap().is_file());
+    env.no_partial_files();
+}
+
+trait FifoLike {
+    fn is_fifo_like(&self) -> bool;
+}
+
+impl FifoLike for fs::FileType {
+    fn is_fifo_like(&self) -> bool {
+        std::os::unix::fs::FileTypeExt::is_fifo(self)
+    }
+}
+
+#[test]
+fn a_signal_during_decrypt_leaves_no_plaintext_on_disk() {
+    let env = Env::new("signals");
+    init(&env);
+    let data = pattern(96 << 20);
+    fs::write(env.path("big"), &data).unwrap();
+    env.ok(&["encrypt", "--key", "files", "-o", "big.sr", "big"]);
+    fs::remove_file(env.path("big")).unwrap();
+    let before = names(&env);
+    let mut killed = 0;
+    for (i, signal) in ["INT", "TERM", "HUP"].iter().cycle().take(9).enumerate() {
+        let mut r = [0u8; 1];
+        getrandom_fill(&mut r);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .current_dir(&env.dir)
+            .env_clear()
+            .env("STRONGROOM_KEYRING", env.path("keyring.srk"))
+            .env("STRONGROOM_KEY_FILE", env.path("root.key"))
+            .args(["--threads", "1", "decrypt", "-o", "out", "big.sr"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until it is writing: its unnamed output file (O_TMPFILE,
+        // shown by /proc as "dir/#inode (deleted)") is open; then a random
+        // moment later, the signal.
+        let pid = child.id().to_string();
+        let writing = (0..500).any(|_| {
+            let open = fs::read_dir(format!("/proc/{pid}/fd"))
+                .into_iter()
+                .flatten()
+                .flatten();
+            let found = open
+                .filter_map(|e| fs::read_link(e.path()).ok())
+                .any(|l| l.starts_with(&env.dir) && l.to_string_lossy().ends_with("(deleted)"));
+            if !found {
+                thread::sleep(Duration::from_millis(2));
+            }
+            found
+        });
+        thread::sleep(Duration::from_millis(u64::from(r[0]) / 4));
+        let _ = Command::new("kill").args(["-s", signal, &pid]).status();
+        let status = child.wait().unwrap();
+        let now = names(&env);
+        if status.success() {
+            // It finished first: the output is whole, and nothing else new.
+            assert_eq!(fs::read(env.path("out")).unwrap(), data, "run {i}");
+            fs::remove_file(env.path("out")).unwrap();
+        } else {
+            assert!(writing, "run {i}: killed before it started writing");
+            killed += 1;
+            assert_eq!(now, before, "run {i} (SIG{signal}) left a file behind");
+        }
+    }
+    println!(
+        "signals: {killed} of 9 decrypts killed while writing their output (SIGINT, SIGTERM, \
+         SIGHUP); none left a file"
+    );
+    assert!(
+        killed >= 3,
+        "the decrypts finished too fast to be interrupted"
+    );
+}
+
+#[test]
+fn rewrap_follows_symlinks_and_keeps_owner_group_and_mode() {
+    let env = Env::new("identity");
+    init(&env);
+    fs::write(env.path("plain"), b"some data").unwrap();
+    env.ok(&["encrypt", "--key", "files", "-o", "real.sr", "plain"]);
+    fs::set_permissions(env.path("real.sr"), fs::Permissions::from_mode(0o640)).unwrap();
+    symlink("real.sr", env.path("link.sr")).unwrap();
+    env.ok(&["key", "rotate", "files"]);
+    let out = env.ok(&["rewrap", "link.sr"]);
+    assert!(out.contains("v1 -> v2"), "{out}");
+    // The file the link names moved; the link is still a link.
+    assert!(env.ok(&["inspect", "real.sr"]).contains("version 2"));
+    assert!(
+        fs::symlink_metadata(env.path("link.sr"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::metadata(env.path("real.sr")).unwrap().mode() & 0o7777,
+        0o640
+    );
+    let root = rustix::process::geteuid().is_root();
+    if root {
+        // Run as root on another user's file and keyring: both stay theirs.
+        let nobody = 65534;
+        std::os::unix::fs::chown(env.path("real.sr"), Some(nobody), Some(nobody)).unwrap();
+        std::os::unix::fs::chown(env.path("keyring.srk"), Some(nobody), Some(nobody)).unwrap();
+        env.ok(&["key", "rotate", "files"]);
+        env.ok(&["rewrap", "real.sr"]);
+        let m = fs::metadata(env.path("real.sr")).unwrap();
+        assert_eq!(
+            (m.uid(), m.gid(), m.mode() & 0o7777),
+            (nobody, nobody, 0o640)
+        );
+        let k = fs::metadata(env.path("keyring.srk")).unwrap();
+        assert_eq!(
+            (k.uid(), k.gid(), k.mode() & 0o7777),
+            (nobody, nobody, 0o600)
+        );
+        println!("identity: as root, rewrap and a key change kept owner 65534 and the modes");
+    } else {
+        println!("identity: not root here, so only the mode and the symlink were checked");
+    }
+    env.no_partial_files();
+}
+
+#[test]
+fn lock_and_audit_files_are_never_followed_through_symlinks() {
+    let env = Env::new("nofollow");
+    init(&env);
+    let elsewhere = env.path("elsewhere");
+    let _ = fs::remove_file(env.path("keyring.srk.lock"));
+    symlink(&elsewhere, env.path("keyring.srk.lock")).unwrap();
+    let err = env.fails(&["key", "rotate", "files"], 4);
+    assert!(err.contains("lock"), "{err}");
+    assert!(!elsewhere.exists());
+    fs::remove_file(env.path("keyring.srk.lock")).unwrap();
+    symlink(&elsewhere, env.path("audit.log")).unwrap();
+    let err = env.fails(&["--audit-log", "audit.log", "key", "list"], 4);
+    assert!(err.contains("audit.log"), "{err}");
+    assert!(!elsewhere.exists());
+}
+
+#[test]
+fn inspect_escapes_what_a_file_says_and_reads_pipes() {
+    let env = Env::new("inspect");
+    init(&env);
+    fs::write(env.path("plain"), b"x").unwrap();
+    let hostile = "\u{1b}[2J\u{1b}[31mred\nrecipient: key 1 version 9\u{202e}";
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        &format!("note={hostile}"),
+        "-o",
+        "h.sr",
+        "plain",
+    ]);
+    let out = env.ok(&["inspect", "h.sr"]);
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("recipient:")).count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("context: note=\\x1b[2J\\x1b[31mred\\x0arecipient: key 1 version 9\\u{202e}"),
+        "{out}"
+    );
+    // Through a pipe: the whole envelope is read to count its length.
+    let sealed = fs::read(env.path("h.sr")).unwrap();
+    let piped = env.run(&["inspect", "/dev/stdin"], Some(&sealed));
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(String::from_utf8(piped.stdout).unwrap(), out);
+    // A rewrap of something that is not a regular file is refused.
+    let err = env.fails(&["rewrap", "/dev/null"], 4);
+    assert!(err.contains("not a regular file"), "{err}");
+}
