@@ -104,10 +104,22 @@ pub(crate) enum Command {
     },
     /// Move encrypted files to the primary key versions, in place: only the
     /// header is rewritten (atomically); the body bytes stay as they are.
+    ///
+    /// Every file is tried; each failure is named on stderr, and the exit
+    /// code is non-zero if any failed. A summary of what moved ends the
+    /// output.
     Rewrap {
-        /// The envelope files.
+        /// Envelope files (and, with -r, directories).
         #[arg(required = true)]
-        files: Vec<PathBuf>,
+        paths: Vec<PathBuf>,
+        /// Descend into directories: every regular file under them that
+        /// starts like an envelope (others are counted as skipped; symbolic
+        /// links to directories are not followed).
+        #[arg(short, long)]
+        recursive: bool,
+        /// Only say what would move; change nothing.
+        #[arg(long)]
+        check: bool,
     },
 }
 

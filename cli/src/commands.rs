@@ -1,9 +1,9 @@
 //! What each subcommand does.
 
 use alloc::sync::Arc;
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use strongroom::audit::{AuditContext, JsonLinesSink};
 use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWriter, Recipient};
@@ -174,13 +174,11 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             println!("imported key {id} from {}", input.display());
             Ok(())
         }
-        Command::Rewrap { files } => {
-            let keyring = store.load()?;
-            for file in files {
-                println!("{}", rewrap_file(&keyring, file)?);
-            }
-            Ok(())
-        }
+        Command::Rewrap {
+            paths,
+            recursive,
+            check,
+        } => rewrap(&store.load()?, paths, *recursive, *check),
         Command::Key(cmd) => key_command(&store, cmd),
         Command::Encrypt(args) => encrypt(&store, threads(cli.threads)?, progress, args),
         Command::Decrypt(args) => decrypt(&store, threads(cli.threads)?, progress, args),
@@ -412,22 +410,136 @@ fn decrypt(
     out.commit()
 }
 
-/// Rewrites the header of one envelope file to the primary versions,
-/// atomically (temp file, fsync, rename); the body bytes are copied as they
-/// are. Returns a one-line summary of what moved.
-fn rewrap_file(keyring: &Keyring, path: &Path) -> Result<String, CliError> {
-    let moves = file::rewrap_envelope_file(keyring, path, &mut SysRng)?;
-    if moves.is_empty() {
-        return Ok(format!(
-            "{}: already at the primary versions, unchanged",
-            path.display()
-        ));
+/// The files a rewrap works on: each path as given, and with `recursive`
+/// the regular files under each directory (sorted; symbolic links to
+/// directories not followed), marked as found rather than named.
+fn rewrap_targets(paths: &[PathBuf], recursive: bool) -> Result<Vec<(PathBuf, bool)>, CliError> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>) -> Result<(), CliError> {
+        let err = |e| CliError::io(&format!("cannot read the directory {}", dir.display()), e);
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+            .map_err(err)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        entries.sort();
+        for p in entries {
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => walk(&p, out)?,
+                Ok(m) if m.is_file() => out.push((p, false)),
+                _ => {}
+            }
+        }
+        Ok(())
     }
-    let moves: Vec<String> = moves
-        .iter()
-        .map(|m| format!("key {} v{} -> v{}", m.key_id, m.from, m.to))
-        .collect();
-    Ok(format!("{}: {}", path.display(), moves.join(", ")))
+    let mut out = Vec::new();
+    for p in paths {
+        if recursive && fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            walk(p, &mut out)?;
+        } else {
+            out.push((p.clone(), true));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `path` starts with the envelope magic (FORMAT.md 7.1).
+fn starts_like_an_envelope(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == envelope::ENVELOPE_MAGIC)
+}
+
+/// `rewrap`: every file tried, each failure named, a summary at the end.
+fn rewrap(
+    keyring: &Keyring,
+    paths: &[PathBuf],
+    recursive: bool,
+    check: bool,
+) -> Result<(), CliError> {
+    let targets = rewrap_targets(paths, recursive)?;
+    let (mut moved, mut current, mut skipped) = (0usize, 0usize, 0usize);
+    let mut failed: Vec<(String, CliError)> = Vec::new();
+    let mut tally: alloc::collections::BTreeMap<(String, u32, u32), usize> = Default::default();
+    for (path, named) in &targets {
+        if !named && !starts_like_an_envelope(path) {
+            skipped += 1;
+            continue;
+        }
+        let result = if check {
+            file::check_rewrap_envelope_file(keyring, path, &mut SysRng)
+        } else {
+            file::rewrap_envelope_file(keyring, path, &mut SysRng)
+        };
+        match result {
+            Ok(moves) if moves.is_empty() => {
+                current += 1;
+                println!(
+                    "{}: already at the primary versions, unchanged",
+                    path.display()
+                );
+            }
+            Ok(moves) => {
+                moved += 1;
+                let what: Vec<String> = moves
+                    .iter()
+                    .map(|m| {
+                        let key = key_label(keyring, m.key_id);
+                        *tally.entry((key.clone(), m.from, m.to)).or_default() += 1;
+                        format!("{key} v{} -> v{}", m.from, m.to)
+                    })
+                    .collect();
+                let verb = if check { "would move " } else { "" };
+                println!("{}: {verb}{}", path.display(), what.join(", "));
+            }
+            Err(e) => {
+                let e = CliError::from(e);
+                eprintln!("strongroom: {e}");
+                failed.push((path.display().to_string(), e));
+            }
+        }
+    }
+    let verb = if check { "would move" } else { "moved" };
+    let mut summary = format!(
+        "rewrap: {} files: {moved} {verb}, {current} already current, {} failed",
+        moved + current + failed.len(),
+        failed.len()
+    );
+    if skipped > 0 {
+        summary.push_str(&format!(", {skipped} skipped (not envelopes)"));
+    }
+    println!("{summary}");
+    for ((key, from, to), n) in &tally {
+        println!("  {key}: v{from} -> v{to} on {n} file(s)");
+    }
+    match failed.first() {
+        None => Ok(()),
+        Some((_, first)) => {
+            let names: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+            let message = format!(
+                "{} of {} files failed to rewrap: {}",
+                failed.len(),
+                moved + current + failed.len(),
+                names.join(", ")
+            );
+            Err(match first {
+                CliError::Usage(_) => CliError::Usage(message),
+                CliError::Auth(_) => CliError::Auth(message),
+                CliError::Io(_) => CliError::Io(message),
+                CliError::Other(_) => CliError::Other(message),
+            })
+        }
+    }
+}
+
+/// A key by name where the keyring knows it (`key files (1a2b3c4d)`),
+/// else by id.
+fn key_label(keyring: &Keyring, id: strongroom::KeyId) -> String {
+    keyring
+        .keys()
+        .into_iter()
+        .find(|k| k.key_id == id)
+        .map_or_else(|| format!("key {id}"), |k| format!("key {} ({id})", k.name))
 }
 
 fn inspect(path: &Path) -> Result<(), CliError> {

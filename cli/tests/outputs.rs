@@ -332,6 +332,83 @@ fn inspect_escapes_what_a_file_says_and_reads_pipes() {
     );
     assert_eq!(String::from_utf8(piped.stdout).unwrap(), out);
     // A rewrap of something that is not a regular file is refused.
-    let err = env.fails(&["rewrap", "/dev/null"], 4);
-    assert!(err.contains("not a regular file"), "{err}");
+    let out = env.run(&["rewrap", "/dev/null"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("/dev/null: not a regular file"), "{err}");
+}
+
+#[test]
+fn a_batch_rewrap_goes_past_bad_files_names_them_and_sums_up() {
+    let env = Env::new("batch");
+    init(&env);
+    fs::create_dir_all(env.path("data/sub")).unwrap();
+    fs::write(env.path("plain"), b"payload").unwrap();
+    for name in ["data/a.sr", "data/sub/b.sr", "data/sub/c.sr", "d.sr"] {
+        env.ok(&["encrypt", "--key", "files", "-o", name, "plain"]);
+    }
+    fs::write(env.path("data/notes.txt"), b"not an envelope").unwrap();
+    env.ok(&["key", "rotate", "files"]);
+    // One bad file in the middle: truncated inside its header.
+    let b = fs::read(env.path("data/sub/b.sr")).unwrap();
+    fs::write(env.path("data/sub/b.sr"), &b[..20]).unwrap();
+    let before: Vec<Vec<u8>> = ["data/a.sr", "data/sub/c.sr"]
+        .iter()
+        .map(|n| fs::read(env.path(n)).unwrap())
+        .collect();
+    // --check changes nothing and says what would move.
+    let out = env.run(&["rewrap", "--check", "-r", "data"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("data/a.sr: would move key files"),
+        "{stdout}"
+    );
+    assert_eq!(fs::read(env.path("data/a.sr")).unwrap(), before[0]);
+    // The real run: a and c move, b fails and is named, notes.txt skipped.
+    let out = env.run(&["rewrap", "-r", "data", "d.sr"], None);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("data/a.sr: key files"), "{stdout}");
+    assert!(stdout.contains("data/sub/c.sr: key files"), "{stdout}");
+    assert!(stdout.contains("d.sr: key files"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "rewrap: 4 files: 3 moved, 0 already current, 1 failed, 1 skipped (not envelopes)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("v1 -> v2 on 3 file(s)"), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("strongroom: ") && lines[0].contains("data/sub/b.sr"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].contains("1 of 4 files failed to rewrap: data/sub/b.sr"),
+        "{stderr}"
+    );
+    for (i, n) in ["data/a.sr", "data/sub/c.sr"].iter().enumerate() {
+        assert_ne!(
+            fs::read(env.path(n)).unwrap(),
+            before[i],
+            "{n} did not move"
+        );
+        assert!(env.ok(&["inspect", n]).contains("version 2"), "{n}");
+    }
+    // All current now (but b): a rerun moves nothing.
+    fs::remove_file(env.path("data/sub/b.sr")).unwrap();
+    let out = env.ok(&["rewrap", "-r", "data"]);
+    assert!(
+        out.contains("rewrap: 2 files: 0 moved, 2 already current, 0 failed"),
+        "{out}"
+    );
+    // A directory without -r is a failure for that path, named.
+    let err = String::from_utf8_lossy(&env.run(&["rewrap", "data"], None).stderr).into_owned();
+    assert!(err.contains("data"), "{err}");
+    env.no_partial_files();
 }

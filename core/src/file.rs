@@ -291,6 +291,29 @@ pub fn rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
     path: &Path,
     rng: &mut R,
 ) -> Result<Vec<RecipientMove>, StoreError> {
+    rewrap_file(keyring, path, rng, true)
+}
+
+/// What [`rewrap_envelope_file`] would move, without writing anything: the
+/// header is read and opened (so a file it would fail on fails here too),
+/// and the file is left as it is.
+///
+/// # Errors
+/// As [`rewrap_envelope_file`].
+pub fn check_rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    path: &Path,
+    rng: &mut R,
+) -> Result<Vec<RecipientMove>, StoreError> {
+    rewrap_file(keyring, path, rng, false)
+}
+
+fn rewrap_file<R: TryCryptoRng + ?Sized>(
+    keyring: &Keyring,
+    path: &Path,
+    rng: &mut R,
+    write: bool,
+) -> Result<Vec<RecipientMove>, StoreError> {
     let (mut f, head, before, total) = read_header(path, false)?;
     let (header, old_len) =
         envelope::rewrap_header(keyring, &head, &before.context, rng).map_err(content_err(path))?;
@@ -309,7 +332,7 @@ pub fn rewrap_envelope_file<R: TryCryptoRng + ?Sized>(
             _ => None,
         })
         .collect();
-    if moves.is_empty() {
+    if moves.is_empty() || !write {
         return Ok(moves);
     }
     f.seek(SeekFrom::Start(old_len as u64))
