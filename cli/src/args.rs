@@ -231,9 +231,14 @@ pub(crate) enum KeyCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct EncryptArgs {
-    /// The key to encrypt under (its primary version).
+    /// A key to encrypt for (its primary version). Repeat it, up to 16
+    /// times, for a file that any one of the keys opens (a local key and
+    /// an escrow key, say).
+    #[arg(long, required = true)]
+    pub(crate) key: Vec<String>,
+    /// Write binary ciphertext to a terminal anyway (refused otherwise).
     #[arg(long)]
-    pub(crate) key: String,
+    pub(crate) force: bool,
     /// Encryption context pair `k=v` (repeatable); decryption needs the same.
     #[arg(long = "context", value_name = "K=V")]
     pub(crate) context: Vec<String>,

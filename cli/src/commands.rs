@@ -342,6 +342,24 @@ fn context(pairs: &[String]) -> Result<EncryptionContext, CliError> {
     Ok(ctx)
 }
 
+/// Whether the output (None or `-`: stdout) is a terminal.
+fn stdout_is_a_terminal(output: Option<&Path>) -> bool {
+    match output {
+        None => rustix::termios::isatty(io::stdout()),
+        Some(p) if p == Path::new("-") => rustix::termios::isatty(io::stdout()),
+        // Only a character device can be a terminal; opening one never
+        // blocks (a FIFO's open would wait for a reader).
+        Some(p) => {
+            use std::os::unix::fs::FileTypeExt;
+            fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+                && File::options()
+                    .append(true)
+                    .open(p)
+                    .is_ok_and(|f| rustix::termios::isatty(&f))
+        }
+    }
+}
+
 /// The keyring's own files, which no output may name.
 fn protected(store: &KeyringStore) -> Vec<std::path::PathBuf> {
     let mut lock = store.path().as_os_str().to_owned();
@@ -377,11 +395,29 @@ fn encrypt(
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (mut reader, _bar) = progress::track(reader, len, progress, "encrypting");
+    if args.key.len() > envelope::MAX_RECIPIENTS {
+        return Err(CliError::Usage(format!(
+            "--key names at most {} keys (FORMAT.md 7.2), got {}",
+            envelope::MAX_RECIPIENTS,
+            args.key.len()
+        )));
+    }
+    if !args.force && stdout_is_a_terminal(args.output.as_deref()) {
+        return Err(CliError::Usage(
+            "refusing to write binary ciphertext to a terminal: give -o FILE, redirect stdout, \
+             or pass --force"
+                .into(),
+        ));
+    }
     let out = Output::open(args.output.as_deref(), &protected(store), true)?;
-    let recipients = [Recipient::Key {
-        keyring: &keyring,
-        name: &args.key,
-    }];
+    let recipients: Vec<Recipient<'_>> = args
+        .key
+        .iter()
+        .map(|name| Recipient::Key {
+            keyring: &keyring,
+            name,
+        })
+        .collect();
     let mut writer = EnvelopeWriter::new(out, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
         .and_then(|w| w.with_threads(threads))
         .map_err(|e| CliError::io("cannot start the envelope", e))?;

@@ -412,3 +412,106 @@ fn a_batch_rewrap_goes_past_bad_files_names_them_and_sums_up() {
     assert!(err.contains("data"), "{err}");
     env.no_partial_files();
 }
+
+#[test]
+fn ciphertext_is_not_written_to_a_terminal_unless_forced() {
+    let env = Env::new("tty");
+    init(&env);
+    fs::write(env.path("plain"), b"secret").unwrap();
+    let pty = common::Pty::new();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["encrypt", "--key", "files"];
+        args.extend_from_slice(extra);
+        args.push("plain");
+        Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .current_dir(&env.dir)
+            .env_clear()
+            .env("STRONGROOM_KEYRING", env.path("keyring.srk"))
+            .env("STRONGROOM_KEY_FILE", env.path("root.key"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(pty.slave())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("refusing to write binary ciphertext to a terminal")
+    );
+    assert!(run(&["--force"]).status.success());
+    // To a file, or a pipe, nothing is refused.
+    env.ok(&["encrypt", "--key", "files", "-o", "p.sr", "plain"]);
+}
+
+#[test]
+fn a_file_for_two_keys_opens_with_either_key_alone() {
+    let env = Env::new("recipients");
+    env.ok(&["keyring", "init", "--key", "local"]);
+    env.ok(&["key", "create", "escrow"]);
+    fs::write(env.path("plain"), b"for two keys").unwrap();
+    env.ok(&[
+        "encrypt", "--key", "local", "--key", "escrow", "-o", "two.sr", "plain",
+    ]);
+    let info = env.ok(&["inspect", "two.sr"]);
+    assert_eq!(
+        info.lines()
+            .filter(|l| l.starts_with("recipient: key"))
+            .count(),
+        2,
+        "{info}"
+    );
+    // Each key alone, in a keyring of its own (moved there by backup and
+    // import under a transport key file).
+    for (name, other) in [("local", "escrow"), ("escrow", "local")] {
+        let backup = format!("{name}.backup");
+        env.ok(&[
+            "key",
+            "backup",
+            name,
+            "-o",
+            &backup,
+            "--new-key-file",
+            "root.key",
+        ]);
+        let alone = format!("{name}-only.srk");
+        env.ok(&["--keyring", &alone, "keyring", "init"]);
+        env.ok(&[
+            "--keyring",
+            &alone,
+            "key",
+            "import",
+            &backup,
+            "--new-key-file",
+            "root.key",
+        ]);
+        let list = env.ok(&["--keyring", &alone, "key", "list"]);
+        assert!(list.contains(name) && !list.contains(other), "{list}");
+        let out = env.run(&["--keyring", &alone, "decrypt", "two.sr"], None);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, b"for two keys");
+    }
+    // Both move on a rewrap after both rotate.
+    env.ok(&["key", "rotate", "local"]);
+    env.ok(&["key", "rotate", "escrow"]);
+    let out = env.ok(&["rewrap", "two.sr"]);
+    assert!(
+        out.contains("key local") && out.contains("key escrow"),
+        "{out}"
+    );
+    let seventeen: Vec<String> = (0..17).map(|i| format!("k{i}")).collect();
+    let mut args = vec!["encrypt".to_owned()];
+    for k in &seventeen {
+        args.push("--key".into());
+        args.push(k.clone());
+    }
+    args.push("plain".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(env.fails(&args, 2).contains("at most 16"));
+}
