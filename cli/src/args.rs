@@ -99,8 +99,11 @@ pub(crate) enum Command {
     Decrypt(DecryptArgs),
     /// Print an envelope's public header facts (no secrets, no key needed).
     Inspect {
-        /// The envelope file.
+        /// The envelope file (`/dev/stdin` for a pipe).
         input: PathBuf,
+        /// Print JSON (docs/CLI.md, "JSON output").
+        #[arg(long)]
+        json: bool,
     },
     /// Move encrypted files to the primary key versions, in place: only the
     /// header is rewritten (atomically); the body bytes stay as they are.
@@ -120,6 +123,9 @@ pub(crate) enum Command {
         /// Only say what would move; change nothing.
         #[arg(long)]
         check: bool,
+        /// Print JSON (docs/CLI.md, "JSON output") instead of lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -158,7 +164,11 @@ pub(crate) enum KeyringCommand {
         pkcs11_create_key: bool,
     },
     /// Show the keyring's root kind and keys (metadata only).
-    Info,
+    Info {
+        /// Print JSON (docs/CLI.md, "JSON output").
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-seal the keyring under another root (keys unchanged).
     ChangeRoot(OtherRootArgs),
     /// Accept the keyring file as it is although it is older than the
@@ -177,8 +187,12 @@ pub(crate) enum KeyCommand {
         #[arg(long)]
         rotate_every_days: Option<u64>,
     },
-    /// List keys, versions and states.
-    List,
+    /// List keys, versions, states, dates and the next rotation due.
+    List {
+        /// Print JSON (docs/CLI.md, "JSON output").
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a new primary version to a key, or to every key that is due.
     Rotate {
         /// The key (omit with --due).

@@ -15,11 +15,11 @@ use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
 use crate::args::{Cli, Command, DecryptArgs, EncryptArgs, KeyCommand, KeyringCommand};
 use crate::error::CliError;
 use crate::output::Output;
-use crate::{progress, root};
+use crate::{progress, report, root};
 
 pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
-    if let Command::Inspect { input } = &cli.command {
-        return inspect(input);
+    if let Command::Inspect { input, json } = &cli.command {
+        return inspect(input, *json);
     }
     if let Command::Keyring(KeyringCommand::Init {
         key,
@@ -77,9 +77,20 @@ fn open_audit_log(path: Option<&Path>) -> Result<Option<Arc<JsonLinesSink>>, Cli
 fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(), CliError> {
     let progress = !cli.no_progress;
     match &cli.command {
-        Command::Keyring(KeyringCommand::Info) => {
+        Command::Keyring(KeyringCommand::Info { json }) => {
             let keyring = store.load()?;
-            let generation = match store.newest_seen() {
+            let seen = store.newest_seen();
+            if *json {
+                report::print(&serde_json::json!({
+                    "path": cli.keyring.display().to_string(),
+                    "root_kind": root.root_kind().name(),
+                    "format": if seen.is_some() { 2 } else { 1 },
+                    "generation": seen.map(|l| l.generation),
+                    "keys": report::keys_json(&keyring),
+                }));
+                return Ok(());
+            }
+            let generation = match seen {
                 Some(l) => format!("generation {}", l.generation),
                 None => "format 1, no generation yet (the next change writes format 2)".into(),
             };
@@ -89,7 +100,7 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
                 root.root_kind(),
                 keyring.len()
             );
-            list(&keyring);
+            println!("{}", report::key_list_text(&keyring));
             Ok(())
         }
         Command::Keyring(KeyringCommand::ChangeRoot(other)) => {
@@ -178,7 +189,8 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             paths,
             recursive,
             check,
-        } => rewrap(&store.load()?, paths, *recursive, *check),
+            json,
+        } => rewrap(&store.load()?, paths, *recursive, *check, *json),
         Command::Key(cmd) => key_command(&store, cmd),
         Command::Encrypt(args) => encrypt(&store, threads(cli.threads)?, progress, args),
         Command::Decrypt(args) => decrypt(&store, threads(cli.threads)?, progress, args),
@@ -227,8 +239,13 @@ fn threads(flag: Option<usize>) -> Result<usize, CliError> {
 }
 
 fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
-    if let KeyCommand::List = cmd {
-        list(&store.load()?);
+    if let KeyCommand::List { json } = cmd {
+        let keyring = store.load()?;
+        if *json {
+            report::print(&serde_json::json!({ "keys": report::keys_json(&keyring) }));
+        } else {
+            println!("{}", report::key_list_text(&keyring));
+        }
         return Ok(());
     }
     if let KeyCommand::Destroy {
@@ -300,34 +317,13 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
                 Ok(format!("{name}: minimum decryption version is {version}"))
             }
             // Handled in `run`.
-            KeyCommand::List | KeyCommand::Backup { .. } | KeyCommand::Import { .. } => {
+            KeyCommand::List { .. } | KeyCommand::Backup { .. } | KeyCommand::Import { .. } => {
                 Ok(String::new())
             }
         }
     });
     println!("{}", message?);
     Ok(())
-}
-
-fn list(keyring: &Keyring) {
-    for k in keyring.keys() {
-        let versions: Vec<String> = k
-            .versions
-            .iter()
-            .map(|v| format!("v{} {}", v.version, v.state.name()))
-            .collect();
-        let period = k.rotation_period_seconds.map_or(String::new(), |s| {
-            format!(", rotate every {} days", s / 86_400)
-        });
-        println!(
-            "{}  id {}  primary v{}  min v{}  [{}]{period}",
-            k.name,
-            k.key_id,
-            k.primary_version,
-            k.min_decryption_version,
-            versions.join(", ")
-        );
-    }
 }
 
 fn context(pairs: &[String]) -> Result<EncryptionContext, CliError> {
@@ -486,20 +482,26 @@ fn starts_like_an_envelope(path: &Path) -> bool {
         .is_ok_and(|()| magic == envelope::ENVELOPE_MAGIC)
 }
 
-/// `rewrap`: every file tried, each failure named, a summary at the end.
+/// `rewrap`: every file tried, each failure named, a summary at the end
+/// (with `json`, one document instead of lines).
 fn rewrap(
     keyring: &Keyring,
     paths: &[PathBuf],
     recursive: bool,
     check: bool,
+    json: bool,
 ) -> Result<(), CliError> {
+    use serde_json::{Value, json};
     let targets = rewrap_targets(paths, recursive)?;
     let (mut moved, mut current, mut skipped) = (0usize, 0usize, 0usize);
     let mut failed: Vec<(String, CliError)> = Vec::new();
     let mut tally: alloc::collections::BTreeMap<(String, u32, u32), usize> = Default::default();
+    let mut docs: Vec<Value> = Vec::new();
     for (path, named) in &targets {
+        let shown = path.display().to_string();
         if !named && !starts_like_an_envelope(path) {
             skipped += 1;
+            docs.push(json!({"path": shown, "status": "skipped", "moves": []}));
             continue;
         }
         let result = if check {
@@ -510,52 +512,87 @@ fn rewrap(
         match result {
             Ok(moves) if moves.is_empty() => {
                 current += 1;
-                println!(
-                    "{}: already at the primary versions, unchanged",
-                    path.display()
-                );
+                docs.push(json!({"path": shown, "status": "current", "moves": []}));
+                if !json {
+                    println!("{shown}: already at the primary versions, unchanged");
+                }
             }
             Ok(moves) => {
                 moved += 1;
-                let what: Vec<String> = moves
-                    .iter()
-                    .map(|m| {
-                        let key = key_label(keyring, m.key_id);
-                        *tally.entry((key.clone(), m.from, m.to)).or_default() += 1;
-                        format!("{key} v{} -> v{}", m.from, m.to)
-                    })
-                    .collect();
-                let verb = if check { "would move " } else { "" };
-                println!("{}: {verb}{}", path.display(), what.join(", "));
+                let mut what = Vec::new();
+                let mut listed = Vec::new();
+                for m in &moves {
+                    let name = key_name(keyring, m.key_id);
+                    let key = name.as_ref().map_or_else(
+                        || format!("key {}", m.key_id),
+                        |n| format!("key {n} ({})", m.key_id),
+                    );
+                    *tally.entry((key.clone(), m.from, m.to)).or_default() += 1;
+                    what.push(format!("{key} v{} -> v{}", m.from, m.to));
+                    listed.push(json!({
+                        "key": name,
+                        "key_id": m.key_id.to_string(),
+                        "from": m.from,
+                        "to": m.to,
+                    }));
+                }
+                let status = if check { "would_move" } else { "moved" };
+                docs.push(json!({"path": shown, "status": status, "moves": listed}));
+                if !json {
+                    let verb = if check { "would move " } else { "" };
+                    println!("{shown}: {verb}{}", what.join(", "));
+                }
             }
             Err(e) => {
+                let kind = e.kind().name();
                 let e = CliError::from(e);
-                eprintln!("strongroom: {e}");
-                failed.push((path.display().to_string(), e));
+                docs.push(json!({
+                    "path": shown,
+                    "status": "failed",
+                    "moves": [],
+                    "error": {"kind": kind, "message": e.to_string()},
+                }));
+                if !json {
+                    eprintln!("strongroom: {e}");
+                }
+                failed.push((shown, e));
             }
         }
     }
-    let verb = if check { "would move" } else { "moved" };
-    let mut summary = format!(
-        "rewrap: {} files: {moved} {verb}, {current} already current, {} failed",
-        moved + current + failed.len(),
-        failed.len()
-    );
-    if skipped > 0 {
-        summary.push_str(&format!(", {skipped} skipped (not envelopes)"));
-    }
-    println!("{summary}");
-    for ((key, from, to), n) in &tally {
-        println!("  {key}: v{from} -> v{to} on {n} file(s)");
+    let total = moved + current + failed.len();
+    if json {
+        report::print(&json!({
+            "check": check,
+            "files": docs,
+            "summary": {
+                "files": total,
+                "moved": moved,
+                "current": current,
+                "failed": failed.len(),
+                "skipped": skipped,
+            },
+        }));
+    } else {
+        let verb = if check { "would move" } else { "moved" };
+        let mut summary = format!(
+            "rewrap: {total} files: {moved} {verb}, {current} already current, {} failed",
+            failed.len()
+        );
+        if skipped > 0 {
+            summary.push_str(&format!(", {skipped} skipped (not envelopes)"));
+        }
+        println!("{summary}");
+        for ((key, from, to), n) in &tally {
+            println!("  {key}: v{from} -> v{to} on {n} file(s)");
+        }
     }
     match failed.first() {
         None => Ok(()),
         Some((_, first)) => {
             let names: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
             let message = format!(
-                "{} of {} files failed to rewrap: {}",
+                "{} of {total} files failed to rewrap: {}",
                 failed.len(),
-                moved + current + failed.len(),
                 names.join(", ")
             );
             Err(match first {
@@ -568,18 +605,21 @@ fn rewrap(
     }
 }
 
-/// A key by name where the keyring knows it (`key files (1a2b3c4d)`),
-/// else by id.
-fn key_label(keyring: &Keyring, id: strongroom::KeyId) -> String {
+/// The name of the key with id `id`, if the keyring has it.
+fn key_name(keyring: &Keyring, id: strongroom::KeyId) -> Option<String> {
     keyring
         .keys()
         .into_iter()
         .find(|k| k.key_id == id)
-        .map_or_else(|| format!("key {id}"), |k| format!("key {} ({id})", k.name))
+        .map(|k| k.name)
 }
 
-fn inspect(path: &Path) -> Result<(), CliError> {
+fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
     let info = file::inspect_envelope_file(path)?;
+    if json {
+        report::print(&report::envelope_json(&info));
+        return Ok(());
+    }
     println!("format: strongroom envelope v{}", info.format);
     println!(
         "chunk size: {} bytes, chunks: {}, plaintext: {} bytes",

@@ -515,3 +515,152 @@ fn a_file_for_two_keys_opens_with_either_key_alone() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     assert!(env.fails(&args, 2).contains("at most 16"));
 }
+
+/// Parses `out` with `python3 -m json.tool` (as an operator's script
+/// would) and with serde_json.
+fn json_doc(out: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut tool = Command::new("python3")
+        .args(["-m", "json.tool"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    tool.stdin
+        .take()
+        .unwrap()
+        .write_all(out.as_bytes())
+        .unwrap();
+    assert!(
+        tool.wait().unwrap().success(),
+        "python3 -m json.tool refused: {out}"
+    );
+    serde_json::from_str(out).unwrap()
+}
+
+fn is_time(v: &serde_json::Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        s.len() == 20
+            && s.ends_with('Z')
+            && s.as_bytes()[10] == b'T'
+            && s[..4].parse::<u32>().is_ok()
+    })
+}
+
+#[test]
+fn json_output_follows_the_documented_schema() {
+    let env = Env::new("json");
+    init(&env);
+    env.ok(&["key", "create", "pii", "--rotate-every-days", "90"]);
+    env.ok(&["key", "rotate", "pii"]);
+    env.ok(&["key", "set-min-version", "pii", "2"]);
+    // key list --json
+    let list = json_doc(&env.ok(&["key", "list", "--json"]));
+    let keys = list["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    let pii = keys.iter().find(|k| k["name"] == "pii").unwrap();
+    for field in [
+        "name",
+        "key_id",
+        "created",
+        "primary_version",
+        "min_decryption_version",
+        "rotation_period_seconds",
+        "next_rotation_due",
+        "versions",
+    ] {
+        assert!(pii.get(field).is_some(), "key list: no {field}");
+    }
+    assert_eq!(pii["key_id"].as_str().unwrap().len(), 8);
+    assert!(is_time(&pii["created"]) && is_time(&pii["next_rotation_due"]));
+    assert_eq!(pii["rotation_period_seconds"], 90 * 86_400);
+    assert_eq!(
+        (
+            pii["primary_version"].as_u64(),
+            pii["min_decryption_version"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let v = pii["versions"].as_array().unwrap();
+    assert_eq!(v[0]["state"], "enabled");
+    assert_eq!(v[0]["decrypts"], false, "below the minimum");
+    assert_eq!(v[1]["decrypts"], true);
+    assert!(is_time(&v[1]["created"]));
+    let files = keys.iter().find(|k| k["name"] == "files").unwrap();
+    assert!(files["rotation_period_seconds"].is_null() && files["next_rotation_due"].is_null());
+    // The text form: a header, per-version dates, the next due date, and
+    // a version below the minimum says so.
+    let text = env.ok(&["key", "list"]);
+    assert!(text.starts_with("# key  id  primary  min"), "{text}");
+    assert!(text.contains("next due 20"), "{text}");
+    assert!(
+        text.contains("v1  enabled (below the minimum: does not decrypt)  created 20"),
+        "{text}"
+    );
+    // keyring info --json
+    let info = json_doc(&env.ok(&["keyring", "info", "--json"]));
+    assert_eq!(info["root_kind"], "key file");
+    assert_eq!(info["format"], 2);
+    assert!(info["generation"].as_u64().unwrap() >= 4);
+    assert_eq!(info["keys"].as_array().unwrap().len(), 2);
+    // inspect --json, with a context that needs escaping.
+    fs::write(env.path("plain"), b"data").unwrap();
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "pii",
+        "--key",
+        "files",
+        "--context",
+        "note=a \"quoted\"\nline",
+        "-o",
+        "x.sr",
+        "plain",
+    ]);
+    let doc = json_doc(&env.ok(&["inspect", "--json", "x.sr"]));
+    for field in [
+        "format",
+        "chunk_size",
+        "chunk_count",
+        "plaintext_len",
+        "header_len",
+        "recipients",
+        "context",
+    ] {
+        assert!(doc.get(field).is_some(), "inspect: no {field}");
+    }
+    assert_eq!(doc["context"]["note"], "a \"quoted\"\nline");
+    assert_eq!(doc["plaintext_len"], 4);
+    let r = doc["recipients"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0]["key_id"], pii["key_id"]);
+    assert_eq!(r[0]["version"], 2);
+    // rewrap --json (a failure included).
+    env.ok(&["key", "rotate", "pii"]);
+    fs::write(env.path("bad.sr"), b"SREN\x01 broken").unwrap();
+    let out = env.run(&["rewrap", "--json", "x.sr", "bad.sr"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_doc(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(doc["check"], false);
+    assert_eq!(doc["summary"]["files"], 2);
+    assert_eq!(doc["summary"]["moved"], 1);
+    assert_eq!(doc["summary"]["failed"], 1);
+    let f = doc["files"].as_array().unwrap();
+    assert_eq!(f[0]["status"], "moved");
+    assert_eq!(f[0]["moves"][0]["key"], "pii");
+    assert_eq!(
+        (
+            f[0]["moves"][0]["from"].as_u64(),
+            f[0]["moves"][0]["to"].as_u64()
+        ),
+        (Some(2), Some(3))
+    );
+    assert_eq!(f[1]["status"], "failed");
+    assert!(
+        f[1]["error"]["kind"].is_string()
+            && f[1]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("bad.sr")
+    );
+}
