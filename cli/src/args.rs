@@ -97,6 +97,10 @@ pub(crate) enum Command {
     Encrypt(EncryptArgs),
     /// Decrypt an envelope (file or stdin).
     Decrypt(DecryptArgs),
+    /// Encrypt, decrypt, rewrap or inspect `sr1:` records, the text form
+    /// services store in database columns.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// Print an envelope's public header facts (no secrets, no key needed).
     Inspect {
         /// The envelope file (`/dev/stdin` for a pipe).
@@ -127,6 +131,61 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `record ...`: each takes its values as arguments or, with none, one per
+/// line on stdin (a column export), and prints one result per line.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecordCommand {
+    /// Encrypt values into `sr1:` records under the primary version of
+    /// --key. Values given as arguments show in `ps` and shell history:
+    /// prefer stdin for secrets.
+    Encrypt {
+        /// The key.
+        #[arg(long)]
+        key: String,
+        #[command(flatten)]
+        opts: RecordOpts,
+        /// The values (none: one per line on stdin).
+        values: Vec<String>,
+    },
+    /// Decrypt `sr1:` records, one plaintext per line. A plaintext that
+    /// holds a newline or is not UTF-8 needs --base64.
+    Decrypt {
+        #[command(flatten)]
+        opts: RecordOpts,
+        /// The records (none: one per line on stdin).
+        records: Vec<String>,
+    },
+    /// Move records to their key's primary version (same context);
+    /// records already there are printed unchanged.
+    Rewrap {
+        #[command(flatten)]
+        opts: RecordOpts,
+        /// The records (none: one per line on stdin).
+        records: Vec<String>,
+    },
+    /// Print each record's public header: key id, version, plaintext
+    /// length (no key needed).
+    Inspect {
+        /// Print one JSON document (docs/CLI.md, "JSON output").
+        #[arg(long)]
+        json: bool,
+        /// The records (none: one per line on stdin).
+        records: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecordOpts {
+    /// Encryption context pair `k=v` (repeatable), the same for every
+    /// record; decryption needs the same.
+    #[arg(long = "context", value_name = "K=V")]
+    pub(crate) context: Vec<String>,
+    /// Plaintexts are standard base64 (with padding), in and out: for
+    /// binary values and values with newlines.
+    #[arg(long)]
+    pub(crate) base64: bool,
 }
 
 /// A root for a new seal or a backup: at most one of these; with none, a

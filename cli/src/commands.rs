@@ -12,14 +12,19 @@ use strongroom::root::Retirement;
 use strongroom::store::KeyringStore;
 use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
 
-use crate::args::{Cli, Command, DecryptArgs, EncryptArgs, KeyCommand, KeyringCommand};
+use crate::args::{
+    Cli, Command, DecryptArgs, EncryptArgs, KeyCommand, KeyringCommand, RecordCommand,
+};
 use crate::error::CliError;
 use crate::output::Output;
-use crate::{progress, report, root};
+use crate::{progress, records, report, root};
 
 pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Inspect { input, json } = &cli.command {
         return inspect(input, *json);
+    }
+    if let Command::Record(RecordCommand::Inspect { json, records }) = &cli.command {
+        return records::inspect(*json, records);
     }
     if let Command::Keyring(KeyringCommand::Init {
         key,
@@ -192,6 +197,7 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             json,
         } => rewrap(&store.load()?, paths, *recursive, *check, *json),
         Command::Key(cmd) => key_command(&store, cmd),
+        Command::Record(cmd) => records::run(&store.load()?, cmd),
         Command::Encrypt(args) => encrypt(&store, threads(cli.threads)?, progress, args),
         Command::Decrypt(args) => decrypt(&store, threads(cli.threads)?, progress, args),
         // Handled above.
@@ -326,7 +332,7 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-fn context(pairs: &[String]) -> Result<EncryptionContext, CliError> {
+pub(crate) fn context(pairs: &[String]) -> Result<EncryptionContext, CliError> {
     let mut ctx = EncryptionContext::new();
     for pair in pairs {
         let (k, v) = pair

@@ -50,6 +50,13 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// A core error about `what` (`record 3`), in its class.
+    pub(crate) fn from_core_for(what: &str, e: strongroom::Error) -> Self {
+        Self::from_kind(e.kind(), format!("{what}: {e}"))
+    }
+}
+
 impl From<strongroom::Error> for CliError {
     fn from(e: strongroom::Error) -> Self {
         Self::from_kind(e.kind(), e.to_string())

@@ -15,6 +15,7 @@ mod commands;
 mod error;
 mod output;
 mod progress;
+mod records;
 mod report;
 mod root;
 mod tty;

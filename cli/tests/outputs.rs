@@ -664,3 +664,58 @@ fn json_output_follows_the_documented_schema() {
                 .contains("bad.sr")
     );
 }
+
+#[test]
+fn records_from_the_shell_interoperate_with_the_library() {
+    use strongroom::root::KeyFileRoot;
+    use strongroom::store::KeyringStore;
+    use strongroom::{EncryptionContext, record};
+    let env = Env::new("records");
+    init(&env);
+    let root = KeyFileRoot::new(&strongroom::KeyMaterial::from_slice(&[0x42; 32]).unwrap());
+    let store = KeyringStore::new(env.path("keyring.srk"), std::sync::Arc::new(root));
+    let ctx = EncryptionContext::new().with("column", "email").unwrap();
+    // Library -> CLI, one per line on stdin (a column export).
+    let keyring = store.load().unwrap();
+    let exported: Vec<String> = ["ada@example.com", "alan@example.com", ""]
+        .iter()
+        .map(|v| record::to_text(&keyring.encrypt_record("files", v.as_bytes(), &ctx).unwrap()))
+        .collect();
+    let input = exported.join("\n") + "\n";
+    let out = env.run(&["record", "decrypt", "--context", "column=email"], Some(input.as_bytes()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "ada@example.com\nalan@example.com\n\n");
+    // CLI -> library, from arguments.
+    let made = env.ok(&["record", "encrypt", "--key", "files", "--context", "column=email", "grace@example.com"]);
+    let line = made.trim_end();
+    assert!(line.starts_with("sr1:") && made.lines().count() == 1, "{made}");
+    let plain = keyring.decrypt_record(&record::from_text(line).unwrap(), &ctx).unwrap();
+    assert_eq!(plain.expose_secret(), b"grace@example.com");
+    // Binary values through --base64, both ways.
+    let made = env.run(&["record", "encrypt", "--key", "files", "--base64"], Some(b"AAEC/w==\n"));
+    let rec = String::from_utf8(made.stdout).unwrap();
+    let back = env.run(&["record", "decrypt", "--base64"], Some(rec.as_bytes()));
+    assert_eq!(String::from_utf8(back.stdout).unwrap(), "AAEC/w==\n");
+    let err = String::from_utf8(env.run(&["record", "decrypt"], Some(rec.as_bytes())).stderr).unwrap();
+    assert!(err.contains("record 1") && err.contains("--base64"), "{err}");
+    // Wrong context: exit 3, naming the record.
+    let err = env.fails(&["record", "decrypt", "--context", "column=ssn", line], 3);
+    assert!(err.contains("record 1"), "{err}");
+    // Inspect needs no key, and says which version; rewrap moves it.
+    let info = json_doc(&env.ok(&["record", "inspect", "--json", line]));
+    assert_eq!(info["records"][0]["version"], 1);
+    assert_eq!(info["records"][0]["plaintext_len"], 17);
+    env.ok(&["key", "rotate", "files"]);
+    let moved = env.ok(&["record", "rewrap", "--context", "column=email", line]);
+    let moved = moved.trim_end();
+    assert_ne!(moved, line);
+    assert!(env.ok(&["record", "inspect", moved]).contains("version 2"));
+    let again = env.ok(&["record", "rewrap", "--context", "column=email", moved]);
+    assert_eq!(again.trim_end(), moved, "a current record comes back unchanged");
+    let keyring = store.load().unwrap();
+    let plain = keyring.decrypt_record(&record::from_text(moved).unwrap(), &ctx).unwrap();
+    assert_eq!(plain.expose_secret(), b"grace@example.com");
+    // Not a record: exit 1, naming it.
+    let err = env.fails(&["record", "inspect", "sr1:!!"], 1);
+    assert!(err.contains("record 1"), "{err}");
+}
