@@ -44,9 +44,9 @@ say "strongroom key rotate pii && strongroom key rotate files"
 say "strongroom rewrap customers.csv.sr backup.tar.sr   # header only"
 "$sr" rewrap customers.csv.sr backup.tar.sr
 
-say "strongroom key destroy pii 1 && strongroom key destroy files 1"
-"$sr" key destroy pii 1
-"$sr" key destroy files 1
+say "strongroom key destroy --yes pii 1 && strongroom key destroy --yes files 1"
+"$sr" key destroy --yes pii 1
+"$sr" key destroy --yes files 1
 "$sr" key list
 
 say "strongroom decrypt (both files, after the old versions are gone)"

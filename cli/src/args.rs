@@ -260,6 +260,17 @@ pub(crate) enum KeyCommand {
         /// Rotate every key whose rotation period has passed.
         #[arg(long, conflicts_with = "name")]
         due: bool,
+        /// With --due: only list the keys that are due; change nothing.
+        #[arg(long, requires = "due")]
+        dry_run: bool,
+    },
+    /// Set a key's rotation period in days, or `never` to clear it
+    /// (`key rotate --due` honours it).
+    SetRotation {
+        name: String,
+        /// Days (at least 1), or `never`.
+        #[arg(value_name = "DAYS|never")]
+        period: String,
     },
     /// Disable a version (reversible).
     Disable { name: String, version: u32 },
@@ -272,6 +283,9 @@ pub(crate) enum KeyCommand {
     Destroy {
         name: String,
         version: u32,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
         /// Re-seal under the root given by `--new-*` (or a new passphrase)
         /// in the same save, and retire the old root.
         #[arg(long)]

@@ -51,7 +51,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             names.join(", ")
         );
     }
-    let result = dispatch(&cli, store, &root);
+    let result = dispatch(&cli, &mut store, &root).map_err(|e| explain(e, &store));
     // A log that lost events makes the command fail, even if it did its work.
     if let (Some(sink), Some(path)) = (&sink, &cli.audit_log) {
         let lost = sink.write_errors();
@@ -71,6 +71,74 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     result
 }
 
+/// An error made clearer with what the keyring knows (read again, on the
+/// error path only): key ids named by their key's name, and an unknown key
+/// name answered with the closest one.
+fn explain(e: CliError, store: &KeyringStore) -> CliError {
+    let message = e.to_string();
+    let names_a_key = message.contains("no key named ") || message.contains("key ");
+    if !names_a_key {
+        return e;
+    }
+    let Ok(keyring) = store.load() else { return e };
+    let keys = keyring.keys();
+    let mut better = message.clone();
+    for k in &keys {
+        let id = k.key_id.to_string();
+        for (from, to) in [
+            (format!("key {id}"), format!("key {} ({id})", k.name)),
+            (
+                format!("key with id {id}"),
+                format!("key {} ({id})", k.name),
+            ),
+        ] {
+            if better.contains(&from) && !better.contains(&to) {
+                better = better.replace(&from, &to);
+            }
+        }
+    }
+    if let Some(start) = message.find("no key named \"") {
+        let rest = &message[start + 14..];
+        if let Some(end) = rest.find('"') {
+            let asked = &rest[..end];
+            if let Some(near) = closest(asked, keys.iter().map(|k| k.name.as_str())) {
+                better.push_str(&format!("; did you mean {near:?}?"));
+            }
+        }
+    }
+    match e {
+        CliError::Usage(_) => CliError::Usage(better),
+        CliError::Auth(_) => CliError::Auth(better),
+        CliError::Io(_) => CliError::Io(better),
+        CliError::Other(_) => CliError::Other(better),
+    }
+}
+
+/// The name nearest to `asked` (edit distance at most a third of its
+/// length, and at most 3), if any.
+fn closest<'a>(asked: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    let limit = (asked.chars().count() / 3).clamp(1, 3);
+    names
+        .map(|n| (distance(asked, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n)
+}
+
 /// Opens the `--audit-log` file, if one was named.
 fn open_audit_log(path: Option<&Path>) -> Result<Option<Arc<JsonLinesSink>>, CliError> {
     let Some(path) = path else { return Ok(None) };
@@ -79,7 +147,7 @@ fn open_audit_log(path: Option<&Path>) -> Result<Option<Arc<JsonLinesSink>>, Cli
     Ok(Some(Arc::new(sink)))
 }
 
-fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(), CliError> {
+fn dispatch(cli: &Cli, store: &mut KeyringStore, root: &root::Root) -> Result<(), CliError> {
     let progress = !cli.no_progress;
     match &cli.command {
         Command::Keyring(KeyringCommand::Info { json }) => {
@@ -134,9 +202,11 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
         Command::Key(KeyCommand::Destroy {
             name,
             version,
+            yes,
             change_root: true,
             root: other,
         }) => {
+            confirm_destroy(name, *version, *yes)?;
             let new_root = root::other(other, &cli.root.pkcs11, "the re-sealed keyring", true)?;
             let old_kind = root.root_kind();
             let ((), retired) = store
@@ -169,7 +239,7 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             let backup_root = root::other(other, &cli.root.pkcs11, "the backup", true)?;
             let keyring = store.load()?;
             let backup = keyring.export_key_with(name, backup_root.as_ref(), &mut SysRng)?;
-            let mut out = Output::open(Some(output), &protected(&store), *force)?;
+            let mut out = Output::open(Some(output), &protected(store), *force)?;
             out.write_all(&backup)
                 .map_err(|e| CliError::io(&format!("cannot write {}", output.display()), e))?;
             out.commit()?;
@@ -196,10 +266,10 @@ fn dispatch(cli: &Cli, mut store: KeyringStore, root: &root::Root) -> Result<(),
             check,
             json,
         } => rewrap(&store.load()?, paths, *recursive, *check, *json),
-        Command::Key(cmd) => key_command(&store, cmd),
+        Command::Key(cmd) => key_command(store, cmd),
         Command::Record(cmd) => records::run(&store.load()?, cmd),
-        Command::Encrypt(args) => encrypt(&store, threads(cli.threads)?, progress, args),
-        Command::Decrypt(args) => decrypt(&store, threads(cli.threads)?, progress, args),
+        Command::Encrypt(args) => encrypt(store, threads(cli.threads)?, progress, args),
+        Command::Decrypt(args) => decrypt(store, threads(cli.threads)?, progress, args),
         // Handled above.
         Command::Inspect { .. } | Command::Keyring(KeyringCommand::Init { .. }) => Ok(()),
     }
@@ -267,6 +337,45 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
             "a --new-* root with key destroy needs --change-root".into(),
         ));
     }
+    if let KeyCommand::Destroy {
+        name, version, yes, ..
+    } = cmd
+    {
+        confirm_destroy(name, *version, *yes)?;
+    }
+    if let KeyCommand::Rotate {
+        name: None,
+        dry_run: true,
+        ..
+    } = cmd
+    {
+        let keyring = store.load()?;
+        let due = keyring.keys_due_for_rotation(Timestamp::now());
+        if due.is_empty() {
+            println!("no key is due for rotation");
+        }
+        for name in due {
+            let k = keyring.key_info(name)?;
+            println!(
+                "due: {name} (primary v{}; `key rotate --due` would make v{} primary)",
+                k.primary_version,
+                k.versions.len() + 1
+            );
+        }
+        return Ok(());
+    }
+    let period = match cmd {
+        KeyCommand::SetRotation { period, .. } if period == "never" => None,
+        KeyCommand::SetRotation { period, .. } => match period.parse::<u64>() {
+            Ok(days) if (1..=36_500).contains(&days) => Some(days * 86_400),
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "key set-rotation takes DAYS (1 to 36500) or never, got {period:?}"
+                )));
+            }
+        },
+        _ => None,
+    };
     let message = store.update(|keyring| {
         match cmd {
             KeyCommand::Create {
@@ -318,6 +427,13 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
                      keyring refuses them, and `key destroy --change-root` makes them useless"
                 ))
             }
+            KeyCommand::SetRotation { name, .. } => {
+                keyring.set_rotation_period(name, period)?;
+                Ok(match period {
+                    Some(p) => format!("{name}: rotate every {} days", p / 86_400),
+                    None => format!("{name}: no rotation period"),
+                })
+            }
             KeyCommand::SetMinVersion { name, version } => {
                 keyring.set_min_decryption_version(name, *version)?;
                 Ok(format!("{name}: minimum decryption version is {version}"))
@@ -359,6 +475,26 @@ fn stdout_is_a_terminal(output: Option<&Path>) -> bool {
                     .open(p)
                     .is_ok_and(|f| rustix::termios::isatty(&f))
         }
+    }
+}
+
+/// Asks before a destroy, on the terminal; without one, `--yes` is needed.
+fn confirm_destroy(name: &str, version: u32, yes: bool) -> Result<(), CliError> {
+    if yes {
+        return Ok(());
+    }
+    let prompt = format!(
+        "Destroy version {version} of key {name}? Every ciphertext under it stops decrypting, \
+         for good. Type yes to destroy: "
+    );
+    match crate::tty::confirm(&prompt)? {
+        Some(true) => Ok(()),
+        Some(false) => Err(CliError::Other(format!(
+            "not destroyed: {name} version {version} is unchanged (the answer was not yes)"
+        ))),
+        None => Err(CliError::Usage(
+            "key destroy asks for confirmation on a terminal; without one, pass --yes".into(),
+        )),
     }
 }
 
@@ -444,8 +580,54 @@ fn decrypt(
     let mut plain = EnvelopeReader::new(reader, keyring, &ctx)
         .with_threads(threads)
         .map_err(|e| CliError::io("cannot start decrypting", e))?;
-    file::copy_wiped(&mut plain, &mut out).map_err(|e| CliError::io("cannot decrypt", e))?;
+    file::copy_wiped(&mut plain, &mut out).map_err(|e| {
+        let e = CliError::io("cannot decrypt", e);
+        match (&e, args.input.as_deref()) {
+            (CliError::Auth(_), Some(p)) if p != Path::new("-") => context_hint(e, p, &ctx),
+            _ => e,
+        }
+    })?;
     out.commit()
+}
+
+/// A failed decryption whose `--context` differs from the context the
+/// file stores (public: `inspect` prints it) says so, and how.
+fn context_hint(e: CliError, path: &Path, given: &EncryptionContext) -> CliError {
+    let Ok(info) = file::inspect_envelope_file(path) else {
+        return e;
+    };
+    let stored = &info.context;
+    let mut diffs = Vec::new();
+    for (k, v) in stored.iter() {
+        match given.get(k) {
+            None => diffs.push(format!("missing {}={}", escape(k, true), escape(v, false))),
+            Some(g) if g != v => diffs.push(format!(
+                "{} is {} in the file, {} given",
+                escape(k, true),
+                escape(v, false),
+                escape(g, false)
+            )),
+            Some(_) => {}
+        }
+    }
+    for (k, v) in given.iter() {
+        if stored.get(k).is_none() {
+            diffs.push(format!(
+                "unexpected {}={}",
+                escape(k, true),
+                escape(v, false)
+            ));
+        }
+    }
+    if diffs.is_empty() {
+        return e;
+    }
+    CliError::Auth(format!(
+        "{e}: --context differs from the context stored in {} (not secret; `inspect` shows \
+         it): {}",
+        path.display(),
+        diffs.join("; ")
+    ))
 }
 
 /// The files a rewrap works on: each path as given, and with `recursive`

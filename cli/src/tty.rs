@@ -118,3 +118,21 @@ pub(crate) fn ask_new_secret(
     }
     Ok(Some(first))
 }
+
+/// Asks a yes/no question on the terminal (echo on). `None` means no
+/// terminal; `Some(true)` only for the answer `yes`.
+///
+/// # Errors
+/// I/O errors on the terminal.
+pub(crate) fn confirm(prompt: &str) -> Result<Option<bool>, CliError> {
+    let Some(tty) = open_tty() else {
+        return Ok(None);
+    };
+    let term_err = |e: io::Error| CliError::io("cannot use the terminal", e);
+    // Typed-ahead input must not answer the question.
+    let _ = termios::tcflush(&tty, QueueSelector::IFlush);
+    (&tty).write_all(prompt.as_bytes()).map_err(term_err)?;
+    (&tty).flush().map_err(term_err)?;
+    let answer = read_line(&tty).map_err(term_err)?;
+    Ok(Some(answer.is_some_and(|a| a.as_slice() == b"yes")))
+}

@@ -44,7 +44,7 @@ fn key_lifecycle_subcommands() {
     assert!(env.ok(&["key", "list"]).contains("v1 disabled, v2 enabled"));
     env.ok(&["key", "enable", "pii", "1"]);
     env.ok(&["key", "set-min-version", "pii", "2"]);
-    env.ok(&["key", "destroy", "pii", "1"]);
+    env.ok(&["key", "destroy", "--yes", "pii", "1"]);
     let list = env.ok(&["key", "list"]);
     assert!(
         list.contains("pii") && list.contains("min v2") && list.contains("v1 destroyed"),
@@ -57,7 +57,7 @@ fn key_lifecycle_subcommands() {
     // Refusals: exit 1, one line, nothing changed.
     let before = fs::read(env.path("keyring.srk")).unwrap();
     assert!(
-        env.fails(&["key", "destroy", "pii", "2"], 1)
+        env.fails(&["key", "destroy", "--yes", "pii", "2"], 1)
             .contains("primary version")
     );
     assert!(
@@ -399,7 +399,7 @@ fn rewrap_change_root_backup_and_import() {
         envelope::inspect(&after).unwrap().header_len,
     );
     assert_eq!(&before[hb..], &after[ha..], "body bytes changed");
-    env.ok(&["key", "destroy", "files", "1"]);
+    env.ok(&["key", "destroy", "--yes", "files", "1"]);
     env.ok(&["decrypt", "--context", "t=x", "-o", "back.csv", "a.sr"]);
     assert_eq!(fs::read(env.path("back.csv")).unwrap(), data);
     assert!(
@@ -565,7 +565,7 @@ fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
     let info = env.ok(&["keyring", "info"]);
     assert!(info.contains("generation 3"), "{info}");
     let copy = fs::read(env.path("keyring.srk")).unwrap();
-    let destroyed = env.ok(&["key", "destroy", "files", "2"]);
+    let destroyed = env.ok(&["key", "destroy", "--yes", "files", "2"]);
     assert!(
         destroyed.contains("every ciphertext under it")
             && destroyed.contains("Earlier copies of the keyring file")
@@ -596,7 +596,15 @@ fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
         "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
     );
     env.fails(
-        &["key", "destroy", "files", "2", "--new-key-file", "new.key"],
+        &[
+            "key",
+            "destroy",
+            "--yes",
+            "files",
+            "2",
+            "--new-key-file",
+            "new.key",
+        ],
         2,
     );
     // The same key file as the new root: refused, nothing written.
@@ -605,6 +613,7 @@ fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
         &[
             "key",
             "destroy",
+            "--yes",
             "files",
             "2",
             "--change-root",
@@ -620,6 +629,7 @@ fn destroy_reaches_copies_only_with_a_root_change_and_restores_are_explicit() {
     let out = env.ok(&[
         "key",
         "destroy",
+        "--yes",
         "files",
         "2",
         "--change-root",

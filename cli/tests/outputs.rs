@@ -682,22 +682,52 @@ fn records_from_the_shell_interoperate_with_the_library() {
         .map(|v| record::to_text(&keyring.encrypt_record("files", v.as_bytes(), &ctx).unwrap()))
         .collect();
     let input = exported.join("\n") + "\n";
-    let out = env.run(&["record", "decrypt", "--context", "column=email"], Some(input.as_bytes()));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "ada@example.com\nalan@example.com\n\n");
+    let out = env.run(
+        &["record", "decrypt", "--context", "column=email"],
+        Some(input.as_bytes()),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "ada@example.com\nalan@example.com\n\n"
+    );
     // CLI -> library, from arguments.
-    let made = env.ok(&["record", "encrypt", "--key", "files", "--context", "column=email", "grace@example.com"]);
+    let made = env.ok(&[
+        "record",
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        "column=email",
+        "grace@example.com",
+    ]);
     let line = made.trim_end();
-    assert!(line.starts_with("sr1:") && made.lines().count() == 1, "{made}");
-    let plain = keyring.decrypt_record(&record::from_text(line).unwrap(), &ctx).unwrap();
+    assert!(
+        line.starts_with("sr1:") && made.lines().count() == 1,
+        "{made}"
+    );
+    let plain = keyring
+        .decrypt_record(&record::from_text(line).unwrap(), &ctx)
+        .unwrap();
     assert_eq!(plain.expose_secret(), b"grace@example.com");
     // Binary values through --base64, both ways.
-    let made = env.run(&["record", "encrypt", "--key", "files", "--base64"], Some(b"AAEC/w==\n"));
+    let made = env.run(
+        &["record", "encrypt", "--key", "files", "--base64"],
+        Some(b"AAEC/w==\n"),
+    );
     let rec = String::from_utf8(made.stdout).unwrap();
     let back = env.run(&["record", "decrypt", "--base64"], Some(rec.as_bytes()));
     assert_eq!(String::from_utf8(back.stdout).unwrap(), "AAEC/w==\n");
-    let err = String::from_utf8(env.run(&["record", "decrypt"], Some(rec.as_bytes())).stderr).unwrap();
-    assert!(err.contains("record 1") && err.contains("--base64"), "{err}");
+    let err =
+        String::from_utf8(env.run(&["record", "decrypt"], Some(rec.as_bytes())).stderr).unwrap();
+    assert!(
+        err.contains("record 1") && err.contains("--base64"),
+        "{err}"
+    );
     // Wrong context: exit 3, naming the record.
     let err = env.fails(&["record", "decrypt", "--context", "column=ssn", line], 3);
     assert!(err.contains("record 1"), "{err}");
@@ -711,11 +741,98 @@ fn records_from_the_shell_interoperate_with_the_library() {
     assert_ne!(moved, line);
     assert!(env.ok(&["record", "inspect", moved]).contains("version 2"));
     let again = env.ok(&["record", "rewrap", "--context", "column=email", moved]);
-    assert_eq!(again.trim_end(), moved, "a current record comes back unchanged");
+    assert_eq!(
+        again.trim_end(),
+        moved,
+        "a current record comes back unchanged"
+    );
     let keyring = store.load().unwrap();
-    let plain = keyring.decrypt_record(&record::from_text(moved).unwrap(), &ctx).unwrap();
+    let plain = keyring
+        .decrypt_record(&record::from_text(moved).unwrap(), &ctx)
+        .unwrap();
     assert_eq!(plain.expose_secret(), b"grace@example.com");
     // Not a record: exit 1, naming it.
     let err = env.fails(&["record", "inspect", "sr1:!!"], 1);
     assert!(err.contains("record 1"), "{err}");
+}
+
+#[test]
+fn the_key_lifecycle_is_complete_and_errors_name_keys() {
+    let env = Env::new("lifecycle");
+    init(&env);
+    env.ok(&["key", "create", "customers"]);
+    // set-rotation, then a dry run of rotate --due that changes nothing.
+    assert!(
+        env.ok(&["key", "set-rotation", "customers", "30"])
+            .contains("every 30 days")
+    );
+    assert!(
+        env.ok(&["key", "list"])
+            .contains("rotate every 30 days, next due")
+    );
+    assert!(
+        env.ok(&["key", "rotate", "--due", "--dry-run"])
+            .contains("no key is due")
+    );
+    env.fails(&["key", "set-rotation", "customers", "0"], 2);
+    env.fails(&["key", "set-rotation", "customers", "soon"], 2);
+    assert!(
+        env.ok(&["key", "set-rotation", "customers", "never"])
+            .contains("no rotation period")
+    );
+    assert!(env.ok(&["key", "list"]).contains("customers  id "));
+    // A typo gets the closest name.
+    let err = env.fails(&["key", "rotate", "custmers"], 1);
+    assert!(err.contains("did you mean \"customers\"?"), "{err}");
+    let err = env.fails(&["key", "rotate", "zzzzzzzz"], 1);
+    assert!(!err.contains("did you mean"), "{err}");
+    // Errors name keys by name where the keyring knows them.
+    fs::write(env.path("plain"), b"x").unwrap();
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "customers",
+        "--context",
+        "t=1",
+        "-o",
+        "c.sr",
+        "plain",
+    ]);
+    env.ok(&["key", "rotate", "customers"]);
+    env.ok(&["key", "destroy", "--yes", "customers", "1"]);
+    let err = env.fails(&["decrypt", "--context", "t=1", "c.sr"], 1);
+    assert!(err.contains("key customers ("), "{err}");
+    // A wrong --context says how it differs from the stored one.
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        "table=users",
+        "--context",
+        "row=7",
+        "-o",
+        "u.sr",
+        "plain",
+    ]);
+    let err = env.fails(
+        &[
+            "decrypt",
+            "--context",
+            "table=users",
+            "--context",
+            "row=8",
+            "--context",
+            "x=y",
+            "u.sr",
+        ],
+        3,
+    );
+    assert!(err.contains("row is 7 in the file, 8 given"), "{err}");
+    assert!(err.contains("unexpected x=y"), "{err}");
+    let err = env.fails(&["decrypt", "u.sr"], 3);
+    assert!(
+        err.contains("missing row=7") && err.contains("missing table=users"),
+        "{err}"
+    );
 }

@@ -234,3 +234,47 @@ fn progress_bar_only_on_a_terminal() {
         pty.screen().len()
     );
 }
+
+#[test]
+fn key_destroy_asks_on_a_terminal() {
+    let env = Env::new("confirm");
+    env.ok(&["keyring", "init", "--key", "files"]);
+    env.ok(&["key", "rotate", "files"]);
+    let args = |extra: &str| {
+        vec![
+            "--keyring".to_owned(),
+            env.path("keyring.srk").display().to_string(),
+            "--key-file".to_owned(),
+            env.path("root.key").display().to_string(),
+            "key".to_owned(),
+            "destroy".to_owned(),
+            "files".to_owned(),
+            extra.to_owned(),
+        ]
+    };
+    let ask = "Type yes to destroy: ";
+    // Any answer but "yes" destroys nothing.
+    let a = args("1");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (out, screen) = prompted(&env, &a, &[(ask, "y")]);
+    assert_eq!(out.status.code(), Some(1), "{screen}");
+    assert!(
+        screen.contains("Destroy version 1 of key files?"),
+        "{screen}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not destroyed"));
+    assert!(env.ok(&["key", "list"]).contains("v1 enabled"));
+    // "yes" destroys.
+    let (out, _) = prompted(&env, &a, &[(ask, "yes")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(env.ok(&["key", "list"]).contains("v1 destroyed"));
+    // Without a terminal, --yes is required.
+    env.ok(&["key", "rotate", "files"]);
+    let err = env.fails(&["key", "destroy", "files", "2"], 2);
+    assert!(err.contains("--yes"), "{err}");
+    assert!(env.ok(&["key", "list"]).contains("v2 enabled"));
+}
