@@ -35,7 +35,9 @@ pub(crate) fn track<'a>(
     };
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+        // `wide_bar` takes what the terminal's width leaves, so the line
+        // never wraps (the fixed parts take about 60 columns).
+        "{msg} [{wide_bar}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }

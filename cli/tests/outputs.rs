@@ -836,3 +836,20 @@ fn the_key_lifecycle_is_complete_and_errors_name_keys() {
         "{err}"
     );
 }
+
+#[test]
+fn usage_errors_are_one_line() {
+    let env = Env::new("usage");
+    init(&env);
+    for args in [
+        &["--bogus"][..],
+        &["encrypt"][..],
+        &["key", "rotate", "files", "--due"][..],
+        &["--threads", "x", "decrypt", "f"][..],
+        &["record"][..],
+    ] {
+        let err = env.fails(args, 2);
+        assert!(err.ends_with("(see --help)\n"), "{args:?}: {err}");
+    }
+    assert!(env.ok(&["--help"]).contains("Usage: strongroom"));
+}

@@ -193,6 +193,30 @@ fn passphrase_prompt_does_not_echo_and_restores_the_terminal() {
     );
 }
 
+/// The lines a terminal shows: split at `\r` and `\n`, with escape
+/// sequences (CSI) taken out.
+fn visible_lines(screen: &str) -> impl Iterator<Item = String> + '_ {
+    screen.split(['\r', '\n']).map(|l| {
+        let mut out = String::new();
+        let mut chars = l.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // ESC [ params final-byte
+                if chars.next() == Some('[') {
+                    for d in chars.by_ref() {
+                        if ('@'..='~').contains(&d) {
+                            break;
+                        }
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    })
+}
+
 #[test]
 fn progress_bar_only_on_a_terminal() {
     let env = Env::new("progress");
@@ -222,6 +246,20 @@ fn progress_bar_only_on_a_terminal() {
     run_with_stderr(pty.slave(), &[]);
     pty.wait_for("encrypting [");
     assert!(pty.screen().contains("MiB"), "{:?}", pty.screen());
+    // On an 80-column terminal every drawn line fits (no wrapping).
+    let narrow = Pty::new();
+    narrow.set_width(80);
+    run_with_stderr(narrow.slave(), &[]);
+    narrow.wait_for("encrypting [");
+    let screen = narrow.screen();
+    let widest = visible_lines(&screen)
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        widest > 40 && widest <= 80,
+        "widest line {widest}: {screen:?}"
+    );
     // --no-progress on a terminal, and stderr to a pipe: nothing.
     let quiet = Pty::new();
     run_with_stderr(quiet.slave(), &["--no-progress"]);

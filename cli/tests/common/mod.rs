@@ -177,6 +177,17 @@ impl Pty {
         }
     }
 
+    /// Sets the terminal's width, as resizing a terminal window does.
+    pub fn set_width(&self, cols: u16) {
+        let size = rustix::termios::Winsize {
+            ws_row: 24,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&self.master, size).unwrap();
+    }
+
     /// The slave side, to hand to a child as one of its standard streams.
     pub fn slave(&self) -> Stdio {
         Stdio::from(self.slave.try_clone().unwrap())
