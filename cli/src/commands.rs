@@ -35,7 +35,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     }
     let root = root::for_keyring(&cli.root, &cli.keyring)?;
     let mut store = KeyringStore::new(&cli.keyring, root.clone());
-    let sink = open_audit_log(cli.audit_log.as_deref())?;
+    let sink = open_audit_log(&cli)?;
     if let Some(sink) = &sink {
         store.set_audit(AuditContext::with_system_clock(sink.clone()));
     }
@@ -139,12 +139,93 @@ fn closest<'a>(asked: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a 
         .map(|(_, n)| n)
 }
 
-/// Opens the `--audit-log` file, if one was named.
-fn open_audit_log(path: Option<&Path>) -> Result<Option<Arc<JsonLinesSink>>, CliError> {
-    let Some(path) = path else { return Ok(None) };
+/// Opens the `--audit-log` file, if one was named. Every event it gets
+/// also says who ran the command (`uid`, and `user` when the password
+/// database names it), which subcommand (`command`), and the files it
+/// names (`paths`: the keyring first).
+fn open_audit_log(cli: &Cli) -> Result<Option<Arc<JsonLinesSink>>, CliError> {
+    let Some(path) = cli.audit_log.as_deref() else {
+        return Ok(None);
+    };
     let sink = JsonLinesSink::open(path)
         .map_err(|e| CliError::io(&format!("cannot open {}", path.display()), e))?;
+    let uid = rustix::process::getuid().as_raw();
+    let mut sink = sink.with_string("uid", &uid.to_string());
+    if let Some(user) = user_name(uid) {
+        sink = sink.with_string("user", &user);
+    }
+    let (command, paths) = command_and_paths(cli);
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let sink = sink
+        .with_string("command", &command)
+        .with_strings("paths", &paths);
     Ok(Some(Arc::new(sink)))
+}
+
+/// The name of user `uid` in `/etc/passwd`, if it is there.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        (fields.next()? == uid.to_string()).then(|| name.to_owned())
+    })
+}
+
+/// The subcommand as typed (`key rotate`) and the paths it names.
+fn command_and_paths(cli: &Cli) -> (String, Vec<PathBuf>) {
+    let mut paths = vec![cli.keyring.clone()];
+    let command = match &cli.command {
+        Command::Keyring(k) => match k {
+            KeyringCommand::Init { .. } => "keyring init",
+            KeyringCommand::Info { .. } => "keyring info",
+            KeyringCommand::ChangeRoot(_) => "keyring change-root",
+            KeyringCommand::AcceptRestore => "keyring accept-restore",
+        },
+        Command::Key(k) => match k {
+            KeyCommand::Create { .. } => "key create",
+            KeyCommand::List { .. } => "key list",
+            KeyCommand::Rotate { .. } => "key rotate",
+            KeyCommand::SetRotation { .. } => "key set-rotation",
+            KeyCommand::Disable { .. } => "key disable",
+            KeyCommand::Enable { .. } => "key enable",
+            KeyCommand::Destroy { .. } => "key destroy",
+            KeyCommand::SetMinVersion { .. } => "key set-min-version",
+            KeyCommand::Backup { output, .. } => {
+                paths.push(output.clone());
+                "key backup"
+            }
+            KeyCommand::Import { input, .. } => {
+                paths.push(input.clone());
+                "key import"
+            }
+        },
+        Command::Encrypt(a) => {
+            paths.extend(a.input.iter().chain(&a.output).cloned());
+            "encrypt"
+        }
+        Command::Decrypt(a) => {
+            paths.extend(a.input.iter().chain(&a.output).cloned());
+            "decrypt"
+        }
+        Command::Record(r) => match r {
+            RecordCommand::Encrypt { .. } => "record encrypt",
+            RecordCommand::Decrypt { .. } => "record decrypt",
+            RecordCommand::Rewrap { .. } => "record rewrap",
+            RecordCommand::Inspect { .. } => "record inspect",
+        },
+        Command::Inspect { input, .. } => {
+            paths.push(input.clone());
+            "inspect"
+        }
+        Command::Rewrap { paths: files, .. } => {
+            paths.extend(files.iter().cloned());
+            "rewrap"
+        }
+    };
+    (command.to_owned(), paths)
 }
 
 fn dispatch(cli: &Cli, store: &mut KeyringStore, root: &root::Root) -> Result<(), CliError> {

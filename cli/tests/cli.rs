@@ -365,6 +365,50 @@ fn audit_log_records_cli_operations() {
             && lines[5].contains("\"key\":\"files\""),
         "{text}"
     );
+    // Who ran it, which command, which files: on every line, valid JSON.
+    let uid = rustix::process::getuid().as_raw().to_string();
+    let commands = [
+        "key rotate",
+        "key rotate",
+        "encrypt",
+        "encrypt",
+        "decrypt",
+        "decrypt",
+    ];
+    for (line, command) in lines.iter().zip(commands) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["uid"], uid.as_str(), "{line}");
+        if uid == "0" {
+            assert_eq!(v["user"], "root", "{line}");
+        }
+        assert_eq!(v["command"], command, "{line}");
+        let paths = v["paths"].as_array().unwrap();
+        assert!(
+            paths[0].as_str().unwrap().ends_with("keyring.srk"),
+            "{line}"
+        );
+        if command == "encrypt" {
+            assert_eq!(
+                paths[1..],
+                [serde_json::json!("a.txt"), serde_json::json!("a.sr")]
+            );
+        }
+    }
+    // A path with a quote and a newline in its name stays one valid line.
+    let odd = "odd\"name\n.sr";
+    env.ok(&[
+        "--audit-log",
+        log_arg,
+        "encrypt",
+        "--key",
+        "files",
+        "-o",
+        odd,
+        "a.txt",
+    ]);
+    let text = fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["paths"][2], odd);
 }
 
 #[test]

@@ -353,6 +353,29 @@ mod jsonl {
     pub struct JsonLinesSink {
         file: Mutex<File>,
         errors: core::sync::atomic::AtomicU64,
+        /// Members added to every event (`,"k":"v"...`), already encoded.
+        extra: String,
+    }
+
+    /// `s` as a JSON string literal: quotes, backslashes and control
+    /// characters escaped, so a path or a user name from anywhere cannot
+    /// break the line's JSON.
+    fn json_string(s: &str) -> String {
+        use core::fmt::Write as _;
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
     }
 
     impl JsonLinesSink {
@@ -372,7 +395,37 @@ mod jsonl {
             Ok(Self {
                 file: Mutex::new(file),
                 errors: core::sync::atomic::AtomicU64::new(0),
+                extra: String::new(),
             })
+        }
+
+        /// Adds `"key": "value"` to every event this sink writes (who ran
+        /// the command, say). `key` should not be one of the event's own
+        /// names (`docs/AUDIT.md`); the value is escaped.
+        #[must_use]
+        pub fn with_string(mut self, key: &str, value: &str) -> Self {
+            self.extra.push(',');
+            self.extra.push_str(&json_string(key));
+            self.extra.push(':');
+            self.extra.push_str(&json_string(value));
+            self
+        }
+
+        /// Adds `"key": ["value", ...]` to every event this sink writes
+        /// (the files a command worked on, say).
+        #[must_use]
+        pub fn with_strings(mut self, key: &str, values: &[&str]) -> Self {
+            self.extra.push(',');
+            self.extra.push_str(&json_string(key));
+            self.extra.push_str(":[");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    self.extra.push(',');
+                }
+                self.extra.push_str(&json_string(v));
+            }
+            self.extra.push(']');
+            self
         }
 
         /// How many events could not be written.
@@ -418,6 +471,11 @@ mod jsonl {
     impl AuditSink for JsonLinesSink {
         fn record(&self, event: &AuditEvent<'_>) {
             let mut line = to_json(event);
+            if !self.extra.is_empty() {
+                line.pop();
+                line.push_str(&self.extra);
+                line.push('}');
+            }
             line.push('\n');
             let ok = self
                 .file
