@@ -13,8 +13,16 @@ fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
+    # `cargo install` costs about 4 minutes here (2 cores), once.
     echo "setup: installing cargo-fuzz (a few minutes, once)"
     cargo install cargo-fuzz --locked --quiet
+fi
+
+# cargo-deny: licences, bans and sources of the dependency tree (deny.toml).
+# `cargo install` costs about 3 minutes here (2 cores), once.
+if ! cargo deny --version >/dev/null 2>&1; then
+    echo "setup: installing cargo-deny (about 3 minutes, once)"
+    cargo install cargo-deny --locked --quiet
 fi
 
 # SoftHSM2, the PKCS#11 token the pkcs11 root is tested against.

@@ -15,6 +15,14 @@ bash scripts/setup.sh
 step "format"
 cargo fmt --all -- --check
 
+step "dependencies and secrets: cargo deny (licences, bans, sources) and no key material committed"
+# Offline after the fetch: the advisory database cannot be fetched here
+# (deny.toml says how to check advisories where it can).
+cargo fetch --locked --quiet
+cargo deny --offline check licenses bans sources
+python3 scripts/check-secrets.py --self-test
+python3 scripts/check-secrets.py
+
 step "clippy (workspace, all targets, std and no_std)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p strongroom --no-default-features --lib --locked -- -D warnings
