@@ -4,11 +4,26 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `--version`: the version, and the formats it reads and writes.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nreads:  record v1 (binary and sr1: text), envelope v1 (binary and armored), \
+     keyring file v1 and v2, key backup v1, data key v1",
+    "\nwrites: record v1, envelope v1, keyring file v2, key backup v1 \
+     (byte layouts: docs/FORMAT.md)"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "strongroom",
     version,
-    about = "Encrypt secrets and files under a versioned keyring"
+    long_version = LONG_VERSION,
+    about = "Encrypt secrets and files under a versioned keyring",
+    after_help = "Global options (--keyring, the root: --key-file, --passphrase-file, \
+                  --pkcs11-*, and --threads, --no-progress, --audit-log) work with every \
+                  command: see --help. docs/CLI.md, and `strongroom man`, have the rules.\n\n\
+                  Example:\n  strongroom keyring init --key files --key-file root.key\n  \
+                  strongroom encrypt --key files -o dump.sql.sr dump.sql"
 )]
 pub(crate) struct Cli {
     /// The keyring file.
@@ -16,7 +31,9 @@ pub(crate) struct Cli {
         long,
         env = "STRONGROOM_KEYRING",
         default_value = "keyring.srk",
-        global = true
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
     )]
     pub(crate) keyring: PathBuf,
 
@@ -24,16 +41,33 @@ pub(crate) struct Cli {
     pub(crate) root: RootArgs,
 
     /// Threads for encrypting and decrypting files (default: all cores).
-    #[arg(long, env = "STRONGROOM_THREADS", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_THREADS",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) threads: Option<usize>,
 
     /// Never draw a progress bar (it is drawn only on a terminal, for
     /// files of 16 MiB or more).
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) no_progress: bool,
 
     /// Append audit events (JSON lines) to this file.
-    #[arg(long, env = "STRONGROOM_AUDIT_LOG", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_AUDIT_LOG",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) audit_log: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -49,12 +83,24 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 pub(crate) struct RootArgs {
     /// Read the passphrase from this file (first line).
-    #[arg(long, env = "STRONGROOM_PASSPHRASE_FILE", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_PASSPHRASE_FILE",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) passphrase_file: Option<PathBuf>,
 
     /// Use this key file (32 bytes or 64 hex digits, mode 0600), e.g. a
     /// mounted secret.
-    #[arg(long, env = "STRONGROOM_KEY_FILE", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_KEY_FILE",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) key_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -65,10 +111,22 @@ pub(crate) struct RootArgs {
 #[derive(Debug, Args)]
 pub(crate) struct Pkcs11Args {
     /// Seal with a key in a PKCS#11 token: the module (.so) to load.
-    #[arg(long, env = "STRONGROOM_PKCS11_MODULE", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_PKCS11_MODULE",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) pkcs11_module: Option<PathBuf>,
     /// The token's label.
-    #[arg(long, env = "STRONGROOM_PKCS11_TOKEN", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_PKCS11_TOKEN",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) pkcs11_token: Option<String>,
     /// The label of the AES key that seals (for new seals; an existing file
     /// names its own key).
@@ -76,12 +134,20 @@ pub(crate) struct Pkcs11Args {
         long,
         env = "STRONGROOM_PKCS11_KEY",
         global = true,
+        hide_short_help = true,
+        help_heading = "Global options",
         default_value = "strongroom-root"
     )]
     pub(crate) pkcs11_key: String,
     /// Read the user PIN from this file (first line); without it the PIN
     /// is asked for on the terminal.
-    #[arg(long, env = "STRONGROOM_PKCS11_PIN_FILE", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_PKCS11_PIN_FILE",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
     pub(crate) pkcs11_pin_file: Option<PathBuf>,
 }
 
@@ -94,14 +160,21 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Encrypt a file (or stdin) into an envelope.
+    #[command(
+        after_help = "Example:\n  strongroom encrypt --key files --context db=prod -o dump.sql.sr dump.sql\n  pg_dump db | strongroom encrypt --key files --key escrow > db.sr"
+    )]
     Encrypt(EncryptArgs),
     /// Decrypt an envelope (file or stdin).
+    #[command(
+        after_help = "Example:\n  strongroom decrypt --context db=prod -o dump.sql dump.sql.sr"
+    )]
     Decrypt(DecryptArgs),
     /// Encrypt, decrypt, rewrap or inspect `sr1:` records, the text form
     /// services store in database columns.
     #[command(subcommand)]
     Record(RecordCommand),
     /// Print an envelope's public header facts (no secrets, no key needed).
+    #[command(after_help = "Example:\n  strongroom inspect --json dump.sql.sr")]
     Inspect {
         /// The envelope file (`/dev/stdin` for a pipe).
         input: PathBuf,
@@ -109,12 +182,26 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_help = "Example:\n  strongroom completions bash > /etc/bash_completion.d/strongroom"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Example:\n  strongroom man > /usr/local/share/man/man1/strongroom.1")]
+    Man,
     /// Move encrypted files to the primary key versions, in place: only the
     /// header is rewritten (atomically); the body bytes stay as they are.
     ///
     /// Every file is tried; each failure is named on stderr, and the exit
     /// code is non-zero if any failed. A summary of what moved ends the
     /// output.
+    #[command(
+        after_help = "Example:\n  strongroom key rotate files && strongroom rewrap -r backups/\n  strongroom rewrap --check --json *.sr"
+    )]
     Rewrap {
         /// Envelope files (and, with -r, directories).
         #[arg(required = true)]
@@ -140,6 +227,9 @@ pub(crate) enum RecordCommand {
     /// Encrypt values into `sr1:` records under the primary version of
     /// --key. Values given as arguments show in `ps` and shell history:
     /// prefer stdin for secrets.
+    #[command(
+        after_help = "Example:\n  strongroom record encrypt --key pii --context column=email < emails.txt > records.txt"
+    )]
     Encrypt {
         /// The key.
         #[arg(long)]
@@ -151,6 +241,9 @@ pub(crate) enum RecordCommand {
     },
     /// Decrypt `sr1:` records, one plaintext per line. A plaintext that
     /// holds a newline or is not UTF-8 needs --base64.
+    #[command(
+        after_help = "Example:\n  strongroom record decrypt --context column=email < records.txt"
+    )]
     Decrypt {
         #[command(flatten)]
         opts: RecordOpts,
@@ -159,6 +252,9 @@ pub(crate) enum RecordCommand {
     },
     /// Move records to their key's primary version (same context);
     /// records already there are printed unchanged.
+    #[command(
+        after_help = "Example:\n  strongroom record rewrap --context column=email < records.txt > moved.txt"
+    )]
     Rewrap {
         #[command(flatten)]
         opts: RecordOpts,
@@ -167,6 +263,7 @@ pub(crate) enum RecordCommand {
     },
     /// Print each record's public header: key id, version, plaintext
     /// length (no key needed).
+    #[command(after_help = "Example:\n  strongroom record inspect --json \"sr1:AQAAAAE...\"")]
     Inspect {
         /// Print one JSON document (docs/CLI.md, "JSON output").
         #[arg(long)]
@@ -213,6 +310,9 @@ pub(crate) struct OtherRootArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum KeyringCommand {
     /// Create a new keyring file (refuses to overwrite one).
+    #[command(
+        after_help = "Example:\n  strongroom keyring init --key files --key-file /run/secrets/root.key"
+    )]
     Init {
         /// Create a first key with this name.
         #[arg(long)]
@@ -223,22 +323,28 @@ pub(crate) enum KeyringCommand {
         pkcs11_create_key: bool,
     },
     /// Show the keyring's root kind and keys (metadata only).
+    #[command(after_help = "Example:\n  strongroom keyring info --json")]
     Info {
         /// Print JSON (docs/CLI.md, "JSON output").
         #[arg(long)]
         json: bool,
     },
     /// Re-seal the keyring under another root (keys unchanged).
+    #[command(
+        after_help = "Example:\n  strongroom keyring change-root --new-key-file new-root.key"
+    )]
     ChangeRoot(OtherRootArgs),
     /// Accept the keyring file as it is although it is older than the
     /// newest generation recorded for it (a deliberate restore of a
     /// backup); it becomes the newest. Audited.
+    #[command(after_help = "Example:\n  strongroom keyring accept-restore")]
     AcceptRestore,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum KeyCommand {
     /// Create a key.
+    #[command(after_help = "Example:\n  strongroom key create pii --rotate-every-days 90")]
     Create {
         /// Key name, e.g. `pii` or `tenant/acme`.
         name: String,
@@ -247,12 +353,16 @@ pub(crate) enum KeyCommand {
         rotate_every_days: Option<u64>,
     },
     /// List keys, versions, states, dates and the next rotation due.
+    #[command(after_help = "Example:\n  strongroom key list --json")]
     List {
         /// Print JSON (docs/CLI.md, "JSON output").
         #[arg(long)]
         json: bool,
     },
     /// Add a new primary version to a key, or to every key that is due.
+    #[command(
+        after_help = "Example:\n  strongroom key rotate pii\n  strongroom key rotate --due --dry-run"
+    )]
     Rotate {
         /// The key (omit with --due).
         #[arg(required_unless_present = "due")]
@@ -266,6 +376,9 @@ pub(crate) enum KeyCommand {
     },
     /// Set a key's rotation period in days, or `never` to clear it
     /// (`key rotate --due` honours it).
+    #[command(
+        after_help = "Example:\n  strongroom key set-rotation pii 30\n  strongroom key set-rotation pii never"
+    )]
     SetRotation {
         name: String,
         /// Days (at least 1), or `never`.
@@ -273,13 +386,18 @@ pub(crate) enum KeyCommand {
         period: String,
     },
     /// Disable a version (reversible).
+    #[command(after_help = "Example:\n  strongroom key disable pii 1")]
     Disable { name: String, version: u32 },
     /// Enable a disabled version.
+    #[command(after_help = "Example:\n  strongroom key enable pii 1")]
     Enable { name: String, version: u32 },
     /// Destroy a version: its material is wiped and data under it is gone.
     /// Earlier copies of the keyring file still hold it until the root
     /// changes: `--change-root` re-seals under a new root in the same save
     /// and retires the old one (a PKCS#11 token key is destroyed).
+    #[command(
+        after_help = "Example:\n  strongroom key destroy pii 1\n  strongroom key destroy --yes pii 1 --change-root --new-key-file new-root.key"
+    )]
     Destroy {
         name: String,
         version: u32,
@@ -294,8 +412,12 @@ pub(crate) enum KeyCommand {
         root: OtherRootArgs,
     },
     /// Refuse to decrypt data under versions below this one.
+    #[command(after_help = "Example:\n  strongroom key set-min-version pii 2")]
     SetMinVersion { name: String, version: u32 },
     /// Write a backup of one key (all versions), sealed under its own root.
+    #[command(
+        after_help = "Example:\n  strongroom key backup pii -o pii.backup --new-key-file transport.key"
+    )]
     Backup {
         name: String,
         /// The backup file (never an existing file without --force).
@@ -308,6 +430,9 @@ pub(crate) enum KeyCommand {
         root: OtherRootArgs,
     },
     /// Import a key from a backup.
+    #[command(
+        after_help = "Example:\n  strongroom key import pii.backup --new-key-file transport.key"
+    )]
     Import {
         /// The backup file.
         input: PathBuf,

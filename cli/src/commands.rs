@@ -20,6 +20,23 @@ use crate::output::Output;
 use crate::{progress, records, report, root};
 
 pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Completions { shell } = &cli.command {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        // Into memory first: clap_complete panics on a write error (a
+        // closed pipe); ours is reported as one.
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut cmd, "strongroom", &mut script);
+        return io::stdout()
+            .write_all(&script)
+            .map_err(|e| CliError::io("cannot write to stdout", e));
+    }
+    if let Command::Man = &cli.command {
+        use clap::CommandFactory;
+        return clap_mangen::Man::new(Cli::command())
+            .render(&mut io::stdout())
+            .map_err(|e| CliError::io("cannot write to stdout", e));
+    }
     if let Command::Inspect { input, json } = &cli.command {
         return inspect(input, *json);
     }
@@ -224,6 +241,8 @@ fn command_and_paths(cli: &Cli) -> (String, Vec<PathBuf>) {
             paths.extend(files.iter().cloned());
             "rewrap"
         }
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
     };
     (command.to_owned(), paths)
 }
@@ -351,8 +370,11 @@ fn dispatch(cli: &Cli, store: &mut KeyringStore, root: &root::Root) -> Result<()
         Command::Record(cmd) => records::run(&store.load()?, cmd),
         Command::Encrypt(args) => encrypt(store, threads(cli.threads)?, progress, args),
         Command::Decrypt(args) => decrypt(store, threads(cli.threads)?, progress, args),
-        // Handled above.
-        Command::Inspect { .. } | Command::Keyring(KeyringCommand::Init { .. }) => Ok(()),
+        // Handled in `run`.
+        Command::Inspect { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Keyring(KeyringCommand::Init { .. }) => Ok(()),
     }
 }
 

@@ -853,3 +853,92 @@ fn usage_errors_are_one_line() {
     }
     assert!(env.ok(&["--help"]).contains("Usage: strongroom"));
 }
+
+#[test]
+fn help_completions_man_page_and_version() {
+    let env = Env::new("help");
+    let subcommands: &[&[&str]] = &[
+        &["encrypt"],
+        &["decrypt"],
+        &["inspect"],
+        &["rewrap"],
+        &["keyring", "init"],
+        &["keyring", "info"],
+        &["keyring", "change-root"],
+        &["keyring", "accept-restore"],
+        &["key", "create"],
+        &["key", "list"],
+        &["key", "rotate"],
+        &["key", "set-rotation"],
+        &["key", "disable"],
+        &["key", "enable"],
+        &["key", "destroy"],
+        &["key", "set-min-version"],
+        &["key", "backup"],
+        &["key", "import"],
+        &["record", "encrypt"],
+        &["record", "decrypt"],
+        &["record", "rewrap"],
+        &["record", "inspect"],
+        &["completions"],
+        &["man"],
+    ];
+    for sub in subcommands {
+        let mut args = sub.to_vec();
+        args.push("-h");
+        let short = env.ok(&args);
+        assert!(
+            short.contains("Example:\n  strongroom "),
+            "{sub:?}: no example:\n{short}"
+        );
+        // -h shows the command's own flags, not the ten global ones.
+        for global in [
+            "--key-file",
+            "--pkcs11-module",
+            "--threads",
+            "--audit-log",
+            "--keyring <",
+        ] {
+            let listed = short.lines().any(|l| l.trim_start().starts_with(global));
+            assert!(!listed, "{sub:?} -h lists {global}:\n{short}");
+        }
+        *args.last_mut().unwrap() = "--help";
+        let long = env.ok(&args);
+        assert!(
+            long.contains("Global options:") && long.contains("--key-file"),
+            "{sub:?}:\n{long}"
+        );
+    }
+    let version = env.ok(&["--version"]);
+    assert!(
+        version.contains("reads:") && version.contains("keyring file v1 and v2"),
+        "{version}"
+    );
+    // Completions load in bash; the man page is roff with every command.
+    let script = env.ok(&["completions", "bash"]);
+    fs::write(env.path("complete.bash"), &script).unwrap();
+    let loaded = Command::new("bash")
+        .args(["-c", "source complete.bash && complete -p strongroom"])
+        .current_dir(&env.dir)
+        .output()
+        .unwrap();
+    assert!(
+        loaded.status.success() && String::from_utf8_lossy(&loaded.stdout).contains("strongroom")
+    );
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        assert!(
+            env.ok(&["completions", shell]).contains("strongroom"),
+            "{shell}"
+        );
+    }
+    let man = env.ok(&["man"]);
+    assert!(
+        man.contains(".TH strongroom 1") && man.contains(".SH NAME"),
+        "{man}"
+    );
+    for sub in [
+        "encrypt", "decrypt", "rewrap", "keyring", "key", "record", "inspect",
+    ] {
+        assert!(man.contains(sub), "man page lacks {sub}");
+    }
+}
