@@ -98,6 +98,15 @@ targets=$(cd fuzz && "${fuzz[@]}" list)
 [ -n "$targets" ] || { echo "test-all: no fuzz targets" >&2; exit 1; }
 (cd fuzz && "${fuzz[@]}" build)
 mkdir -p target/fuzz-logs
+# Seeds for the armor target: the golden armored texts (a 35-byte BEGIN
+# line is slow to find from nothing).
+mkdir -p fuzz/corpus/armor
+python3 - <<'PY'
+import json, pathlib
+for p in pathlib.Path("tests/golden/armor").glob("*.json"):
+    v = json.loads(p.read_text())
+    (pathlib.Path("fuzz/corpus/armor") / p.stem).write_text(v["armored"])
+PY
 for t in $targets; do
     log="target/fuzz-logs/$t.log"
     if ! (cd fuzz && "${fuzz[@]}" run "$t" -- -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) >"$log" 2>&1; then

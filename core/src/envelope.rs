@@ -19,6 +19,8 @@
 //! is both the key commitment and the header's authenticator; it is checked
 //! in constant time before any chunk is decrypted.
 
+#[cfg(feature = "std")]
+mod armor;
 mod header;
 #[cfg(feature = "std")]
 mod io;
@@ -31,6 +33,10 @@ use alloc::vec::Vec;
 use rand_core::TryCryptoRng;
 use subtle::ConstantTimeEq;
 
+#[cfg(feature = "std")]
+pub use armor::{
+    ARMOR_BEGIN, ARMOR_END, ARMOR_LINE_LEN, ArmorReader, ArmorWriter, armor, dearmor, is_armored,
+};
 pub use header::{
     DEFAULT_CHUNK_SIZE, ENVELOPE_FORMAT_V1, ENVELOPE_MAGIC, MAX_CHUNK_SIZE, MAX_HEADER_LEN,
     MAX_RECIPIENTS, MIN_CHUNK_SIZE,

@@ -231,7 +231,17 @@ fn read_header(
     path: &Path,
     stream: bool,
 ) -> Result<(File, Vec<u8>, EnvelopeInfo, u64), StoreError> {
-    let mut f = File::open(path).map_err(io_err("read", path))?;
+    let f = File::open(path).map_err(io_err("read", path))?;
+    read_header_from(f, Vec::new(), path, stream)
+}
+
+/// As [`read_header`], on an open file of which `prefix` was read already.
+fn read_header_from(
+    mut f: File,
+    mut head: Vec<u8>,
+    path: &Path,
+    stream: bool,
+) -> Result<(File, Vec<u8>, EnvelopeInfo, u64), StoreError> {
     let meta = f.metadata().map_err(io_err("stat", path))?;
     if !meta.is_file() && !stream {
         return Err(io_err("rewrite", path)(io::Error::new(
@@ -239,11 +249,16 @@ fn read_header(
             "not a regular file",
         )));
     }
-    let mut head = Vec::new();
+    let want = (MAX_HEADER_LEN as u64).saturating_sub(head.len() as u64);
     (&mut f)
-        .take(MAX_HEADER_LEN as u64)
+        .take(want)
         .read_to_end(&mut head)
         .map_err(io_err("read", path))?;
+    if !head.is_empty() && envelope::is_armored(&head) {
+        return Err(content_err(path)(Error::Malformed {
+            reason: "an armored envelope: this works on the binary form",
+        }));
+    }
     let total = if meta.is_file() {
         meta.len()
     } else {
@@ -262,7 +277,26 @@ fn read_header(
 /// [`StoreError::Io`]; [`StoreError::File`] for a file that is not an
 /// envelope.
 pub fn inspect_envelope_file(path: &Path) -> Result<EnvelopeInfo, StoreError> {
-    read_header(path, true).map(|(_, _, info, _)| info)
+    let mut f = File::open(path).map_err(io_err("read", path))?;
+    let mut prefix = Vec::new();
+    (&mut f)
+        .take(envelope::ARMOR_BEGIN.len() as u64)
+        .read_to_end(&mut prefix)
+        .map_err(io_err("read", path))?;
+    if !envelope::is_armored(&prefix) || prefix.is_empty() {
+        return read_header_from(f, prefix, path, true).map(|(_, _, info, _)| info);
+    }
+    // Armored (FORMAT.md 12): decoded as a stream, the header kept, the
+    // rest counted.
+    let mut plain =
+        envelope::ArmorReader::new(io::BufReader::new(io::Cursor::new(prefix).chain(f)));
+    let mut head = Vec::new();
+    (&mut plain)
+        .take(MAX_HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(stream_err("read", path))?;
+    let rest = io::copy(&mut plain, &mut io::sink()).map_err(stream_err("read", path))?;
+    envelope::inspect_header(&head, head.len() as u64 + rest).map_err(content_err(path))
 }
 
 /// One recipient that a rewrap moved to a newer version.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An independent decoder for strongroom's formats, written from
 docs/FORMAT.md alone: records (sections 4-5), envelopes (7), wrapped data
-keys (8), derived keys (9) and keyring files (10).
+keys (8), derived keys (9), keyring files (10) and the armored envelope
+(12).
 
 It shares no code with the Rust core: ChaCha20-Poly1305 comes from
 pyca/cryptography (OpenSSL), Argon2id from argon2-cffi (the reference C
@@ -14,6 +15,7 @@ that it reaches the same result and the same plaintext.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -498,10 +500,51 @@ def open_keyring_file(data: bytes, root: dict) -> tuple[list[dict], dict | None]
     return parse_keyring_encoding(plain), lineage
 
 
+B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def dearmor(text: str) -> bytes:
+    """FORMAT.md 12.2, step by step."""
+    data = text.encode("latin-1") if all(ord(c) < 256 for c in text) else b"\xff"
+    if not data.endswith(b"\n"):
+        raise Reject("malformed")  # step 4: a last line with no LF
+    lines = data[:-1].split(b"\n")
+    if lines[0] != b"-----BEGIN STRONGROOM ENVELOPE-----":
+        raise Reject("malformed")  # step 1
+    out = b""
+    body = 0
+    last = False
+    for i, line in enumerate(lines[1:], 1):
+        if line == b"-----END STRONGROOM ENVELOPE-----":
+            if body == 0 or i != len(lines) - 1:
+                raise Reject("malformed")  # step 3
+            return out
+        if len(line) > 64 or last:
+            raise Reject("malformed")  # steps 2 and 4
+        if len(line) < 4 or len(line) % 4:
+            raise Reject("malformed")
+        chars = line.decode("latin-1")
+        pad = len(chars) - len(chars.rstrip("="))
+        if pad > 2 or any(c not in B64_ALPHABET for c in chars.rstrip("=")):
+            raise Reject("malformed")
+        # Canonical: the unused low bits before the padding are zero.
+        if pad:
+            unused = {1: 2, 2: 4}[pad]
+            v = B64_ALPHABET.index(chars.rstrip("=")[-1])
+            if v & ((1 << unused) - 1):
+                raise Reject("malformed")
+        out += base64.b64decode(chars, validate=True)
+        body += 1
+        last = len(line) < 64 or pad > 0
+    raise Reject("malformed")  # no END line
+
+
 KEYRING_FORMATS = ("keyring-file-v1", "keyring-file-v2")
 
 
 def run_vector(v: dict) -> bytes:
+    if v["format"] == "armor-v1":
+        return dearmor(v["armored"])
     if v["format"] in KEYRING_FORMATS:
         keys, lineage = open_keyring_file(bytes.fromhex(v["file_hex"]), v["root"])
         return json.dumps([keys, lineage], sort_keys=True).encode()
@@ -531,7 +574,8 @@ def run_vector(v: dict) -> bytes:
 def main() -> int:
     root = Path(__file__).resolve().parent
     files = (sorted(root.glob("record/*.json")) + sorted(root.glob("envelope/*.json"))
-             + sorted(root.glob("datakey/*.json")) + sorted(root.glob("keyring/*.json")))
+             + sorted(root.glob("datakey/*.json")) + sorted(root.glob("keyring/*.json"))
+             + sorted(root.glob("armor/*.json")))
     mismatches = 0
     for path in files:
         v = json.loads(path.read_text(encoding="utf-8"))
@@ -544,7 +588,8 @@ def main() -> int:
             expected = json.dumps([v.get("keyring"), v.get("lineage")], sort_keys=True).encode()
             good = result == v["result"] and (result != "ok" or pt == expected)
         else:
-            want = v.get("data_key_hex") if v["format"] == "datakey-v1" else v.get("plaintext_hex")
+            want = {"datakey-v1": v.get("data_key_hex"), "armor-v1": v.get("envelope_hex")}.get(
+                v["format"], v.get("plaintext_hex"))
             good = result == v["result"] and (result != "ok" or pt.hex() == want)
         if not good:
             mismatches += 1
