@@ -451,6 +451,11 @@ pub(crate) struct EncryptArgs {
     /// Write binary ciphertext to a terminal anyway (refused otherwise).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Write the armored (text) form (FORMAT.md 12): base64 lines between
+    /// BEGIN and END lines, for email or config files. `decrypt` and
+    /// `inspect` read either form.
+    #[arg(long, short = 'a')]
+    pub(crate) armor: bool,
     /// Encryption context pair `k=v` (repeatable); decryption needs the same.
     #[arg(long = "context", value_name = "K=V")]
     pub(crate) context: Vec<String>,

@@ -643,10 +643,10 @@ fn encrypt(
             args.key.len()
         )));
     }
-    if !args.force && stdout_is_a_terminal(args.output.as_deref()) {
+    if !args.force && !args.armor && stdout_is_a_terminal(args.output.as_deref()) {
         return Err(CliError::Usage(
             "refusing to write binary ciphertext to a terminal: give -o FILE, redirect stdout, \
-             or pass --force"
+             pass --armor for text, or --force"
                 .into(),
         ));
     }
@@ -659,14 +659,68 @@ fn encrypt(
             name,
         })
         .collect();
-    let mut writer = EnvelopeWriter::new(out, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
+    // With --armor the envelope goes through the armor writer (FORMAT.md
+    // 12) on its way out; either way it streams.
+    let sink: Sink = if args.armor {
+        Sink::Armored(envelope::ArmorWriter::new(out))
+    } else {
+        Sink::Binary(out)
+    };
+    let mut writer = EnvelopeWriter::new(sink, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
         .and_then(|w| w.with_threads(threads))
         .map_err(|e| CliError::io("cannot start the envelope", e))?;
     file::copy_wiped(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
-    let out = writer
+    let sink = writer
         .finish()
         .map_err(|e| CliError::io("cannot finish the envelope", e))?;
+    let out = match sink {
+        Sink::Binary(out) => out,
+        Sink::Armored(w) => w
+            .finish()
+            .map_err(|e| CliError::io("cannot finish the armor", e))?,
+    };
     out.commit()
+}
+
+/// Where `encrypt` writes the envelope: the output, or the armor writer
+/// in front of it.
+enum Sink {
+    Binary(Output),
+    Armored(envelope::ArmorWriter<Output>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Binary(o) => o.write(buf),
+            Self::Armored(a) => a.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Binary(o) => o.flush(),
+            Self::Armored(a) => a.flush(),
+        }
+    }
+}
+
+/// `reader` as the binary envelope it carries: unchanged, or decoded from
+/// its armor when it starts with the BEGIN line (FORMAT.md 12.2). Reads at
+/// most the length of the BEGIN line to tell.
+fn unarmored<'a>(mut reader: Box<dyn Read + 'a>) -> Result<Box<dyn Read + 'a>, CliError> {
+    let mut prefix = Vec::with_capacity(envelope::ARMOR_BEGIN.len());
+    (&mut reader)
+        .take(envelope::ARMOR_BEGIN.len() as u64)
+        .read_to_end(&mut prefix)
+        .map_err(|e| CliError::io("cannot read the input", e))?;
+    let whole = io::Cursor::new(prefix).chain(reader);
+    if envelope::is_armored(whole.get_ref().0.get_ref()) {
+        return Ok(Box::new(envelope::ArmorReader::new(io::BufReader::new(
+            whole,
+        ))));
+    }
+    Ok(Box::new(whole))
 }
 
 fn decrypt(
@@ -679,6 +733,7 @@ fn decrypt(
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
+    let reader = unarmored(reader)?;
     let mut out = Output::open(args.output.as_deref(), &protected(store), true)?;
     let mut plain = EnvelopeReader::new(reader, keyring, &ctx)
         .with_threads(threads)

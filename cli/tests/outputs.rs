@@ -942,3 +942,96 @@ fn help_completions_man_page_and_version() {
         assert!(man.contains(sub), "man page lacks {sub}");
     }
 }
+
+#[test]
+fn armored_envelopes_for_text_channels() {
+    let env = Env::new("armor");
+    init(&env);
+    let data = pattern(100_000);
+    fs::write(env.path("in"), &data).unwrap();
+    env.ok(&[
+        "encrypt",
+        "--armor",
+        "--key",
+        "files",
+        "--context",
+        "k=v",
+        "-o",
+        "in.asc",
+        "in",
+    ]);
+    let text = fs::read_to_string(env.path("in.asc")).unwrap();
+    assert!(
+        text.starts_with("-----BEGIN STRONGROOM ENVELOPE-----\n"),
+        "{}",
+        &text[..80]
+    );
+    assert!(text.ends_with("-----END STRONGROOM ENVELOPE-----\n"));
+    assert!(text.lines().all(|l| l.len() <= 64 && l.is_ascii()));
+    // decrypt reads either form, from a file or a pipe.
+    env.ok(&["decrypt", "--context", "k=v", "-o", "out", "in.asc"]);
+    assert_eq!(fs::read(env.path("out")).unwrap(), data);
+    let piped = env.run(&["decrypt", "--context", "k=v"], Some(text.as_bytes()));
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(piped.stdout, data);
+    // The armor is the binary envelope's text form, byte for byte.
+    env.ok(&[
+        "encrypt",
+        "--key",
+        "files",
+        "--context",
+        "k=v",
+        "-o",
+        "in.sr",
+        "in",
+    ]);
+    let binary = fs::read(env.path("in.sr")).unwrap();
+    assert_eq!(
+        strongroom::envelope::dearmor(text.as_bytes())
+            .unwrap()
+            .len(),
+        binary.len()
+    );
+    // inspect reads the armored form too.
+    let info = env.ok(&["inspect", "in.asc"]);
+    assert!(
+        info.contains("plaintext: 100000 bytes") && info.contains("context: k=v"),
+        "{info}"
+    );
+    // An altered armor line is malformed (exit 1), and no output appears.
+    let mut bad: Vec<String> = text.lines().map(String::from).collect();
+    bad[3].replace_range(5..6, "*");
+    let bad = bad.join("\n") + "\n";
+    fs::write(env.path("bad.asc"), &bad).unwrap();
+    let err = env.fails(
+        &["decrypt", "--context", "k=v", "-o", "never", "bad.asc"],
+        1,
+    );
+    assert!(err.contains("base64"), "{err}");
+    assert!(!env.path("never").exists());
+    // A wrong context on an armored file still says how it differs.
+    let err = env.fails(&["decrypt", "--context", "k=w", "in.asc"], 3);
+    assert!(err.contains("k is v in the file, w given"), "{err}");
+    // rewrap names the form it needs.
+    let out = env.run(&["rewrap", "in.asc"], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("armored envelope"));
+    // --armor may go to a terminal (it is text).
+    let pty = common::Pty::new();
+    let status = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .current_dir(&env.dir)
+        .env_clear()
+        .env("STRONGROOM_KEYRING", env.path("keyring.srk"))
+        .env("STRONGROOM_KEY_FILE", env.path("root.key"))
+        .args(["encrypt", "--armor", "--key", "files", "in"])
+        .stdin(Stdio::null())
+        .stdout(pty.slave())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    env.no_partial_files();
+}
