@@ -1035,3 +1035,27 @@ fn armored_envelopes_for_text_channels() {
     assert!(status.success());
     env.no_partial_files();
 }
+
+#[test]
+fn pre_created_temp_names_do_not_block_an_output() {
+    let env = Env::new("precreate");
+    init(&env);
+    fs::write(env.path("in"), b"data").unwrap();
+    env.ok(&["encrypt", "--key", "files", "-o", "in.sr", "in"]);
+    // The old scheme's names (`.out.<pid>.partial`) for the next pids, and
+    // a few random-looking ones: none can be the name the output takes.
+    let me = std::process::id();
+    for pid in me..me + 300 {
+        fs::write(env.path(&format!(".out.{pid}.partial")), b"planted").unwrap();
+    }
+    for hex in ["0000000000000000", "ffffffffffffffff", "0123456789abcdef"] {
+        fs::write(env.path(&format!(".out.{hex}.partial")), b"planted").unwrap();
+    }
+    env.ok(&["decrypt", "-o", "out", "in.sr"]);
+    assert_eq!(fs::read(env.path("out")).unwrap(), b"data");
+    // The planted files are left as they were: not ours to remove.
+    assert_eq!(
+        fs::read(env.path(&format!(".out.{me}.partial"))).unwrap(),
+        b"planted"
+    );
+}
