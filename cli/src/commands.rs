@@ -68,7 +68,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             names.join(", ")
         );
     }
-    let result = dispatch(&cli, &mut store, &root).map_err(|e| explain(e, &store));
+    let result = dispatch(&cli, &mut store, &root).map_err(|e| explain(e, &cli.keyring, &root));
     // A log that lost events makes the command fail, even if it did its work.
     if let (Some(sink), Some(path)) = (&sink, &cli.audit_log) {
         let lost = sink.write_errors();
@@ -88,16 +88,29 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     result
 }
 
-/// An error made clearer with what the keyring knows (read again, on the
-/// error path only): key ids named by their key's name, and an unknown key
-/// name answered with the closest one.
-fn explain(e: CliError, store: &KeyringStore) -> CliError {
+/// Whether `message` names a key by its id (`key 1a2b3c4d`).
+fn names_a_key_id(message: &str) -> bool {
+    message.match_indices("key ").any(|(i, _)| {
+        let id = &message.as_bytes()[i + 4..];
+        id.len() >= 8
+            && id[..8].iter().all(u8::is_ascii_hexdigit)
+            && id.get(8).is_none_or(|b| !b.is_ascii_alphanumeric())
+    })
+}
+
+/// An error made clearer with what the keyring knows: key ids named by
+/// their key's name, and an unknown key name answered with the closest
+/// one. Only for such errors, the keyring file is read again, through a
+/// store of its own with no audit log (the second read is not an event of
+/// the command's).
+fn explain(e: CliError, path: &Path, root: &root::Root) -> CliError {
     let message = e.to_string();
-    let names_a_key = message.contains("no key named ") || message.contains("key ");
-    if !names_a_key {
+    if !message.contains("no key named \"") && !names_a_key_id(&message) {
         return e;
     }
-    let Ok(keyring) = store.load() else { return e };
+    let Ok(keyring) = KeyringStore::new(path, root.clone()).load() else {
+        return e;
+    };
     let keys = keyring.keys();
     let mut better = message.clone();
     for k in &keys {

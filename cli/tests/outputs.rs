@@ -786,6 +786,18 @@ fn the_key_lifecycle_is_complete_and_errors_name_keys() {
     assert!(err.contains("did you mean \"customers\"?"), "{err}");
     let err = env.fails(&["key", "rotate", "zzzzzzzz"], 1);
     assert!(!err.contains("did you mean"), "{err}");
+    // Looking up the suggestion reads the keyring again, but that read is
+    // no event of the command's: the log has its open and the failure.
+    env.fails(&["--audit-log", "a.log", "key", "rotate", "custmers"], 1);
+    let log = fs::read_to_string(env.path("a.log")).unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(
+        log.lines()
+            .nth(1)
+            .unwrap()
+            .contains("\"outcome\":\"failure\""),
+        "{log}"
+    );
     // Errors name keys by name where the keyring knows them.
     fs::write(env.path("plain"), b"x").unwrap();
     env.ok(&[
