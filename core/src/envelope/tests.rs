@@ -513,3 +513,110 @@ fn a_chunk_raw_aead_opens_under_two_keys_never_opens_two_envelopes() {
 fn owned(keyring: &Keyring) -> alloc::sync::Arc<Keyring> {
     alloc::sync::Arc::new(keyring.duplicate().unwrap())
 }
+
+/// The bounds at their edges, where mutation testing found no test
+/// looking (issue #17): 16 recipients make an envelope that each of them
+/// opens alone, 17 are refused; a header whose count byte says 0 or 17 is
+/// malformed; the header length arithmetic agrees with FORMAT.md 7.1.
+#[test]
+fn sixteen_recipients_open_and_seventeen_are_refused() {
+    let t = Timestamp::from_unix_seconds(1);
+    let names: Vec<alloc::string::String> = (1..=17).map(|i| alloc::format!("k{i}")).collect();
+    let import = |k: &mut Keyring, i: usize| {
+        // TEST KEY MATERIAL.
+        let v = VersionImport::new(
+            VersionState::Enabled,
+            t,
+            Some(KeyMaterial::from_slice(&[i as u8 + 1; 32]).unwrap()),
+        );
+        k.import_key(KeyImport::new(
+            &names[i],
+            KeyId::from_u32(i as u32 + 1),
+            t,
+            vec![v],
+        ))
+        .unwrap();
+    };
+    let mut all = Keyring::new();
+    for i in 0..17 {
+        import(&mut all, i);
+    }
+    let recipients: Vec<Recipient<'_>> = names
+        .iter()
+        .map(|name| Recipient::Key {
+            keyring: &all,
+            name,
+        })
+        .collect();
+    let env = encrypt(
+        &recipients[..16],
+        b"sixteen",
+        &ctx(),
+        CHUNK,
+        &mut getrandom::SysRng,
+    )
+    .unwrap();
+    let info = inspect(&env).unwrap();
+    assert_eq!(info.recipients.len(), 16);
+    let (parsed, len) = header::parse(&env).unwrap();
+    assert_eq!(parsed.len(), len);
+    assert_eq!(parsed.to_bytes().len(), len);
+    assert_eq!(info.header_len, len);
+    let context_len = ctx().encoded_len();
+    // FORMAT.md 7.1: 43 fixed bytes, the context, the count byte, 80 bytes
+    // per recipient, the 32-byte commitment.
+    assert_eq!(len, 43 + context_len + 1 + 16 * 80 + 32);
+    assert_eq!(header::header_len_for(context_len, 16), len);
+    assert_eq!(MAX_HEADER_LEN, 43 + 8192 + 1 + 16 * 80 + 32);
+    for i in [0, 7, 15] {
+        let mut alone = Keyring::new();
+        import(&mut alone, i);
+        let plain = decrypt(Identity::Keyring(&alone), &env, &ctx()).unwrap();
+        assert_eq!(plain.expose_secret(), b"sixteen", "recipient {i} alone");
+    }
+    let mut outsider = Keyring::new();
+    import(&mut outsider, 16);
+    assert!(decrypt(Identity::Keyring(&outsider), &env, &ctx()).is_err());
+    assert!(matches!(
+        encrypt(
+            &recipients,
+            b"seventeen",
+            &ctx(),
+            CHUNK,
+            &mut getrandom::SysRng
+        ),
+        Err(Error::InvalidArgument { .. })
+    ));
+    let count_at = 43 + context_len;
+    assert_eq!(env[count_at], 16);
+    for bad in [0u8, 17] {
+        let mut e = env.clone();
+        e[count_at] = bad;
+        assert!(
+            matches!(header::header_len(&e), Err(Error::Malformed { .. })),
+            "count {bad}"
+        );
+    }
+}
+
+/// The early checks of `header_len` at their byte boundaries: 8 bytes are
+/// "need more", the 9th completes the chunk size, which is checked at once.
+#[test]
+fn header_length_checks_start_at_the_ninth_byte() {
+    let mut nine = alloc::vec::Vec::from(*b"SREN\x01");
+    nine.extend_from_slice(&0u32.to_be_bytes());
+    assert!(matches!(header::header_len(&nine[..8]), Ok(None)));
+    assert!(matches!(
+        header::header_len(&nine),
+        Err(Error::Malformed { .. })
+    ));
+    let mut ok = nine.clone();
+    ok[5..9].copy_from_slice(&MIN_CHUNK_SIZE.to_be_bytes());
+    assert!(matches!(header::header_len(&ok), Ok(None)));
+    ok[5..9].copy_from_slice(&(MIN_CHUNK_SIZE - 1).to_be_bytes());
+    assert!(header::header_len(&ok).is_err());
+    ok[5..9].copy_from_slice(&MAX_CHUNK_SIZE.to_be_bytes());
+    assert!(matches!(header::header_len(&ok), Ok(None)));
+    ok[5..9].copy_from_slice(&(MAX_CHUNK_SIZE + 1).to_be_bytes());
+    assert!(header::header_len(&ok).is_err());
+}

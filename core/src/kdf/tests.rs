@@ -104,3 +104,54 @@ fn rfc9106_argon2id_vector() {
         "rfc 9106 5.3 argon2id: 1 vector matched (m=32 KiB, t=3, p=4, secret and associated data)"
     );
 }
+
+/// The bounds at their edges (issue #17, mutation testing): HKDF-SHA256
+/// gives exactly 255 * 32 bytes and refuses one more; Argon2 takes m = 8p
+/// KiB and refuses 8p - 1, for every lane count.
+#[test]
+fn hkdf_and_argon2_bounds_at_their_edges() {
+    let prk = Prk::extract(b"salt", b"ikm");
+    let mut max = vec![0u8; 255 * 32];
+    assert_eq!(prk.expand(&[b"info"], &mut max), Ok(()));
+    assert_eq!(HKDF_MAX_OUTPUT, 8160);
+    let mut over = vec![0u8; 255 * 32 + 1];
+    assert_eq!(prk.expand(&[b"info"], &mut over), Err(OutputTooLong));
+    for p in 1..=Argon2Params::MAX_P_COST {
+        let at = Argon2Params {
+            m_cost_kib: 8 * p,
+            t_cost: 1,
+            p_cost: p,
+        };
+        assert!(at.is_within_bounds(), "m = 8p at p = {p}");
+        let below = Argon2Params {
+            m_cost_kib: 8 * p - 1,
+            t_cost: 1,
+            p_cost: p,
+        };
+        assert!(!below.is_within_bounds(), "m = 8p - 1 at p = {p}");
+    }
+    let top = Argon2Params {
+        m_cost_kib: Argon2Params::MAX_M_COST_KIB,
+        t_cost: Argon2Params::MAX_T_COST,
+        p_cost: Argon2Params::MAX_P_COST,
+    };
+    assert!(top.is_within_bounds());
+    for over in [
+        Argon2Params {
+            m_cost_kib: Argon2Params::MAX_M_COST_KIB + 1,
+            ..top
+        },
+        Argon2Params {
+            t_cost: Argon2Params::MAX_T_COST + 1,
+            ..top
+        },
+        Argon2Params {
+            p_cost: Argon2Params::MAX_P_COST + 1,
+            ..top
+        },
+        Argon2Params { t_cost: 0, ..top },
+        Argon2Params { p_cost: 0, ..top },
+    ] {
+        assert!(!over.is_within_bounds(), "{over:?}");
+    }
+}
