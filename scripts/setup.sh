@@ -13,7 +13,7 @@ fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
-    # `cargo install` costs about 4 minutes here (2 cores), once.
+    # `cargo install` takes several minutes on 2 cores (not timed here), once.
     echo "setup: installing cargo-fuzz (a few minutes, once)"
     cargo install cargo-fuzz --locked --quiet
 fi
