@@ -130,6 +130,8 @@ pub enum AuditObject {
     DataKey = 4,
     /// A whole keyring (file opens, root changes).
     Keyring = 5,
+    /// A blind index value (FORMAT.md 13), computed from a key version.
+    BlindIndex = 6,
 }
 
 impl AuditObject {
@@ -140,6 +142,7 @@ impl AuditObject {
         Self::Envelope,
         Self::DataKey,
         Self::Keyring,
+        Self::BlindIndex,
     ];
 
     /// The stable number (never reused; see `docs/AUDIT.md`).
@@ -155,6 +158,7 @@ impl AuditObject {
             Self::Envelope => "envelope",
             Self::DataKey => "data_key",
             Self::Keyring => "keyring",
+            Self::BlindIndex => "blind_index",
         }
     }
 }

@@ -43,6 +43,26 @@ impl Prk {
     }
 }
 
+/// HMAC-SHA256 (RFC 2104) under `key` of the concatenation of `parts`. The
+/// HMAC state is wiped on drop (hmac's `zeroize` feature) and the tag is
+/// returned in a wiping buffer.
+pub(crate) fn hmac_sha256(key: &[u8; KEY_LEN], parts: &[&[u8]]) -> zeroize::Zeroizing<[u8; 32]> {
+    use hmac::{KeyInit, Mac};
+    // RFC 2104 pads a key shorter than the 64-byte block with zeros, so the
+    // padded block is the same key, and the infallible constructor takes it.
+    let mut block = zeroize::Zeroizing::new([0u8; 64]);
+    block[..KEY_LEN].copy_from_slice(key);
+    let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new(&(*block).into());
+    for part in parts {
+        mac.update(part);
+    }
+    let mut tag = mac.finalize().into_bytes();
+    let mut out = zeroize::Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&tag);
+    zeroize::Zeroize::zeroize(tag.as_mut_slice());
+    out
+}
+
 /// Argon2id (RFC 9106, version 0x13) cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Params {

@@ -808,7 +808,7 @@ fn invalid(reason: &'static str) -> Error {
     Error::InvalidArgument { reason }
 }
 
-fn validate_name(name: &str) -> Result<()> {
+pub(crate) fn validate_name(name: &str) -> Result<()> {
     let bytes = name.as_bytes();
     if bytes.is_empty() || bytes.len() > MAX_KEY_NAME_LEN {
         return Err(invalid("key names are 1 to 128 bytes long"));

@@ -17,6 +17,7 @@ extern crate std;
 
 mod aead;
 pub mod audit;
+pub mod blind_index;
 pub mod context;
 pub mod datakey;
 pub mod derived;
@@ -46,6 +47,7 @@ pub mod store;
 mod test_vectors;
 pub mod time;
 
+pub use blind_index::{BlindIndex, IndexValue, Transform};
 pub use context::EncryptionContext;
 pub use datakey::DataKey;
 pub use derived::DerivedKey;

@@ -231,7 +231,7 @@ impl Keyring {
     }
 
     /// Encrypts into a new vector without an audit event.
-    fn encrypt_quiet<R: TryCryptoRng + ?Sized>(
+    pub(crate) fn encrypt_quiet<R: TryCryptoRng + ?Sized>(
         &self,
         name: &str,
         plaintext: &[u8],
@@ -310,7 +310,11 @@ impl Keyring {
     }
 
     /// Decrypts into a wiping container without an audit event.
-    fn decrypt_quiet(&self, record: &[u8], context: &EncryptionContext) -> Result<SecretBytes> {
+    pub(crate) fn decrypt_quiet(
+        &self,
+        record: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<SecretBytes> {
         let header = inspect_record(record)?;
         let mut out = SecretBytes::zeroed(header.plaintext_len);
         let n = self.decrypt_into_quiet(record, context, out.expose_secret_mut())?;

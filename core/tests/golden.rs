@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use strongroom::envelope::{self, Identity, Recipient};
+use strongroom::{BlindIndex, IndexValue, Transform};
 use strongroom::{
     EncryptionContext, Error, KeyId, KeyImport, KeyMaterial, Keyring, SysRng, Timestamp,
     VersionImport, VersionState,
@@ -1628,4 +1629,802 @@ fn rewrap_envelope(
     ctx: &EncryptionContext,
 ) -> Result<Vec<u8>, Error> {
     envelope::rewrap(keyring, sealed, ctx, &mut SysRng)
+}
+
+// ---------------------------------------------------------------------------
+// Blind-index vectors (FORMAT.md 13.8).
+
+fn blind_index_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/blind_index")
+}
+
+/// Blind-index vectors committed so far.
+const MIN_BLIND_INDEX_VECTORS: usize = 50;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SlowJson {
+    m_cost_kib: u32,
+    t_cost: u32,
+    p_cost: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FieldJson {
+    name: String,
+    transforms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IndexJson {
+    name: String,
+    key_name: String,
+    bits: u16,
+    slow: Option<SlowJson>,
+    fields: Vec<FieldJson>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BlindIndexVector {
+    name: String,
+    description: String,
+    format: String,
+    test_key_warning: String,
+    keyring: Vec<KeyJson>,
+    index: IndexJson,
+    operation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inputs: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inputs_repeat: Option<Vec<usize>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    definition_hex: Option<String>,
+    result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value_text: Option<String>,
+}
+
+fn build_index(j: &IndexJson) -> Result<BlindIndex, Error> {
+    let mut b = BlindIndex::builder(&j.name, &j.key_name).bits(j.bits);
+    if let Some(s) = &j.slow {
+        b = b.slow(strongroom::root::Argon2Params {
+            m_cost_kib: s.m_cost_kib,
+            t_cost: s.t_cost,
+            p_cost: s.p_cost,
+        });
+    }
+    for f in &j.fields {
+        let transforms = f
+            .transforms
+            .iter()
+            .map(|t| Transform::parse(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        b = b.field(&f.name, &transforms);
+    }
+    b.build()
+}
+
+impl BlindIndexVector {
+    fn inputs(&self) -> Vec<String> {
+        let inputs = self.inputs.clone().unwrap_or_default();
+        match &self.inputs_repeat {
+            None => inputs,
+            Some(r) => inputs.iter().zip(r).map(|(s, n)| s.repeat(*n)).collect(),
+        }
+    }
+
+    /// The value bytes, after checking the definition encoding and (for a
+    /// computed value) the text form against the vector.
+    fn value(&self) -> Result<Vec<u8>, Error> {
+        let index = build_index(&self.index)?;
+        assert_eq!(
+            self.definition_hex.as_deref(),
+            Some(hex::encode(index.definition_encoding()).as_str()),
+            "{}: definition_hex",
+            self.name
+        );
+        let keyring = build_keyring(&self.keyring);
+        match self.operation.as_str() {
+            "compute" => {
+                let inputs = self.inputs();
+                let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+                let version = self.version.unwrap();
+                let value = keyring.blind_index_version(&index, version, &refs)?;
+                assert_eq!(
+                    self.value_text.as_deref(),
+                    Some(value.to_text().as_str()),
+                    "{}",
+                    self.name
+                );
+                if keyring.key_info(index.key_name()).unwrap().primary_version == version {
+                    assert_eq!(keyring.blind_index(&index, &refs).unwrap(), value);
+                }
+                assert!(keyring.blind_index_lookup(&index, &refs)?.contains(&value));
+                Ok(value.as_bytes().to_vec())
+            }
+            "parse" => {
+                let value = match (&self.value_hex, &self.value_text) {
+                    (_, Some(t)) => IndexValue::from_text(&index, t)?,
+                    (Some(h), None) => IndexValue::parse(&index, &hex::decode(h).unwrap())?,
+                    (None, None) => panic!("{}: nothing to parse", self.name),
+                };
+                Ok(value.as_bytes().to_vec())
+            }
+            other => panic!("{}: operation {other}", self.name),
+        }
+    }
+}
+
+impl GoldenVector for BlindIndexVector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn format(&self) -> &str {
+        &self.format
+    }
+    fn result(&self) -> &str {
+        &self.result
+    }
+    fn plaintext_hex(&self) -> Option<&String> {
+        self.value_hex.as_ref()
+    }
+    fn run(&self) -> Result<Vec<u8>, Error> {
+        self.value()
+    }
+}
+
+#[test]
+fn every_golden_blind_index_vector_gives_its_result() {
+    let vectors: Vec<BlindIndexVector> = load(&blind_index_dir());
+    let (ok, fail) = check_all(&vectors, "blind-index-v1");
+    println!(
+        "golden blind-index vectors: {} checked ({ok} compute or parse to their value, {fail} fail_ cases give their exact error)",
+        vectors.len()
+    );
+    assert!(
+        vectors.len() >= MIN_BLIND_INDEX_VECTORS,
+        "golden blind-index vectors went missing"
+    );
+}
+
+fn index_json(
+    name: &str,
+    bits: u16,
+    slow: Option<(u32, u32, u32)>,
+    fields: &[(&str, &[&str])],
+) -> IndexJson {
+    IndexJson {
+        name: name.into(),
+        key_name: "golden".into(),
+        bits,
+        slow: slow.map(|(m, t, p)| SlowJson {
+            m_cost_kib: m,
+            t_cost: t,
+            p_cost: p,
+        }),
+        fields: fields
+            .iter()
+            .map(|(n, ts)| FieldJson {
+                name: (*n).into(),
+                transforms: ts.iter().map(|t| (*t).into()).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// One compute case: (name, description, keyring, index, version, inputs,
+/// inputs_repeat, result).
+struct IndexCase {
+    name: String,
+    description: String,
+    keyring: KeyJson,
+    index: IndexJson,
+    version: u32,
+    inputs: Vec<String>,
+    repeat: Option<Vec<usize>>,
+    result: &'static str,
+}
+
+fn blind_index_vectors() -> Vec<BlindIndexVector> {
+    let three = || key_json(&["enabled", "enabled", "enabled"], 3, 1, KEY_ID);
+    let email = || index_json("email_idx", 32, None, &[("value", &["trim", "casefold"])]);
+    let mut cases = Vec::new();
+    let mut case = |name: &str,
+                    description: &str,
+                    index: IndexJson,
+                    version: u32,
+                    inputs: &[&str],
+                    result: &'static str| {
+        cases.push(IndexCase {
+            name: name.into(),
+            description: description.into(),
+            keyring: three(),
+            index,
+            version,
+            inputs: inputs.iter().map(|s| (*s).into()).collect(),
+            repeat: None,
+            result,
+        });
+    };
+    case(
+        "blind_index_v1_email",
+        "an email index (trim, casefold), 32 bits, under the primary version",
+        email(),
+        3,
+        &["  Ada.Lovelace@Example.COM\n"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_email_normalised_input",
+        "the same email already normalised: the same value as blind_index_v1_email",
+        email(),
+        3,
+        &["ada.lovelace@example.com"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_email_version_1",
+        "the email under version 1 of the key: another value, carrying version 1",
+        email(),
+        1,
+        &["ada.lovelace@example.com"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_email_version_2",
+        "the email under version 2",
+        email(),
+        2,
+        &["ada.lovelace@example.com"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_other_name",
+        "the email under an index named email_idx2 with the same transforms: unrelated to email_idx",
+        index_json("email_idx2", 32, None, &[("value", &["trim", "casefold"])]),
+        3,
+        &["ada.lovelace@example.com"],
+        "ok",
+    );
+    let one = |name: &str, t: &[&str]| index_json(name, 64, None, &[("value", t)]);
+    for (stem, transforms, inputs, description) in [
+        (
+            "no_transform",
+            &[][..],
+            "Ada ",
+            "no transform: the input as it is",
+        ),
+        (
+            "trim",
+            &["trim"][..],
+            "\u{3000}\t Ada \u{85}\u{a0}",
+            "trim removes White_Space at both ends",
+        ),
+        (
+            "trim_keeps_zwsp",
+            &["trim"][..],
+            "\u{200b}Ada\u{feff}",
+            "trim keeps U+200B and U+FEFF (not White_Space)",
+        ),
+        (
+            "nfc_composed",
+            &["nfc"][..],
+            "\u{e9}cole",
+            "nfc of a composed input",
+        ),
+        (
+            "nfc_decomposed",
+            &["nfc"][..],
+            "e\u{301}cole",
+            "nfc of the decomposed form: the same value as nfc_composed",
+        ),
+        (
+            "casefold_sharp_s",
+            &["casefold"][..],
+            "STRASSE",
+            "casefold: STRASSE",
+        ),
+        (
+            "casefold_sharp_s_2",
+            &["casefold"][..],
+            "Stra\u{df}e",
+            "casefold: Stra\u{df}e folds to strasse, the same value as casefold_sharp_s",
+        ),
+        (
+            "casefold_sigma",
+            &["casefold"][..],
+            "\u{39f}\u{394}\u{3a5}\u{3a3}\u{3a3}\u{395}\u{3a5}\u{3a3}",
+            "casefold: final and non-final sigma both fold to \u{3c3}",
+        ),
+        (
+            "casefold_dotted_i",
+            &["casefold"][..],
+            "\u{130}stanbul",
+            "casefold: U+0130 folds to i U+0307 (status F, not the Turkic T)",
+        ),
+        (
+            "casefold_decomposed_upper",
+            &["casefold"][..],
+            "E\u{301}COLE",
+            "casefold of decomposed uppercase: the same value as casefold of \u{e9}cole",
+        ),
+        (
+            "casefold_composed_lower",
+            &["casefold"][..],
+            "\u{e9}cole",
+            "casefold of composed lowercase",
+        ),
+        (
+            "casefold_ypogegrammeni",
+            &["casefold"][..],
+            "\u{1fbc}",
+            "casefold: U+1FBC folds through NFD to \u{3b1}\u{3b9}",
+        ),
+        (
+            "casefold_ligature",
+            &["casefold"][..],
+            "\u{fb01}LE",
+            "casefold: the fi ligature folds to fi",
+        ),
+        (
+            "casefold_cherokee",
+            &["casefold"][..],
+            "\u{ab70}\u{13a0}",
+            "casefold: Cherokee small letters fold to capitals",
+        ),
+        (
+            "digits",
+            &["digits"][..],
+            "+1 (555) 010-0199 \u{663}",
+            "digits keeps ASCII digits only",
+        ),
+        (
+            "digits_empty",
+            &["digits"][..],
+            "none",
+            "digits of a string with none: the empty string, still indexed",
+        ),
+        (
+            "first_3",
+            &["first:3"][..],
+            "\u{e9}tudiant",
+            "first:3 counts code points",
+        ),
+        (
+            "first_longer_than_input",
+            &["first:9"][..],
+            "ab",
+            "first:9 of a 2-character input keeps it all",
+        ),
+        ("last_4", &["last:4"][..], "4111 1111 1111 1234", "last:4"),
+        (
+            "last_digits_4",
+            &["digits", "last:4"][..],
+            "123-45-6789",
+            "the last four digits of an SSN",
+        ),
+        (
+            "order_matters",
+            &["last:4", "digits"][..],
+            "123-45-6789",
+            "last:4 before digits: '6789' here too, but a different definition, so another value",
+        ),
+        (
+            "everything",
+            &["trim", "nfc", "casefold", "digits", "first:65535", "last:1"][..],
+            " A1b2\u{ff13} ",
+            "every transform, first:65535 at its bound",
+        ),
+    ] {
+        // Vectors that must agree share their index (the name is part of
+        // the definition): every casefold vector uses index "casefold".
+        let index_name = ["nfc", "casefold", "trim"]
+            .into_iter()
+            .find(|p| stem.starts_with(p))
+            .unwrap_or(stem);
+        case(
+            &format!("blind_index_v1_{stem}"),
+            description,
+            one(index_name, transforms),
+            3,
+            &[inputs],
+            "ok",
+        );
+    }
+    for bits in [1u16, 7, 8, 9, 255, 256] {
+        case(
+            &format!("blind_index_v1_bits_{bits}"),
+            &format!(
+                "a {bits}-bit index: {} value bytes after the header",
+                bits.div_ceil(8)
+            ),
+            index_json(&format!("w{bits}"), bits, None, &[("value", &["casefold"])]),
+            3,
+            &["ada"],
+            "ok",
+        );
+    }
+    case(
+        "blind_index_v1_compound",
+        "a compound index: last name (nfc, casefold) and birth year (digits, first:4)",
+        index_json(
+            "name_year",
+            20,
+            None,
+            &[
+                ("last_name", &["nfc", "casefold"]),
+                ("birth_date", &["digits", "first:4"]),
+            ],
+        ),
+        3,
+        &["Lovelace", "1815-12-10"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_compound_shifted",
+        "the same index with the boundary between fields moved: another value (length-prefixed parts)",
+        index_json("pair", 64, None, &[("a", &[]), ("b", &[])]),
+        3,
+        &["ab", "c"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_compound_shifted_2",
+        "see blind_index_v1_compound_shifted: 'a' and 'bc'",
+        index_json("pair", 64, None, &[("a", &[]), ("b", &[])]),
+        3,
+        &["a", "bc"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_slow_ssn",
+        "a slow index (Argon2id m=64 KiB, t=1, p=1) over the digits of an SSN, 16 bits",
+        index_json("ssn_idx", 16, Some((64, 1, 1)), &[("value", &["digits"])]),
+        3,
+        &["123-45-6789"],
+        "ok",
+    );
+    case(
+        "blind_index_v1_slow_compound",
+        "a slow compound index (m=128 KiB, t=2, p=2)",
+        index_json(
+            "dob_zip",
+            24,
+            Some((128, 2, 2)),
+            &[("birth_date", &["digits"]), ("zip", &["trim", "first:5"])],
+        ),
+        2,
+        &["1815-12-10", " 02139-4307"],
+        "ok",
+    );
+    // Failures of computing (13.7).
+    case(
+        "fail_blind_index_v1_bits_0",
+        "0 bits is outside 1 ..= 256",
+        index_json("w0", 0, None, &[("value", &[])]),
+        3,
+        &["a"],
+        "invalid_argument",
+    );
+    case(
+        "fail_blind_index_v1_bits_257",
+        "257 bits is outside 1 ..= 256",
+        index_json("w257", 257, None, &[("value", &[])]),
+        3,
+        &["a"],
+        "invalid_argument",
+    );
+    case(
+        "fail_blind_index_v1_first_0",
+        "first:0 is not a transform",
+        one("f0", &["first:0"]),
+        3,
+        &["a"],
+        "invalid_argument",
+    );
+    case(
+        "fail_blind_index_v1_unknown_transform",
+        "lowercase is not a transform (casefold is)",
+        one("lc", &["lowercase"]),
+        3,
+        &["a"],
+        "invalid_argument",
+    );
+    case(
+        "fail_blind_index_v1_slow_below_8p",
+        "slow with m=15 KiB and p=2: below 8 KiB per lane",
+        index_json("s", 16, Some((15, 1, 2)), &[("value", &[])]),
+        3,
+        &["a"],
+        "invalid_argument",
+    );
+    case(
+        "fail_blind_index_v1_wrong_arity",
+        "two inputs for a one-field index",
+        email(),
+        3,
+        &["a", "b"],
+        "invalid_argument",
+    );
+    case(
+        "fail_blind_index_v1_unknown_key_version",
+        "version 4 of a key with 3",
+        email(),
+        4,
+        &["a"],
+        "unknown_key_version",
+    );
+    case(
+        "fail_blind_index_v1_unknown_key_name",
+        "an index on a key the keyring does not hold",
+        IndexJson {
+            key_name: "missing".into(),
+            ..email()
+        },
+        1,
+        &["a"],
+        "unknown_key_name",
+    );
+    let mut cases: Vec<IndexCase> = cases;
+    for (state, result) in [
+        ("destroyed", "version_destroyed"),
+        ("disabled", "version_disabled"),
+    ] {
+        cases.push(IndexCase {
+            name: format!("fail_blind_index_v1_{result}"),
+            description: format!("version 1 is {state}"),
+            keyring: key_json(&[state, "enabled", "enabled"], 3, 1, KEY_ID),
+            index: email(),
+            version: 1,
+            inputs: vec!["ada".into()],
+            repeat: None,
+            result,
+        });
+    }
+    cases.push(IndexCase {
+        name: "fail_blind_index_v1_version_below_minimum".into(),
+        description: "version 1 is below the minimum decryption version 2".into(),
+        keyring: key_json(&["enabled", "enabled", "enabled"], 3, 2, KEY_ID),
+        index: email(),
+        version: 1,
+        inputs: vec!["ada".into()],
+        repeat: None,
+        result: "version_below_minimum",
+    });
+    for (n, result) in [(65535usize, "ok"), (65536, "too_large")] {
+        let name = if result == "ok" {
+            "blind_index_v1_input_65535_bytes".to_string()
+        } else {
+            "fail_blind_index_v1_input_65536_bytes".to_string()
+        };
+        cases.push(IndexCase {
+            name,
+            description: format!("an input of {n} bytes (the bound is 65535, before transforms)"),
+            keyring: three(),
+            index: one("long", &["casefold"]),
+            version: 3,
+            inputs: vec!["A".into()],
+            repeat: Some(vec![n]),
+            result,
+        });
+    }
+    let mut out = Vec::new();
+    for c in cases {
+        let mut v = BlindIndexVector {
+            name: c.name,
+            description: c.description,
+            format: "blind-index-v1".into(),
+            test_key_warning: WARNING.into(),
+            keyring: vec![c.keyring],
+            definition_hex: build_index(&c.index)
+                .ok()
+                .map(|i| hex::encode(i.definition_encoding())),
+            index: c.index,
+            operation: "compute".into(),
+            version: Some(c.version),
+            inputs: Some(c.inputs),
+            inputs_repeat: c.repeat,
+            result: c.result.into(),
+            value_hex: None,
+            value_text: None,
+        };
+        if c.result == "ok" {
+            let index = build_index(&v.index).unwrap();
+            let keyring = build_keyring(&v.keyring);
+            let inputs = v.inputs();
+            let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+            let value = keyring
+                .blind_index_version(&index, c.version, &refs)
+                .unwrap();
+            v.value_hex = Some(hex::encode(value.as_bytes()));
+            v.value_text = Some(value.to_text());
+        }
+        out.push(v);
+    }
+    out.extend(blind_index_parse_vectors());
+    out
+}
+
+/// Parsing vectors (13.5, 13.6) for a 12-bit index.
+fn blind_index_parse_vectors() -> Vec<BlindIndexVector> {
+    let index_j = index_json("p12", 12, None, &[("value", &[])]);
+    let index = build_index(&index_j).unwrap();
+    let keyring = build_keyring(&[key_json(&["enabled", "enabled"], 2, 1, KEY_ID)]);
+    let good = keyring.blind_index(&index, &["x"]).unwrap();
+    let bytes = good.as_bytes().to_vec();
+    let text = good.to_text();
+    let mutated = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = bytes.clone();
+        f(&mut b);
+        hex::encode(b)
+    };
+    type ParseCase<'a> = (&'a str, &'a str, Option<String>, Option<String>, &'a str);
+    let cases: Vec<ParseCase<'_>> = vec![
+        (
+            "blind_index_v1_parse",
+            "a 12-bit value parses to itself",
+            Some(hex::encode(&bytes)),
+            None,
+            "ok",
+        ),
+        (
+            "blind_index_v1_parse_text",
+            "its text form parses to the same bytes",
+            None,
+            Some(text.clone()),
+            "ok",
+        ),
+        (
+            "fail_blind_index_v1_parse_empty",
+            "no bytes",
+            Some(String::new()),
+            None,
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_format_1",
+            "format byte 0x01 (a record)",
+            Some(mutated(&|b| b[0] = 1)),
+            None,
+            "unsupported_format",
+        ),
+        (
+            "fail_blind_index_v1_parse_format_4",
+            "format byte 0x04",
+            Some(mutated(&|b| b[0] = 4)),
+            None,
+            "unsupported_format",
+        ),
+        (
+            "fail_blind_index_v1_parse_short",
+            "one byte short for 12 bits",
+            Some(mutated(&|b| {
+                b.pop();
+            })),
+            None,
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_long",
+            "one byte too many",
+            Some(mutated(&|b| b.push(0))),
+            None,
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_version_0",
+            "key version 0",
+            Some(mutated(&|b| b[1..5].copy_from_slice(&[0; 4]))),
+            None,
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_unused_bit",
+            "a bit past the 12th set",
+            Some(mutated(&|b| *b.last_mut().unwrap() |= 0x08)),
+            None,
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_text_prefix",
+            "text without the sbi1: prefix",
+            None,
+            Some(text.replacen("sbi1:", "sbi2:", 1)),
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_text_padding",
+            "text with = padding",
+            None,
+            Some(format!("{text}=")),
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_text_standard_alphabet",
+            "text in the standard base64 alphabet (+)",
+            None,
+            Some(format!("{}+", &text[..text.len() - 1])),
+            "malformed",
+        ),
+        (
+            "fail_blind_index_v1_parse_text_56_chars",
+            "a text of 56 characters, longer than any value",
+            None,
+            Some(format!("sbi1:{}", "A".repeat(51))),
+            "malformed",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(
+            |(name, description, value_hex, value_text, result)| BlindIndexVector {
+                name: name.into(),
+                description: description.into(),
+                format: "blind-index-v1".into(),
+                test_key_warning: WARNING.into(),
+                keyring: vec![key_json(&["enabled", "enabled"], 2, 1, KEY_ID)],
+                definition_hex: Some(hex::encode(index.definition_encoding())),
+                index: index_j.clone(),
+                operation: "parse".into(),
+                version: None,
+                inputs: None,
+                inputs_repeat: None,
+                result: result.into(),
+                value_hex: if result == "ok" && value_text.is_some() {
+                    Some(hex::encode(&bytes))
+                } else {
+                    value_hex
+                },
+                value_text,
+            },
+        )
+        .collect()
+}
+
+#[test]
+#[ignore = "writes new golden vectors; run on purpose"]
+fn generate_blind_indexes() {
+    let dir = blind_index_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
+    for v in blind_index_vectors() {
+        let path = dir.join(format!("{}.json", v.name));
+        if path.exists() {
+            continue; // Golden vectors are never rewritten.
+        }
+        assert_eq!(result_name(&v.run()), v.result, "{}", v.name);
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+        written += 1;
+    }
+    println!("golden generator: wrote {written} new blind-index vector files");
+}
+
+#[test]
+fn golden_blind_index_vectors_agree_and_differ_where_they_say() {
+    let vectors: Vec<BlindIndexVector> = load(&blind_index_dir());
+    let value = |stem: &str| {
+        let name = format!("blind_index_v1_{stem}");
+        let v = vectors.iter().find(|v| v.name == name).unwrap();
+        v.value_hex.clone().unwrap()
+    };
+    for (a, b) in [
+        ("email", "email_normalised_input"),
+        ("casefold_sharp_s", "casefold_sharp_s_2"),
+        ("nfc_composed", "nfc_decomposed"),
+        ("casefold_decomposed_upper", "casefold_composed_lower"),
+    ] {
+        assert_eq!(value(a), value(b), "{a} and {b} must agree");
+    }
+    for (a, b) in [
+        ("email_normalised_input", "email_version_2"),
+        ("email_version_1", "email_version_2"),
+        ("email_normalised_input", "other_name"),
+        ("compound_shifted", "compound_shifted_2"),
+        ("last_digits_4", "order_matters"),
+    ] {
+        assert_ne!(value(a)[10..], value(b)[10..], "{a} and {b} must differ");
+    }
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """An independent decoder for strongroom's formats, written from
 docs/FORMAT.md alone: records (sections 4-5), envelopes (7), wrapped data
-keys (8), derived keys (9), keyring files (10) and the armored envelope
-(12).
+keys (8), derived keys (9), keyring files (10), the armored envelope
+(12) and blind index values (13).
 
 It shares no code with the Rust core: ChaCha20-Poly1305 comes from
 pyca/cryptography (OpenSSL), Argon2id from argon2-cffi (the reference C
@@ -19,8 +19,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import struct
 import sys
+import unicodedata
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -539,10 +541,168 @@ def dearmor(text: str) -> bytes:
     raise Reject("malformed")  # no END line
 
 
+# --- blind indexes (FORMAT.md 13) ---------------------------------------------
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
+TRANSFORM_CODES = {"trim": 1, "nfc": 2, "casefold": 3, "digits": 4, "first": 5, "last": 6}
+WHITE_SPACE = set(chr(c) for c in [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680,
+                                    *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F,
+                                    0x205F, 0x3000])
+
+
+def valid_name(name: str) -> bool:
+    """Section 3's name rules (index, key and field names alike)."""
+    return (NAME_RE.fullmatch(name) is not None and not name.endswith("/")
+            and "//" not in name)
+
+
+def parse_transform(text: str) -> tuple[int, int | None]:
+    if text in ("trim", "nfc", "casefold", "digits"):
+        return TRANSFORM_CODES[text], None
+    kind, sep, n = text.partition(":")
+    if (sep and kind in ("first", "last") and re.fullmatch(r"[1-9][0-9]{0,4}", n)
+            and int(n) <= 65535):
+        return TRANSFORM_CODES[kind], int(n)
+    raise Reject("invalid_argument")
+
+
+def index_definition(index: dict) -> tuple[bytes, list[list[tuple[int, int | None]]]]:
+    """13.1 checks and the 13.2 encoding; also the parsed transforms."""
+    bits, slow, fields = index["bits"], index["slow"], index["fields"]
+    if not (valid_name(index["name"]) and valid_name(index["key_name"])):
+        raise Reject("invalid_argument")
+    if not 1 <= bits <= 256 or not 1 <= len(fields) <= 16:
+        raise Reject("invalid_argument")
+    names = [f["name"] for f in fields]
+    if len(set(names)) != len(names) or not all(valid_name(n) for n in names):
+        raise Reject("invalid_argument")
+    out = struct.pack(">H", len(index["name"])) + index["name"].encode() + struct.pack(">H", bits)
+    if slow is None:
+        out += b"\x00"
+    else:
+        m, t, p = slow["m_cost_kib"], slow["t_cost"], slow["p_cost"]
+        if not (1 <= p <= 16 and 1 <= t <= 16 and 8 * p <= m <= 1048576):
+            raise Reject("invalid_argument")
+        out += b"\x01" + struct.pack(">III", m, t, p)
+    out += bytes([len(fields)])
+    parsed = []
+    for f in fields:
+        if len(f["transforms"]) > 16:
+            raise Reject("invalid_argument")
+        ts = [parse_transform(t) for t in f["transforms"]]
+        parsed.append(ts)
+        out += struct.pack(">H", len(f["name"])) + f["name"].encode() + bytes([len(ts)])
+        for code, n in ts:
+            out += bytes([code]) + (b"" if n is None else struct.pack(">H", n))
+    return out, parsed
+
+
+def apply_transform(code: int, n: int | None, s: str) -> str:
+    """13.3. Python's casefold is CaseFolding.txt C + F."""
+    if code == 1:
+        start, end = 0, len(s)
+        while start < end and s[start] in WHITE_SPACE:
+            start += 1
+        while end > start and s[end - 1] in WHITE_SPACE:
+            end -= 1
+        return s[start:end]
+    if code == 2:
+        return unicodedata.normalize("NFC", s)
+    if code == 3:
+        return unicodedata.normalize("NFC", unicodedata.normalize("NFD", s).casefold())
+    if code == 4:
+        return "".join(c for c in s if "0" <= c <= "9")
+    if code == 5:
+        return s[:n]
+    return s[-n:] if n < len(s) else s
+
+
+def blind_index_value(index: dict, keyring: list[dict], version: int, inputs: list[str]) -> bytes:
+    """13.7: the value of `inputs` under `version`."""
+    definition, transforms = index_definition(index)
+    if len(inputs) != len(transforms):
+        raise Reject("invalid_argument")
+    if any(len(x.encode()) > 65535 for x in inputs):
+        raise Reject("too_large")
+    key = next((k for k in keyring if k["name"] == index["key_name"]), None)
+    if key is None:
+        raise Reject("unknown_key_name")
+    key_id = int(key["key_id"], 16)
+    material = lookup(keyring, key_id, version)
+    encoding = bytes([len(inputs)])
+    for x, ts in zip(inputs, transforms):
+        for code, n in ts:
+            x = apply_transform(code, n, x)
+        t = x.encode()
+        encoding += struct.pack(">I", len(t)) + t
+    info = b"strongroom/blind-index/v1" + struct.pack(">II", key_id, version) + definition
+    index_key = hkdf_expand32(hkdf_extract(b"", material), info)
+    if index["slow"] is None:
+        tag = hmac.new(index_key, encoding, hashlib.sha256).digest()
+    else:
+        slow = index["slow"]
+        stretched = argon2id(encoding, index_key, slow["m_cost_kib"], slow["t_cost"], slow["p_cost"])
+        tag = hmac.new(index_key, stretched, hashlib.sha256).digest()
+    bits = index["bits"]
+    value = bytearray(b"\x03" + struct.pack(">I", version) + tag[: -(-bits // 8)])
+    if bits % 8:
+        value[-1] &= (0xFF << (8 - bits % 8)) & 0xFF
+    return bytes(value)
+
+
+def parse_index_value(index: dict, data: bytes) -> bytes:
+    """13.5."""
+    bits = index["bits"]
+    if not data:
+        raise Reject("malformed")
+    if data[0] != 0x03:
+        raise Reject("unsupported_format")
+    if len(data) != 5 + -(-bits // 8):
+        raise Reject("malformed")
+    if struct.unpack(">I", data[1:5])[0] == 0:
+        raise Reject("malformed")
+    if bits % 8 and data[-1] & (0xFF >> (bits % 8)):
+        raise Reject("malformed")
+    return data
+
+
+def parse_index_text(index: dict, text: str) -> bytes:
+    """13.6."""
+    if len(text) > 55 or not text.startswith("sbi1:"):
+        raise Reject("malformed")
+    return parse_index_value(index, b64url_decode_strict(text[5:]))
+
+
+def index_value_text(value: bytes) -> str:
+    return "sbi1:" + base64.urlsafe_b64encode(value).decode().rstrip("=")
+
+
+def run_blind_index(v: dict) -> bytes:
+    index = v["index"]
+    if v["operation"] == "parse":
+        definition, _ = index_definition(index)
+        if definition.hex() != v["definition_hex"]:
+            raise Reject("definition_mismatch")
+        if "value_text" in v:
+            return parse_index_text(index, v["value_text"])
+        return parse_index_value(index, bytes.fromhex(v["value_hex"]))
+    inputs = v["inputs"]
+    if "inputs_repeat" in v:
+        inputs = [x * n for x, n in zip(inputs, v["inputs_repeat"])]
+    value = blind_index_value(index, v["keyring"], v["version"], inputs)
+    if index_definition(index)[0].hex() != v["definition_hex"]:
+        raise Reject("definition_mismatch")
+    if index_value_text(value) != v["value_text"]:
+        raise Reject("text_mismatch")
+    return value
+
+
 KEYRING_FORMATS = ("keyring-file-v1", "keyring-file-v2")
 
 
 def run_vector(v: dict) -> bytes:
+    if v["format"] == "blind-index-v1":
+        return run_blind_index(v)
     if v["format"] == "armor-v1":
         return dearmor(v["armored"])
     if v["format"] in KEYRING_FORMATS:
@@ -575,7 +735,7 @@ def main() -> int:
     root = Path(__file__).resolve().parent
     files = (sorted(root.glob("record/*.json")) + sorted(root.glob("envelope/*.json"))
              + sorted(root.glob("datakey/*.json")) + sorted(root.glob("keyring/*.json"))
-             + sorted(root.glob("armor/*.json")))
+             + sorted(root.glob("armor/*.json")) + sorted(root.glob("blind_index/*.json")))
     mismatches = 0
     for path in files:
         v = json.loads(path.read_text(encoding="utf-8"))
@@ -588,7 +748,8 @@ def main() -> int:
             expected = json.dumps([v.get("keyring"), v.get("lineage")], sort_keys=True).encode()
             good = result == v["result"] and (result != "ok" or pt == expected)
         else:
-            want = {"datakey-v1": v.get("data_key_hex"), "armor-v1": v.get("envelope_hex")}.get(
+            want = {"datakey-v1": v.get("data_key_hex"), "armor-v1": v.get("envelope_hex"),
+                    "blind-index-v1": v.get("value_hex")}.get(
                 v["format"], v.get("plaintext_hex"))
             good = result == v["result"] and (result != "ok" or pt.hex() == want)
         if not good:
