@@ -98,14 +98,26 @@ targets=$(cd fuzz && "${fuzz[@]}" list)
 [ -n "$targets" ] || { echo "test-all: no fuzz targets" >&2; exit 1; }
 (cd fuzz && "${fuzz[@]}" build)
 mkdir -p target/fuzz-logs
-# Seeds for the armor target: the golden armored texts (a 35-byte BEGIN
-# line is slow to find from nothing).
-mkdir -p fuzz/corpus/armor
+# Seeds from the golden vectors: the armored texts for the armor target (a
+# 35-byte BEGIN line is slow to find from nothing), and the index values,
+# binary and text, behind a width byte, for the blind_index target.
+mkdir -p fuzz/corpus/armor fuzz/corpus/blind_index
 python3 - <<'PY'
 import json, pathlib
 for p in pathlib.Path("tests/golden/armor").glob("*.json"):
     v = json.loads(p.read_text())
     (pathlib.Path("fuzz/corpus/armor") / p.stem).write_text(v["armored"])
+out = pathlib.Path("fuzz/corpus/blind_index")
+for p in pathlib.Path("tests/golden/blind_index").glob("*.json"):
+    v = json.loads(p.read_text())
+    width = bytes([(v["index"]["bits"] - 1) % 256])
+    if v.get("value_hex"):
+        (out / (p.stem + ".bin")).write_bytes(width + bytes.fromhex(v["value_hex"]))
+    if v.get("value_text"):
+        (out / (p.stem + ".txt")).write_bytes(width + v["value_text"].encode())
+    for i, x in enumerate(v.get("inputs") or []):
+        if len(x) < 200:
+            (out / f"{p.stem}.in{i}").write_bytes(width + x.encode())
 PY
 for t in $targets; do
     log="target/fuzz-logs/$t.log"

@@ -179,7 +179,10 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
                     e
                 };
                 let mut d = core::ptr::null_mut();
-                assert_eq!(strongroom_envelope_decryptor_new(k, core::ptr::null(), &mut d), R::Ok);
+                assert_eq!(
+                    strongroom_envelope_decryptor_new(k, core::ptr::null(), &mut d),
+                    R::Ok
+                );
                 let mut at = 0;
                 let mut piece = usize::from(n % 97) + 1;
                 let mut released = 0usize;
@@ -190,7 +193,12 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
                     let mut out = vec![0u8; bound];
                     let mut len = 0;
                     let r = strongroom_envelope_decryptor_update(
-                        d, env[at..].as_ptr(), take, out.as_mut_ptr(), out.len(), &mut len,
+                        d,
+                        env[at..].as_ptr(),
+                        take,
+                        out.as_mut_ptr(),
+                        out.len(),
+                        &mut len,
                     );
                     documented(r);
                     if r == R::Ok {
@@ -206,7 +214,12 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
                     let bound = strongroom_envelope_decryptor_finish_bound(d);
                     let mut out = vec![0u8; bound];
                     let mut len = 0;
-                    let r = strongroom_envelope_decryptor_finish(d, out.as_mut_ptr(), out.len(), &mut len);
+                    let r = strongroom_envelope_decryptor_finish(
+                        d,
+                        out.as_mut_ptr(),
+                        out.len(),
+                        &mut len,
+                    );
                     documented(r);
                     if r == R::Ok {
                         released += len;
@@ -229,7 +242,13 @@ fuzz_target!(|input: (u8, u16, Vec<u8>)| {
                 };
                 let sentinel = 0x1 as *mut strongroom_keyring;
                 let mut out = sentinel;
-                let r = strongroom_keyring_open_sealed(bytes.as_ptr(), bytes.len(), ROOT.as_ptr(), 32, &mut out);
+                let r = strongroom_keyring_open_sealed(
+                    bytes.as_ptr(),
+                    bytes.len(),
+                    ROOT.as_ptr(),
+                    32,
+                    &mut out,
+                );
                 documented(r);
                 if r == R::Ok {
                     let mut count = 0;
