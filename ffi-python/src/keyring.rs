@@ -11,8 +11,10 @@ use strongroom::file::{self, AtomicFile};
 use strongroom::root::{KeyProvider, PassphraseRoot, load_key_file};
 use strongroom::store::KeyringStore;
 use strongroom::{ErrorKind, SharedKeyring, Timestamp};
+use zeroize::Zeroizing;
 
 use crate::audit::PySink;
+use crate::blind_index::{BlindIndex, value_of, value_out};
 use crate::buffer::Input;
 use crate::io::{Endpoint, ErrorSlot, PyFile, SeekReader, Source, stream_err};
 use crate::provider::PyProvider;
@@ -710,6 +712,98 @@ impl Keyring {
             .rewrap_data_key_with(blob.as_slice(), &ctx, &mut strongroom::SysRng)
             .map_err(core_err)?;
         Ok(PyBytes::new(py, &moved))
+    }
+
+    /// The blind-index value of `values` (one `str` per field of `index`,
+    /// in order) under the primary version of the index's key: what to
+    /// store beside the encrypted field. `bytes`, or with `text=True` the
+    /// `"sbi1:..."` text. The GIL is released for a slow index.
+    #[pyo3(signature = (index, *values, version=None, text=false))]
+    fn blind_index<'py>(
+        &self,
+        py: Python<'py>,
+        index: &BlindIndex,
+        values: Vec<String>,
+        version: Option<u32>,
+        text: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // PII: the extracted copies are wiped when done (the Python
+        // strings themselves cannot be).
+        let values: Vec<Zeroizing<String>> = values.into_iter().map(Zeroizing::new).collect();
+        let refs: Vec<&str> = values.iter().map(|v| v.as_str()).collect();
+        let (k, def) = (self.inner.current(), &index.inner.0);
+        let slow = def.slow().is_some();
+        let value = maybe_detach(py, if slow { usize::MAX } else { 0 }, || match version {
+            Some(v) => k.blind_index_version(def, v, &refs),
+            None => k.blind_index(def, &refs),
+        })
+        .map_err(core_err)?;
+        Ok(value_out(py, &value, text))
+    }
+
+    /// Every value to query for `values`: one per version of the index's
+    /// key that can still decrypt, the primary first, so that
+    /// `WHERE idx IN (...)` finds rows indexed before and after a rotation.
+    #[pyo3(signature = (index, *values, text=false))]
+    fn blind_index_lookup<'py>(
+        &self,
+        py: Python<'py>,
+        index: &BlindIndex,
+        values: Vec<String>,
+        text: bool,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        // PII: the extracted copies are wiped when done (the Python
+        // strings themselves cannot be).
+        let values: Vec<Zeroizing<String>> = values.into_iter().map(Zeroizing::new).collect();
+        let refs: Vec<&str> = values.iter().map(|v| v.as_str()).collect();
+        let (k, def) = (self.inner.current(), &index.inner.0);
+        let slow = def.slow().is_some();
+        let found = maybe_detach(py, if slow { usize::MAX } else { 0 }, || {
+            k.blind_index_lookup(def, &refs)
+        })
+        .map_err(core_err)?;
+        Ok(found.iter().map(|v| value_out(py, v, text)).collect())
+    }
+
+    /// Whether a stored value (bytes or text) was computed under the
+    /// primary version of the index's key; a row whose value is not is due
+    /// for `rewrap_indexed`.
+    fn index_value_is_current(
+        &self,
+        index: &BlindIndex,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let def = &index.inner.0;
+        let value = value_of(def, value)?;
+        self.inner
+            .current()
+            .index_value_is_current(def, &value)
+            .map_err(core_err)
+    }
+
+    /// Rewraps a record to its key's primary version and computes the
+    /// index value of its plaintext (UTF-8) under `index` (one field):
+    /// `(record, value)`, the record unchanged when it was at the primary
+    /// already, each in the form given (`text=True` for the value's text).
+    #[pyo3(signature = (index, record, context=None, *, text=false))]
+    fn rewrap_indexed<'py>(
+        &self,
+        py: Python<'py>,
+        index: &BlindIndex,
+        record: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
+        text: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let ((rec, record_text), ctx) =
+            (record_of(record, DETACH_THRESHOLD)?, context_of(context)?);
+        let rec = rec.as_slice();
+        let (k, def) = (self.inner.current(), &index.inner.0);
+        let done = maybe_detach(py, usize::MAX, || k.rewrap_record_indexed(def, rec, &ctx))
+            .map_err(core_err)?;
+        Ok((
+            record_out(py, done.record.as_deref().unwrap_or(rec), record_text),
+            value_out(py, &done.index, text),
+        ))
     }
 
     /// Derives the 32-byte key for `context` from version `version` of

@@ -15,6 +15,7 @@
 extern crate alloc;
 
 mod audit;
+mod blind_index;
 mod buffer;
 mod io;
 mod keyring;
@@ -353,6 +354,9 @@ fn _test_panic() {
 #[pymodule]
 fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keyring::Keyring>()?;
+    m.add_class::<blind_index::BlindIndex>()?;
+    m.add_function(wrap_pyfunction!(blind_index::recommended_index_bits, m)?)?;
+    m.add_function(wrap_pyfunction!(blind_index::expected_false_positives, m)?)?;
     m.add_class::<io::SeekReader>()?;
     m.add_function(wrap_pyfunction!(to_text, m)?)?;
     m.add_function(wrap_pyfunction!(from_text, m)?)?;

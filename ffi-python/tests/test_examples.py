@@ -55,3 +55,20 @@ def test_sqlalchemy_encrypted_string(tmp_path: Path) -> None:
     assert b"ada" not in raw
     assert strongroom.inspect_record(raw).key_version == 1
     assert keyring.decrypt(raw, {"table": "customers", "column": "email"}) == b"ada@example.com"
+
+
+def test_blind_index_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import blind_index_sqlite
+
+    result = blind_index_sqlite.main(tmp_path)
+    assert result["rows"] == 11_000
+    # Every row was under version 1 or moved to 2 by the rewrap: the 10,000
+    # first rows, in batches of 2,500.
+    assert result["moved"] == 10_000 and result["batches"] == [2500, 2500, 2500, 2500]
+    assert result["versions"] == {2: 11_000}
+    assert result["lookups"] == 1
+    out = capsys.readouterr().out
+    for step in ("10000 rows under version 1", "rotated to version 2", "1000 rows more", "rewrapped", "destroyed"):
+        assert step in out
+    raw = (tmp_path / "app.db").read_bytes()
+    assert b"example.com" not in raw

@@ -1,7 +1,8 @@
 """strongroom: envelope encryption under a versioned keyring.
 
 Records for database fields (``Keyring.encrypt`` / ``decrypt``), envelopes
-for blobs (``encrypt_envelope`` / ``decrypt_envelope``), keys that rotate
+for blobs (``encrypt_envelope`` / ``decrypt_envelope``), blind indexes
+to find encrypted fields by equality (``BlindIndex``), keys that rotate
 without downtime, keyring files sealed by a key file or a passphrase.
 Every operation runs in the Rust core; returned ``bytes`` cannot be wiped
 by anyone (Python gives no way to); ``decrypt_into`` and
@@ -10,16 +11,19 @@ by anyone (Python gives no way to); ``decrypt_into`` and
 from ._io import EnvelopeReader
 from ._strongroom import (
     PKCS11,
+    BlindIndex,
     Keyring,
     __version__,
     decrypt_envelope_with_key,
     decrypt_with_key,
     encrypt_envelope_with_key,
     encrypt_with_key,
+    expected_false_positives,
     from_text,
     inspect_data_key,
     inspect_envelope,
     inspect_record,
+    recommended_index_bits,
     to_text,
 )
 from ._types import (
@@ -61,6 +65,7 @@ __all__ = [
     "PKCS11",
     "AuditEvent",
     "AuthenticationError",
+    "BlindIndex",
     "BufferTooSmall",
     "EnvelopeInfo",
     "EnvelopeReader",
@@ -95,10 +100,12 @@ __all__ = [
     "decrypt_with_key",
     "encrypt_envelope_with_key",
     "encrypt_with_key",
+    "expected_false_positives",
     "from_text",
     "inspect_data_key",
     "inspect_envelope",
     "inspect_record",
     "logging_audit",
+    "recommended_index_bits",
     "to_text",
 ]

@@ -16,6 +16,7 @@ _Names = Union[str, Sequence[str]]
 _Record = Union[Buffer, str]
 
 __all__ = [
+    "BlindIndex",
     "Keyring",
     "PKCS11",
     "__version__",
@@ -26,10 +27,12 @@ __all__ = [
     "decrypt_with_key",
     "encrypt_envelope_with_key",
     "encrypt_with_key",
+    "expected_false_positives",
     "from_text",
     "inspect_data_key",
     "inspect_envelope",
     "inspect_record",
+    "recommended_index_bits",
     "to_text",
 ]
 
@@ -121,6 +124,35 @@ class Keyring:
     def derive_key(
         self, name: str, context: _Context = None, version: Optional[int] = None
     ) -> Tuple[bytes, int]: ...
+    @overload
+    def blind_index(
+        self, index: BlindIndex, *values: str, version: Optional[int] = None, text: Literal[False] = False
+    ) -> bytes: ...
+    @overload
+    def blind_index(
+        self, index: BlindIndex, *values: str, version: Optional[int] = None, text: Literal[True]
+    ) -> str: ...
+    @overload
+    def blind_index_lookup(self, index: BlindIndex, *values: str, text: Literal[False] = False) -> List[bytes]: ...
+    @overload
+    def blind_index_lookup(self, index: BlindIndex, *values: str, text: Literal[True]) -> List[str]: ...
+    def index_value_is_current(self, index: BlindIndex, value: Union[bytes, str]) -> bool: ...
+    @overload
+    def rewrap_indexed(
+        self, index: BlindIndex, record: bytes, context: _Context = None, *, text: Literal[False] = False
+    ) -> Tuple[bytes, bytes]: ...
+    @overload
+    def rewrap_indexed(
+        self, index: BlindIndex, record: str, context: _Context = None, *, text: Literal[False] = False
+    ) -> Tuple[str, bytes]: ...
+    @overload
+    def rewrap_indexed(
+        self, index: BlindIndex, record: bytes, context: _Context = None, *, text: Literal[True]
+    ) -> Tuple[bytes, str]: ...
+    @overload
+    def rewrap_indexed(
+        self, index: BlindIndex, record: str, context: _Context = None, *, text: Literal[True]
+    ) -> Tuple[str, str]: ...
     def encrypt_file(
         self,
         names: _Names,
@@ -133,6 +165,38 @@ class Keyring:
     def decrypt_file(
         self, input: _Source, output: _Source, context: _Context = None, threads: int = 1
     ) -> int: ...
+
+@final
+class BlindIndex:
+    def __new__(
+        cls,
+        name: str,
+        *,
+        key: str,
+        bits: int = 32,
+        transforms: Optional[Sequence[str]] = None,
+        fields: Optional[Sequence[Tuple[str, Sequence[str]]]] = None,
+        slow: Union[None, bool, Tuple[int, int, int]] = None,
+    ) -> "BlindIndex": ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def bits(self) -> int: ...
+    @property
+    def slow(self) -> Optional[Tuple[int, int, int]]: ...
+    @property
+    def fields(self) -> List[Tuple[str, List[str]]]: ...
+    @property
+    def value_len(self) -> int: ...
+    def definition_encoding(self) -> bytes: ...
+    def value_version(self, value: Union[bytes, str]) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def recommended_index_bits(rows: int, false_positives: float = 1.0) -> int: ...
+def expected_false_positives(rows: int, bits: int) -> float: ...
 
 @final
 class _SeekReader:
