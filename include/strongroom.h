@@ -126,6 +126,14 @@ enum strongroom_result
 typedef uint32_t strongroom_result;
 #endif // __cplusplus
 
+// A blind-index definition: its name, the keyring key it derives from,
+// its width, its fields with their transforms, and whether it is slow.
+//
+// Exclusive while it is being built (`strongroom_blind_index_add_field`,
+// `strongroom_blind_index_set_slow`); once built, any number of threads
+// may use it at the same time. Free it with `strongroom_blind_index_free`.
+typedef struct strongroom_blind_index strongroom_blind_index;
+
 // Bytes the library hands out: a ciphertext, a plaintext, a key. Read them
 // with `strongroom_buffer_data` and `strongroom_buffer_len`; release them
 // with `strongroom_buffer_free`, which wipes them first.
@@ -343,6 +351,183 @@ STRONGROOM_MUST_USE
 strongroom_result strongroom_keyring_set_audit(const strongroom_keyring *keyring,
                                                strongroom_audit_callback callback,
                                                void *user_data);
+
+// Starts a definition named `name` on the keyring key `key_name`, `bits`
+// wide (1 to 256; see `strongroom_blind_index_recommended_bits`), fast,
+// with no field yet. Names follow the rules of key names.
+//
+// Returns `OK`; `INVALID_ARGUMENT` for a bad name or width;
+// `INVALID_UTF8`; `NULL_POINTER`.
+//
+// # Safety
+// `name` and `key_name` point to their lengths' readable bytes; `out` is
+// writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_blind_index_new(const uint8_t *name,
+                                             size_t name_len,
+                                             const uint8_t *key_name,
+                                             size_t key_name_len,
+                                             uint16_t bits,
+                                             strongroom_blind_index **out);
+
+// Adds a field named `field` (the rules of key names) with its
+// transforms, a comma-separated list of `trim`, `nfc`, `casefold`,
+// `digits`, `first:N`, `last:N` applied in order (empty: none). Values
+// are passed in the order fields were added.
+//
+// Returns `OK`; `INVALID_ARGUMENT` for a bad or repeated field name, an
+// unknown transform, a 17th field or a 17th transform; `INVALID_UTF8`;
+// `NULL_POINTER`; `INVALID_HANDLE`. On error the definition is unchanged.
+//
+// # Safety
+// `index` is a live definition used by no other thread during the call;
+// `field` and `transforms` point to their lengths' readable bytes.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_blind_index_add_field(strongroom_blind_index *index,
+                                                   const uint8_t *field,
+                                                   size_t field_len,
+                                                   const uint8_t *transforms,
+                                                   size_t transforms_len);
+
+// Makes the index slow: Argon2id with `m_cost_kib`, `t_cost`, `p_cost`
+// before the HMAC (FORMAT.md 13.4), for fields with few possible values
+// (19456, 2, 1 is the recommended minimum).
+//
+// Returns `OK`; `INVALID_ARGUMENT` for parameters out of bounds;
+// `INVALID_HANDLE`. On error the definition is unchanged.
+//
+// # Safety
+// `index` is a live definition used by no other thread during the call.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_blind_index_set_slow(strongroom_blind_index *index,
+                                                  uint32_t m_cost_kib,
+                                                  uint32_t t_cost,
+                                                  uint32_t p_cost);
+
+// The length of the definition's binary values (5 + ceil(bits / 8)), or
+// 0 for an invalid handle.
+//
+// # Safety
+// `index` is NULL or a handle from this library.
+size_t strongroom_blind_index_value_len(const strongroom_blind_index *index);
+
+// Frees a definition. NULL, or one freed already, does nothing.
+//
+// # Safety
+// `index` is NULL or a handle from this library, used by no other thread.
+void strongroom_blind_index_free(strongroom_blind_index *index);
+
+// The blind-index value of `count` field values (`values[i]` of
+// `value_lens[i]` bytes, UTF-8, in field order) under version `version`
+// of the index's key, or its primary version when `version` is 0: what to
+// store beside the encrypted field. The binary value goes to `*out`
+// (`strongroom_blind_index_value_len` bytes).
+//
+// Returns `OK`; `INVALID_ARGUMENT` for a definition with no field or the
+// wrong number of values; `TOO_LARGE` for a value over 65535 bytes;
+// `UNKNOWN_KEY_NAME`; `UNKNOWN_KEY_VERSION`, `VERSION_DISABLED`,
+// `VERSION_DESTROYED`, `VERSION_BELOW_MINIMUM`; `INVALID_UTF8`;
+// `NULL_POINTER`; `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` and `index` are live handles; `values` and `value_lens` hold
+// `count` readable entries, each value its length's readable bytes; `out`
+// is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_blind_index(const strongroom_keyring *keyring,
+                                                 const strongroom_blind_index *index,
+                                                 const uint8_t *const *values,
+                                                 const size_t *value_lens,
+                                                 size_t count,
+                                                 uint32_t version,
+                                                 strongroom_buffer **out);
+
+// Every value to query for the field values: one per version of the
+// index's key that can still decrypt, the primary first, concatenated in
+// `*out` (each `strongroom_blind_index_value_len` bytes; their number to
+// `*out_count`). A row stored under any of those versions matches one.
+//
+// Returns as `strongroom_keyring_blind_index`.
+//
+// # Safety
+// As `strongroom_keyring_blind_index`; `out_count` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_blind_index_lookup(const strongroom_keyring *keyring,
+                                                        const strongroom_blind_index *index,
+                                                        const uint8_t *const *values,
+                                                        const size_t *value_lens,
+                                                        size_t count,
+                                                        strongroom_buffer **out,
+                                                        size_t *out_count);
+
+// Rewraps `record` to its key's primary version (as
+// `strongroom_record_rewrap`) and computes the index value of its
+// plaintext (UTF-8) under `index` (one field): the record to `*out_record`
+// (a copy when it was at the primary already), the value to `*out_value`.
+//
+// Returns as `strongroom_record_rewrap`; `INVALID_ARGUMENT` for an index
+// of several fields or a plaintext that is not UTF-8.
+//
+// # Safety
+// As `strongroom_record_rewrap`; `index` is a live handle; `out_value` is
+// writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_record_rewrap_indexed(const strongroom_keyring *keyring,
+                                                   const strongroom_blind_index *index,
+                                                   const uint8_t *record,
+                                                   size_t record_len,
+                                                   const strongroom_context *ctx,
+                                                   strongroom_buffer **out_record,
+                                                   strongroom_buffer **out_value);
+
+// Checks a stored binary value of `index` (FORMAT.md 13.5) and writes the
+// key version it was computed under to `*out_version`.
+//
+// Returns `OK`; `MALFORMED`; `UNSUPPORTED_FORMAT`; `INVALID_ARGUMENT`
+// for a definition with no field; `NULL_POINTER`; `INVALID_HANDLE`.
+//
+// # Safety
+// `index` is a live handle; `value` points to `value_len` readable bytes;
+// `out_version` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_blind_index_value_version(const strongroom_blind_index *index,
+                                                       const uint8_t *value,
+                                                       size_t value_len,
+                                                       uint32_t *out_version);
+
+// The text form of a binary value of `index` (`sbi1:` and unpadded
+// base64url, FORMAT.md 13.6), NUL-free, in `*out`, for text columns.
+//
+// Returns as `strongroom_blind_index_value_version`.
+//
+// # Safety
+// As `strongroom_blind_index_value_version`; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_blind_index_value_to_text(const strongroom_blind_index *index,
+                                                       const uint8_t *value,
+                                                       size_t value_len,
+                                                       strongroom_buffer **out);
+
+// Parses the text form of a value of `index` (FORMAT.md 13.6), strictly,
+// to its binary value in `*out`.
+//
+// Returns `OK`; `MALFORMED` for a missing prefix, non-canonical base64url
+// or a text longer than any value; then as
+// `strongroom_blind_index_value_version`.
+//
+// # Safety
+// `index` is a live handle; `text` points to `text_len` readable bytes;
+// `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_blind_index_value_from_text(const strongroom_blind_index *index,
+                                                         const uint8_t *text,
+                                                         size_t text_len,
+                                                         strongroom_buffer **out);
+
+// The smallest width at which a lookup among `rows` rows expects at most
+// `false_positives` rows matching by coincidence (rows / 2^bits); 0 when
+// `false_positives` is not a finite number above 0.
+uint16_t strongroom_blind_index_recommended_bits(uint64_t rows, double false_positives);
 
 // The buffer's bytes (valid until `strongroom_buffer_free`); NULL for a
 // NULL or freed handle, and for an empty buffer no byte may be read.

@@ -12,6 +12,7 @@ use crate::result::strongroom_result;
 /// The kinds of handle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
+    BlindIndex,
     Buffer,
     Context,
     Decryptor,

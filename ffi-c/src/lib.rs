@@ -35,6 +35,7 @@
 extern crate alloc;
 
 pub mod audit;
+pub mod blind_index;
 pub mod buffer;
 pub mod context;
 pub mod envelope;

@@ -153,22 +153,36 @@ pub(crate) unsafe fn key_names<'a>(
     count: usize,
 ) -> Result<Vec<&'a str>, strongroom_result> {
     // At most 16 recipients (FORMAT.md 7.2).
+    // SAFETY: the caller's contract, passed on.
+    unsafe { text_array(names, name_lens, count) }
+}
+
+/// 1 to 16 UTF-8 strings given as parallel arrays `ptrs[i]` of `lens[i]`
+/// bytes (recipient names, blind-index field values).
+///
+/// # Safety
+/// As [`key_names`].
+pub(crate) unsafe fn text_array<'a>(
+    ptrs: *const *const u8,
+    lens: *const usize,
+    count: usize,
+) -> Result<Vec<&'a str>, strongroom_result> {
     if count == 0 || count > 16 {
         return Err(strongroom_result::InvalidArgument);
     }
-    if names.is_null() || name_lens.is_null() {
+    if ptrs.is_null() || lens.is_null() {
         return Err(strongroom_result::NullPointer);
     }
     // SAFETY: `count` readable entries in each array (caller contract).
     let (ptrs, lens) = unsafe {
         (
-            core::slice::from_raw_parts(names, count),
-            core::slice::from_raw_parts(name_lens, count),
+            core::slice::from_raw_parts(ptrs, count),
+            core::slice::from_raw_parts(lens, count),
         )
     };
     ptrs.iter()
         .zip(lens)
-        // SAFETY: each name points to its length's readable bytes.
+        // SAFETY: each string points to its length's readable bytes.
         .map(|(p, l)| unsafe { text(*p, *l) })
         .collect()
 }

@@ -746,6 +746,157 @@ static void c_open_sealed(void) {
     strongroom_keyring_free(r);
 }
 
+/* Blind indexes: a live one-field definition, one with no field yet, a
+ * freed one, and one value of the live definition. */
+static strongroom_blind_index *bidx, *empty_idx, *freed_idx;
+static strongroom_buffer *ival;
+static const uint8_t *ivals[1] = {(const uint8_t *)"ada@example.com"};
+static size_t ilens[1] = {15};
+#define IVALP strongroom_buffer_data(ival), strongroom_buffer_len(ival)
+#define WRONG_IDX ((const strongroom_blind_index *)rec)
+
+static void c_blind_index_new(void) {
+    strongroom_blind_index *b = NULL;
+    CASE(strongroom_blind_index_new(S("i"), NAME, 32, NULL), R(NULL_POINTER));
+    CASE(strongroom_blind_index_new(NULL, 1, NAME, 32, &b), R(NULL_POINTER));
+    CASE(strongroom_blind_index_new(S("i"), NULL, 1, 32, &b), R(NULL_POINTER));
+    CASE(strongroom_blind_index_new(&one, BIG, NAME, 32, &b), R(INVALID_LENGTH));
+    CASE(strongroom_blind_index_new(S("i"), NAME, 0, &b), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_new(S("i"), NAME, 257, &b), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_new(NULL, 0, NAME, 32, &b), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_new(S("\xff"), NAME, 32, &b), R(INVALID_UTF8));
+    cases++;
+    CHECK(b == NULL);
+}
+static void c_blind_index_add_field(void) {
+    strongroom_blind_index *b = NULL;
+    OK(strongroom_blind_index_new(S("i"), NAME, 32, &b));
+    CASE(strongroom_blind_index_add_field(NULL, S("f"), S("trim")), R(NULL_POINTER));
+    CASE(strongroom_blind_index_add_field(b, NULL, 1, S("trim")), R(NULL_POINTER));
+    CASE(strongroom_blind_index_add_field(b, S("f"), NULL, 1), R(NULL_POINTER));
+    CASE(strongroom_blind_index_add_field(b, &one, BIG, S("trim")), R(INVALID_LENGTH));
+    CASE(strongroom_blind_index_add_field(b, S("f"), S("trim,,nfc")), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_add_field(b, S("f"), S("last:0")), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_add_field(b, S("f"), S("\xff")), R(INVALID_UTF8));
+    CASE(strongroom_blind_index_add_field(b, S("f"), NULL, 0), R(OK));
+    CASE(strongroom_blind_index_add_field(b, S("f"), NULL, 0), R(INVALID_ARGUMENT)); /* repeated */
+    CASE(strongroom_blind_index_add_field((strongroom_blind_index *)freed_idx, S("g"), NULL, 0), R(INVALID_HANDLE));
+    CASE(strongroom_blind_index_add_field((strongroom_blind_index *)rec, S("g"), NULL, 0), R(INVALID_HANDLE));
+    strongroom_blind_index_free(b);
+}
+static void c_blind_index_set_slow(void) {
+    strongroom_blind_index *b = NULL;
+    OK(strongroom_blind_index_new(S("i"), NAME, 32, &b));
+    CASE(strongroom_blind_index_set_slow(NULL, 64, 1, 1), R(NULL_POINTER));
+    CASE(strongroom_blind_index_set_slow(b, 15, 1, 2), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_set_slow(b, 64, 0, 1), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_set_slow(b, 64, 1, 17), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_set_slow(b, UINT32_MAX, 1, 1), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_set_slow(b, 64, 1, 1), R(OK));
+    CASE(strongroom_blind_index_set_slow(freed_idx, 64, 1, 1), R(INVALID_HANDLE));
+    strongroom_blind_index_free(b);
+}
+static void c_blind_index_value_len(void) {
+    cases += 4;
+    CHECK(strongroom_blind_index_value_len(bidx) == 9);
+    CHECK(strongroom_blind_index_value_len(NULL) == 0);
+    CHECK(strongroom_blind_index_value_len(freed_idx) == 0);
+    CHECK(strongroom_blind_index_value_len(WRONG_IDX) == 0);
+}
+static void c_blind_index_free(void) {
+    cases += 3;
+    strongroom_blind_index_free(NULL);
+    strongroom_blind_index_free(freed_idx);                 /* double free */
+    strongroom_blind_index_free((strongroom_blind_index *)ctx); /* wrong kind: ignored */
+    CHECK(strongroom_context_add(ctx, S("still"), S("live")) == R(OK));
+}
+static void c_keyring_blind_index(void) {
+    CASE(strongroom_keyring_blind_index(k, bidx, ivals, ilens, 1, 0, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index(NULL, bidx, ivals, ilens, 1, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index(k, NULL, ivals, ilens, 1, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index(k, bidx, NULL, ilens, 1, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index(k, bidx, ivals, NULL, 1, 0, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index(k, bidx, ivals, ilens, 0, 0, &out_buf), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_blind_index(k, bidx, ivals, ilens, BIG, 0, &out_buf), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_blind_index(k, empty_idx, ivals, ilens, 1, 0, &out_buf), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_blind_index(freed_k, bidx, ivals, ilens, 1, 0, &out_buf), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_blind_index(k, freed_idx, ivals, ilens, 1, 0, &out_buf), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_blind_index(k, WRONG_IDX, ivals, ilens, 1, 0, &out_buf), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_blind_index(k, bidx, ivals, ilens, 1, 9, &out_buf), R(UNKNOWN_KEY_VERSION));
+    const uint8_t *bad[1] = {(const uint8_t *)"\xff"};
+    size_t bad_len[1] = {1}, big_len[1] = {BIG};
+    CASE(strongroom_keyring_blind_index(k, bidx, bad, bad_len, 1, 0, &out_buf), R(INVALID_UTF8));
+    CASE(strongroom_keyring_blind_index(k, bidx, bad, big_len, 1, 0, &out_buf), R(INVALID_LENGTH));
+}
+static void c_keyring_blind_index_lookup(void) {
+    size_t n = 0;
+    CASE(strongroom_keyring_blind_index_lookup(k, bidx, ivals, ilens, 1, NULL, &n), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index_lookup(k, bidx, ivals, ilens, 1, &out_buf, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index_lookup(NULL, bidx, ivals, ilens, 1, &out_buf, &n), R(NULL_POINTER));
+    CASE(strongroom_keyring_blind_index_lookup(k, empty_idx, ivals, ilens, 1, &out_buf, &n), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_blind_index_lookup(k, freed_idx, ivals, ilens, 1, &out_buf, &n), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_blind_index_lookup(k, bidx, ivals, ilens, 17, &out_buf, &n), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_blind_index_lookup(k, bidx, ivals, ilens, 1, &out_buf, &n), R(OK));
+    cases++;
+    CHECK(n == 2 && strongroom_buffer_len(out_buf) == 18);
+    strongroom_buffer_free(out_buf);
+}
+static void c_record_rewrap_indexed(void) {
+    strongroom_buffer *v = NULL;
+    CASE(strongroom_record_rewrap_indexed(k, bidx, RECP, ctx, NULL, &v), R(NULL_POINTER));
+    CASE(strongroom_record_rewrap_indexed(k, bidx, RECP, ctx, &out_buf, NULL), R(NULL_POINTER));
+    CASE(strongroom_record_rewrap_indexed(NULL, bidx, RECP, ctx, &out_buf, &v), R(NULL_POINTER));
+    CASE(strongroom_record_rewrap_indexed(k, NULL, RECP, ctx, &out_buf, &v), R(NULL_POINTER));
+    CASE(strongroom_record_rewrap_indexed(k, bidx, NULL, 5, ctx, &out_buf, &v), R(NULL_POINTER));
+    CASE(strongroom_record_rewrap_indexed(k, bidx, &one, BIG, ctx, &out_buf, &v), R(INVALID_LENGTH));
+    CASE(strongroom_record_rewrap_indexed(k, bidx, NULL, 0, ctx, &out_buf, &v), R(MALFORMED));
+    CASE(strongroom_record_rewrap_indexed(k, bidx, RECP, NULL, &out_buf, &v), R(AUTHENTICATION_FAILED));
+    CASE(strongroom_record_rewrap_indexed(k, bidx, RECP, freed_ctx, &out_buf, &v), R(INVALID_HANDLE));
+    CASE(strongroom_record_rewrap_indexed(k, freed_idx, RECP, ctx, &out_buf, &v), R(INVALID_HANDLE));
+    CASE(strongroom_record_rewrap_indexed(k, empty_idx, RECP, ctx, &out_buf, &v), R(INVALID_ARGUMENT));
+    cases++;
+    CHECK(v == NULL);
+}
+static void c_blind_index_value_version(void) {
+    uint32_t ver = 0;
+    CASE(strongroom_blind_index_value_version(bidx, IVALP, NULL), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_version(NULL, IVALP, &ver), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_version(bidx, NULL, 9, &ver), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_version(bidx, &one, BIG, &ver), R(INVALID_LENGTH));
+    CASE(strongroom_blind_index_value_version(bidx, NULL, 0, &ver), R(MALFORMED));
+    CASE(strongroom_blind_index_value_version(bidx, RECP, &ver), R(UNSUPPORTED_FORMAT));
+    CASE(strongroom_blind_index_value_version(empty_idx, IVALP, &ver), R(INVALID_ARGUMENT));
+    CASE(strongroom_blind_index_value_version(freed_idx, IVALP, &ver), R(INVALID_HANDLE));
+    CASE(strongroom_blind_index_value_version(bidx, IVALP, &ver), R(OK));
+    cases++;
+    CHECK(ver == 2);
+}
+static void c_blind_index_value_to_text(void) {
+    CASE(strongroom_blind_index_value_to_text(bidx, IVALP, NULL), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_to_text(NULL, IVALP, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_to_text(bidx, NULL, 9, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_to_text(bidx, &one, BIG, &out_buf), R(INVALID_LENGTH));
+    CASE(strongroom_blind_index_value_to_text(bidx, NULL, 0, &out_buf), R(MALFORMED));
+    CASE(strongroom_blind_index_value_to_text(freed_idx, IVALP, &out_buf), R(INVALID_HANDLE));
+}
+static void c_blind_index_value_from_text(void) {
+    CASE(strongroom_blind_index_value_from_text(bidx, S("sbi1:"), NULL), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_from_text(NULL, S("sbi1:"), &out_buf), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_from_text(bidx, NULL, 5, &out_buf), R(NULL_POINTER));
+    CASE(strongroom_blind_index_value_from_text(bidx, &one, BIG, &out_buf), R(INVALID_LENGTH));
+    CASE(strongroom_blind_index_value_from_text(bidx, NULL, 0, &out_buf), R(MALFORMED));
+    CASE(strongroom_blind_index_value_from_text(bidx, S("sbi1:\xff"), &out_buf), R(INVALID_UTF8));
+    CASE(strongroom_blind_index_value_from_text(bidx, S("sr1:AAAA"), &out_buf), R(MALFORMED));
+    CASE(strongroom_blind_index_value_from_text(freed_idx, S("sbi1:"), &out_buf), R(INVALID_HANDLE));
+}
+static void c_blind_index_recommended_bits(void) {
+    cases += 4;
+    CHECK(strongroom_blind_index_recommended_bits(100000, 1.0) == 17);
+    CHECK(strongroom_blind_index_recommended_bits(0, 1.0) == 1);
+    CHECK(strongroom_blind_index_recommended_bits(10, -1.0) == 0);
+    CHECK(strongroom_blind_index_recommended_bits(UINT64_MAX, 1e-300) == 256);
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -829,6 +980,18 @@ static const struct entry CASES[] = {
     {"strongroom_keyring_open_pkcs11", c_open_pkcs11},
     {"strongroom_keyring_create_pkcs11", c_create_pkcs11},
     {"strongroom_keyring_open_sealed", c_open_sealed},
+    {"strongroom_blind_index_new", c_blind_index_new},
+    {"strongroom_blind_index_add_field", c_blind_index_add_field},
+    {"strongroom_blind_index_set_slow", c_blind_index_set_slow},
+    {"strongroom_blind_index_value_len", c_blind_index_value_len},
+    {"strongroom_keyring_blind_index", c_keyring_blind_index},
+    {"strongroom_keyring_blind_index_lookup", c_keyring_blind_index_lookup},
+    {"strongroom_record_rewrap_indexed", c_record_rewrap_indexed},
+    {"strongroom_blind_index_value_version", c_blind_index_value_version},
+    {"strongroom_blind_index_value_to_text", c_blind_index_value_to_text},
+    {"strongroom_blind_index_value_from_text", c_blind_index_value_from_text},
+    {"strongroom_blind_index_recommended_bits", c_blind_index_recommended_bits},
+    {"strongroom_blind_index_free", c_blind_index_free},
 };
 
 static void setup(void) {
@@ -861,6 +1024,12 @@ static void setup(void) {
     OK(strongroom_envelope_encryptor_new(k, names, lens, 1, ctx, 64, &live_enc, &header));
     strongroom_buffer_free(header);
     OK(strongroom_envelope_decryptor_new(k, ctx, &live_dec));
+    OK(strongroom_blind_index_new(S("email_idx"), NAME, 32, &bidx));
+    OK(strongroom_blind_index_add_field(bidx, S("email"), S("trim,casefold")));
+    OK(strongroom_blind_index_new(S("empty_idx"), NAME, 32, &empty_idx));
+    OK(strongroom_blind_index_new(S("freed_idx"), NAME, 32, &freed_idx));
+    strongroom_blind_index_free(freed_idx);
+    OK(strongroom_keyring_blind_index(k, bidx, ivals, ilens, 1, 0, &ival));
 }
 
 int main(int argc, char **argv) {
@@ -885,10 +1054,12 @@ int main(int argc, char **argv) {
     OK(strongroom_keyring_key_count(k, &count));
     CHECK(count == 1);
 
-    strongroom_buffer *bufs[] = {rec, env, wrapped, dk, text};
+    strongroom_buffer *bufs[] = {rec, env, wrapped, dk, text, ival};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) strongroom_buffer_free(bufs[i]);
     strongroom_envelope_encryptor_free(live_enc);
     strongroom_envelope_decryptor_free(live_dec);
+    strongroom_blind_index_free(bidx);
+    strongroom_blind_index_free(empty_idx);
     strongroom_context_free(ctx);
     strongroom_keyring_free(k);
     CHECK(strongroom_test_live_handles() == 0);

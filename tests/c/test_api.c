@@ -214,6 +214,96 @@ static void test_envelopes_and_keys(strongroom_keyring *k) {
     free(data);
 }
 
+/* Blind indexes (FORMAT.md 13): a definition built field by field, values
+ * that find a row across a rotation, an indexed rewrap, strict parsing. */
+static void test_blind_index(void) {
+    strongroom_keyring *k = NULL;
+    OK(strongroom_keyring_new(&k));
+    OK(strongroom_keyring_key_create(k, S("pii"), NULL));
+    strongroom_blind_index *idx = NULL, *untouched = NULL;
+    EXPECT(strongroom_blind_index_new(S("email_idx"), S("pii"), 0, &untouched), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    EXPECT(strongroom_blind_index_new(S("email idx"), S("pii"), 32, &untouched), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    CHECK(untouched == NULL);
+    OK(strongroom_blind_index_new(S("email_idx"), S("pii"), 32, &idx));
+    const uint8_t *vals[1] = {(const uint8_t *)" Ada@Example.COM"};
+    size_t lens[1] = {16};
+    strongroom_buffer *v1 = NULL, *v2 = NULL, *all = NULL, *txt = NULL, *back = NULL;
+    /* No field yet: nothing to compute. */
+    EXPECT(strongroom_keyring_blind_index(k, idx, vals, lens, 1, 0, &v1), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    EXPECT(strongroom_blind_index_add_field(idx, S("email"), S("trim,lowercase")), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    OK(strongroom_blind_index_add_field(idx, S("email"), S("trim,nfc,casefold")));
+    EXPECT(strongroom_blind_index_add_field(idx, S("email"), S("")), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    EXPECT(strongroom_blind_index_set_slow(idx, 7, 1, 1), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    CHECK(strongroom_blind_index_value_len(idx) == 9);
+    OK(strongroom_keyring_blind_index(k, idx, vals, lens, 1, 0, &v1));
+    CHECK(strongroom_buffer_len(v1) == 9 && strongroom_buffer_data(v1)[0] == 0x03);
+    const uint8_t *same[1] = {(const uint8_t *)"ada@example.com"};
+    size_t same_len[1] = {15};
+    OK(strongroom_keyring_blind_index(k, idx, same, same_len, 1, 0, &v2));
+    CHECK(memcmp(strongroom_buffer_data(v1), strongroom_buffer_data(v2), 9) == 0);
+    strongroom_buffer_free(v2);
+    EXPECT(strongroom_keyring_blind_index(k, idx, NULL, lens, 1, 0, &v2), STRONGROOM_RESULT_NULL_POINTER);
+    EXPECT(strongroom_keyring_blind_index(k, idx, vals, lens, 0, 0, &v2), STRONGROOM_RESULT_INVALID_ARGUMENT);
+    EXPECT(strongroom_keyring_blind_index(k, idx, vals, lens, 1, 0, NULL), STRONGROOM_RESULT_NULL_POINTER);
+
+    /* The row: a record and its index value. Rotate: the lookup covers both
+     * versions; the indexed rewrap moves the record and its value. */
+    strongroom_buffer *rec = NULL, *moved = NULL, *mv = NULL;
+    OK(strongroom_record_encrypt(k, S("pii"), (const uint8_t *)"ada@example.com", 15, NULL, &rec));
+    OK(strongroom_keyring_key_rotate(k, S("pii"), NULL));
+    size_t n = 0;
+    OK(strongroom_keyring_blind_index_lookup(k, idx, same, same_len, 1, &all, &n));
+    CHECK(n == 2 && strongroom_buffer_len(all) == 18);
+    CHECK(memcmp(strongroom_buffer_data(all) + 9, strongroom_buffer_data(v1), 9) == 0);
+    OK(strongroom_record_rewrap_indexed(k, idx, strongroom_buffer_data(rec), strongroom_buffer_len(rec), NULL, &moved,
+                                        &mv));
+    CHECK(memcmp(strongroom_buffer_data(all), strongroom_buffer_data(mv), 9) == 0);
+    uint32_t version = 0;
+    OK(strongroom_blind_index_value_version(idx, strongroom_buffer_data(mv), 9, &version));
+    CHECK(version == 2);
+    OK(strongroom_keyring_key_destroy(k, S("pii"), 1));
+    strongroom_buffer_free(all);
+    OK(strongroom_keyring_blind_index_lookup(k, idx, same, same_len, 1, &all, &n));
+    CHECK(n == 1);
+    EXPECT(strongroom_keyring_blind_index(k, idx, same, same_len, 1, 1, &v2), STRONGROOM_RESULT_VERSION_DESTROYED);
+
+    /* Text form and strict parsing. */
+    OK(strongroom_blind_index_value_to_text(idx, strongroom_buffer_data(mv), 9, &txt));
+    CHECK(strongroom_buffer_len(txt) > 5 && memcmp(strongroom_buffer_data(txt), "sbi1:", 5) == 0);
+    OK(strongroom_blind_index_value_from_text(idx, strongroom_buffer_data(txt), strongroom_buffer_len(txt), &back));
+    CHECK(strongroom_buffer_len(back) == 9 && memcmp(strongroom_buffer_data(back), strongroom_buffer_data(mv), 9) == 0);
+    EXPECT(strongroom_blind_index_value_version(idx, strongroom_buffer_data(mv), 8, &version),
+           STRONGROOM_RESULT_MALFORMED);
+    EXPECT(strongroom_blind_index_value_version(idx, strongroom_buffer_data(rec), 9, &version),
+           STRONGROOM_RESULT_UNSUPPORTED_FORMAT);
+    EXPECT(strongroom_blind_index_value_from_text(idx, S("sbi1:!"), &v2), STRONGROOM_RESULT_MALFORMED);
+    CHECK(strongroom_blind_index_recommended_bits(100000, 1.0) == 17);
+    CHECK(strongroom_blind_index_recommended_bits(100000, 0.0) == 0);
+
+    /* A slow compound index. */
+    strongroom_blind_index *slow = NULL;
+    OK(strongroom_blind_index_new(S("name_year"), S("pii"), 20, &slow));
+    OK(strongroom_blind_index_add_field(slow, S("last_name"), S("nfc,casefold")));
+    OK(strongroom_blind_index_add_field(slow, S("birth_date"), S("digits,first:4")));
+    OK(strongroom_blind_index_set_slow(slow, 64, 1, 1));
+    const uint8_t *parts[2] = {(const uint8_t *)"Lovelace", (const uint8_t *)"1815-12-10"};
+    size_t part_lens[2] = {8, 10};
+    strongroom_buffer *sv = NULL;
+    OK(strongroom_keyring_blind_index(k, slow, parts, part_lens, 2, 0, &sv));
+    CHECK(strongroom_buffer_len(sv) == 8);
+    EXPECT(strongroom_record_rewrap_indexed(k, slow, strongroom_buffer_data(moved), strongroom_buffer_len(moved), NULL,
+                                            &v2, &v2),
+           STRONGROOM_RESULT_INVALID_ARGUMENT);
+
+    strongroom_buffer *bufs[] = {v1, all, rec, moved, mv, txt, back, sv};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) strongroom_buffer_free(bufs[i]);
+    strongroom_blind_index_free(slow);
+    strongroom_blind_index_free(idx);
+    strongroom_blind_index_free(idx);
+    EXPECT(strongroom_blind_index_value_version(idx, NULL, 0, &version), STRONGROOM_RESULT_INVALID_HANDLE);
+    strongroom_keyring_free(k);
+}
+
 static void write_key_file(const char *path) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     CHECK(fd >= 0);
@@ -656,6 +746,7 @@ int main(void) {
     test_streams(k);
     strongroom_keyring_free(k);
     test_audit();
+    test_blind_index();
     /* A freed handle is refused, and a second free does nothing. */
     size_t count = 0;
     EXPECT(strongroom_keyring_key_count(k, &count), STRONGROOM_RESULT_INVALID_HANDLE);

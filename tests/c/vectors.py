@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Turns the golden vectors (tests/golden/{record,envelope,datakey}/*.json,
-FORMAT.md 11) into a line format that tests/c/vectors.c reads, so that the
+"""Turns the golden vectors (tests/golden/{record,envelope,datakey,blind_index}/*.json,
+FORMAT.md 11 and 13.8) into a line format that tests/c/vectors.c reads, so that the
 C API runs every vector without a JSON parser in C. One vector:
 
-    V <kind> <name> <result>      kind: record, record_text, envelope, datakey
+    V <kind> <name> <result>      kind: record, record_text, envelope, datakey,
+                                  blind_index, blind_index_parse
     K <name_hex> <key_id_hex> <primary> <min> <state>:<key_hex or ->,...
     C <key_hex>:<value_hex> ...   the context supplied (may be empty)
     O <opener> [args]             envelope: keyring | data_key <wrapped_hex> <ctx> |
                                   derived_key <name_hex> <version> <ctx>;
                                   record: keyring | standalone <key_hex>
-    I <input_hex>                 the record, text record (its bytes) or envelope
+                                  blind index: index <name_hex> <key_name_hex> <bits>
+                                  <m,t,p or -> <version or 0> <text: 0|1>
+                                  <field_hex>:<transforms_hex or -> ...
+    X <input_hex or ->,...        blind index: the field values
+    I <input_hex>                 the record, text record (its bytes), envelope,
+                                  or blind-index value to parse (text: its bytes)
     P <expected_hex or ->         plaintext or data key when result is ok
     E
 Strings are hex so that no byte needs quoting. Usage: vectors.py OUT."""
@@ -41,10 +47,31 @@ def keys(keyring: list) -> list:
     return out
 
 
+def index_vector(v: dict, lines: list) -> tuple:
+    """A blind-index vector's kind, input, opener and expected value; its X
+    line is appended to `lines` after the V line by the caller's order."""
+    i = v["index"]
+    slow = "-" if i["slow"] is None else f"{i['slow']['m_cost_kib']},{i['slow']['t_cost']},{i['slow']['p_cost']}"
+    fields = " ".join(f"{hx(f['name'])}:{hx(','.join(f['transforms'])) or '-'}" for f in i["fields"])
+    text = 1 if "value_text" in v and v["operation"] == "parse" else 0
+    opener = f"index {hx(i['name'])} {hx(i['key_name'])} {i['bits']} {slow} {v.get('version') or 0} {text} {fields}"
+    if v["operation"] == "compute":
+        inputs = v["inputs"]
+        if "inputs_repeat" in v:
+            inputs = [x * n for x, n in zip(inputs, v["inputs_repeat"])]
+        INDEX_INPUTS[v["name"]] = "X " + ",".join(hx(x) or "-" for x in inputs)
+        return "blind_index", "", opener, v.get("value_hex")
+    data = v["value_text"].encode().hex() if text else v["value_hex"]
+    return "blind_index_parse", data, opener, v.get("value_hex")
+
+
+INDEX_INPUTS: dict = {}
+
+
 def main() -> int:
     root = Path(__file__).resolve().parents[1] / "golden"
     lines, count = [], 0
-    for kind_dir in ("record", "envelope", "datakey"):
+    for kind_dir in ("record", "envelope", "datakey", "blind_index"):
         for path in sorted((root / kind_dir).glob("*.json")):
             v = json.loads(path.read_text(encoding="utf-8"))
             if kind_dir == "record":
@@ -68,13 +95,17 @@ def main() -> int:
                 else:
                     opener = "keyring"
                 expected = v.get("plaintext_hex")
-            else:
+            elif kind_dir == "datakey":
                 kind, data, opener = "datakey", v["wrapped_hex"], "keyring"
                 expected = v.get("data_key_hex")
+            else:
+                kind, data, opener, expected = index_vector(v, lines)
             lines.append(f"V {kind} {v['name']} {v['result']}")
             lines.extend(keys(v["keyring"]))
-            lines.append(ctx_line(v["context"]))
+            lines.append(ctx_line(v.get("context", {})))
             lines.append(f"O {opener}")
+            if v["name"] in INDEX_INPUTS:
+                lines.append(INDEX_INPUTS[v["name"]])
             lines.append(f"I {data or '-'}")
             lines.append(f"P {expected if expected is not None else '-'}")
             lines.append("E")
