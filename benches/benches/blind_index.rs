@@ -28,10 +28,18 @@ fn blind_index(c: &mut Criterion) {
     let mut group = c.benchmark_group("blind_index");
     group.throughput(Throughput::Elements(1));
     group.bench_function("fast_email_value", |b| {
-        b.iter(|| keyring.blind_index(&email, &["Ada.Lovelace@Example.com"]).unwrap());
+        b.iter(|| {
+            keyring
+                .blind_index(&email, &["Ada.Lovelace@Example.com"])
+                .unwrap()
+        });
     });
     group.bench_function("fast_value_no_transforms", |b| {
-        b.iter(|| keyring.blind_index(&raw, &["ada.lovelace@example.com"]).unwrap());
+        b.iter(|| {
+            keyring
+                .blind_index(&raw, &["ada.lovelace@example.com"])
+                .unwrap()
+        });
     });
     let mut rotated = Keyring::new();
     rotated.create_key("pii").unwrap();
