@@ -23,9 +23,14 @@ use strongroom::rand_core::TryRng;
 use strongroom::{BlindIndex, EncryptionContext, Error, IndexValue, Keyring, Transform};
 
 fn email_index() -> BlindIndex {
+    email_index_on("email_idx", "pii")
+}
+
+/// An email index (trim, NFC, casefold, 32 bits) named `name` on `key`.
+fn email_index_on(name: &str, key: &str) -> BlindIndex {
     BlindIndex::new(
-        "email_idx",
-        "pii",
+        name,
+        key,
         32,
         &[Transform::Trim, Transform::Nfc, Transform::Casefold],
     )
@@ -92,20 +97,8 @@ fn names_keys_and_versions_separate_domains() {
     let mut keyring = keyring_at_version("pii", 2);
     keyring.create_key("other").unwrap();
     let base = email_index();
-    let renamed = BlindIndex::new(
-        "email_idx2",
-        "pii",
-        32,
-        &[Transform::Trim, Transform::Nfc, Transform::Casefold],
-    )
-    .unwrap();
-    let rekeyed = BlindIndex::new(
-        "email_idx",
-        "other",
-        32,
-        &[Transform::Trim, Transform::Nfc, Transform::Casefold],
-    )
-    .unwrap();
+    let renamed = email_index_on("email_idx2", "pii");
+    let rekeyed = email_index_on("email_idx", "other");
     let mut rng = SeededRng::new(14);
     let mut base_tags: HashMap<u32, u32> = HashMap::with_capacity(N);
     let mut renamed_tags = Vec::with_capacity(N);

@@ -1041,19 +1041,25 @@ fn datakey_vectors() -> Vec<DataKeyVector> {
 #[test]
 #[ignore = "writes new golden vectors; run on purpose"]
 fn generate_datakeys() {
-    let dir = datakey_dir();
-    std::fs::create_dir_all(&dir).unwrap();
+    let written = write_new_vectors(&datakey_dir(), datakey_vectors());
+    println!("golden generator: wrote {written} new data-key vector files");
+}
+
+/// Writes each vector that has no file in `dir` yet, after checking that it
+/// gives its own result; never rewrites a file. Returns how many it wrote.
+fn write_new_vectors<V: GoldenVector + Serialize>(dir: &Path, vectors: Vec<V>) -> usize {
+    std::fs::create_dir_all(dir).unwrap();
     let mut written = 0;
-    for v in datakey_vectors() {
-        let path = dir.join(format!("{}.json", v.name));
+    for v in vectors {
+        let path = dir.join(format!("{}.json", v.name()));
         if path.exists() {
             continue; // Golden vectors are never rewritten.
         }
-        assert_eq!(result_name(&v.run()), v.result, "{}", v.name);
+        assert_eq!(result_name(&v.run()), v.result(), "{}", v.name());
         std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
         written += 1;
     }
-    println!("golden generator: wrote {written} new data-key vector files");
+    written
 }
 
 // ---------------------------------------------------------------------------
@@ -2387,18 +2393,7 @@ fn blind_index_parse_vectors() -> Vec<BlindIndexVector> {
 #[test]
 #[ignore = "writes new golden vectors; run on purpose"]
 fn generate_blind_indexes() {
-    let dir = blind_index_dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut written = 0;
-    for v in blind_index_vectors() {
-        let path = dir.join(format!("{}.json", v.name));
-        if path.exists() {
-            continue; // Golden vectors are never rewritten.
-        }
-        assert_eq!(result_name(&v.run()), v.result, "{}", v.name);
-        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
-        written += 1;
-    }
+    let written = write_new_vectors(&blind_index_dir(), blind_index_vectors());
     println!("golden generator: wrote {written} new blind-index vector files");
 }
 
