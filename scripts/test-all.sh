@@ -53,6 +53,13 @@ grep -q '^softhsm2: ' target/test-output.txt
 grep -q '^pkcs11 cli: ' target/test-output.txt
 grep -E '^softhsm2: |^pkcs11 cli: ' target/test-output.txt
 
+step "OpenBao: the transit root against real dev servers (library tests above, the command line here)"
+# The CLI enables the core's `vault` feature too, so the workspace run
+# above built and ran core/tests/vault.rs, each test with its own server.
+grep -q '^vault: ' target/test-output.txt
+grep -E '^vault: ' target/test-output.txt
+bash scripts/vault-tests.sh
+
 step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind, the install step and the README example (the header's freshness ran above)"
 bash scripts/c-tests.sh
 bash scripts/c-install-check.sh

@@ -105,6 +105,28 @@ pub(crate) struct RootArgs {
 
     #[command(flatten)]
     pub(crate) pkcs11: Pkcs11Args,
+
+    /// Seal a new keyring with this OpenBao/Vault transit key (the server
+    /// and token from VAULT_ADDR and VAULT_TOKEN, VAULT_TOKEN_FILE, or an
+    /// AppRole; the BAO_ forms too). An existing keyring names its own key.
+    #[arg(
+        long,
+        env = "STRONGROOM_VAULT_TRANSIT_KEY",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
+    pub(crate) vault_transit_key: Option<String>,
+    /// The transit engine's mount path, for a new keyring.
+    #[arg(
+        long,
+        env = "STRONGROOM_VAULT_TRANSIT_MOUNT",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options",
+        default_value = "transit"
+    )]
+    pub(crate) vault_transit_mount: String,
 }
 
 /// A PKCS#11 root: an AES-256 key inside a token (an HSM).

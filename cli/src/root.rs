@@ -26,7 +26,8 @@ pub(crate) type Root = Arc<dyn KeyProvider>;
 
 /// The root that opens the existing keyring at `keyring`.
 pub(crate) fn for_keyring(args: &RootArgs, keyring: &Path) -> Result<Root, CliError> {
-    let kind = store::inspect_file(keyring)?.root_kind;
+    let info = store::inspect_file(keyring)?;
+    let kind = info.root_kind;
     let sealed = format!("the keyring {} is sealed with a {kind}", keyring.display());
     let wrong_flag = args.passphrase_file.is_some() || args.key_file.is_some();
     match kind {
@@ -63,6 +64,10 @@ pub(crate) fn for_keyring(args: &RootArgs, keyring: &Path) -> Result<Root, CliEr
                 })?;
             pkcs11_root(&args.pkcs11, token, &args.pkcs11.pkcs11_key, false)
         }
+        RootKind::VaultTransit if !wrong_flag => vault_root_for_file(&info.root_params),
+        RootKind::VaultTransit => Err(CliError::Usage(format!(
+            "{sealed}: set VAULT_ADDR and VAULT_TOKEN (or VAULT_TOKEN_FILE), and no --passphrase-file or --key-file"
+        ))),
         _ => Err(CliError::Usage(format!(
             "{sealed}, which the command line cannot reach; open it through the library"
         ))),
@@ -79,12 +84,17 @@ pub(crate) fn for_new_keyring(
         args.passphrase_file.is_some(),
         args.key_file.is_some(),
         args.pkcs11.pkcs11_module.is_some(),
+        args.vault_transit_key.is_some(),
     ];
     if given.iter().filter(|g| **g).count() > 1 {
         return Err(CliError::Usage(
-            "give one root for a new keyring: --passphrase-file, --key-file or --pkcs11-module"
+            "give one root for a new keyring: --passphrase-file, --key-file, --pkcs11-module or \
+             --vault-transit-key"
                 .into(),
         ));
+    }
+    if let Some(key) = &args.vault_transit_key {
+        return vault_root(&args.vault_transit_mount, key);
     }
     if let Some(file) = &args.passphrase_file {
         return passphrase_root(file);
@@ -218,6 +228,33 @@ fn pkcs11_root(
         root.create_key()?;
     }
     Ok(Arc::new(root))
+}
+
+/// A transit root on the server the environment names.
+#[cfg(feature = "vault")]
+fn vault_root(mount: &str, key: &str) -> Result<Root, CliError> {
+    use strongroom::vault::{TransitRoot, Vault, VaultConfig};
+    let vault = Vault::connect(VaultConfig::from_env()?).map_err(strongroom::Error::from)?;
+    Ok(Arc::new(TransitRoot::new(Arc::new(vault), mount, key)?))
+}
+
+/// The transit root an existing file names (FORMAT.md 10.3).
+#[cfg(feature = "vault")]
+fn vault_root_for_file(params: &[u8]) -> Result<Root, CliError> {
+    let (mount, key) = strongroom::vault::TransitRoot::parse_params(params)?;
+    vault_root(&mount, &key)
+}
+
+#[cfg(not(feature = "vault"))]
+fn vault_root(_: &str, _: &str) -> Result<Root, CliError> {
+    Err(CliError::Usage(
+        "this strongroom was built without Vault support (feature `vault`)".into(),
+    ))
+}
+
+#[cfg(not(feature = "vault"))]
+fn vault_root_for_file(_: &[u8]) -> Result<Root, CliError> {
+    vault_root("", "")
 }
 
 #[cfg(not(feature = "pkcs11"))]

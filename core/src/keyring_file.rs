@@ -171,6 +171,9 @@ pub struct KeyringFileInfo {
     pub lineage: Option<Lineage>,
     /// File length.
     pub len: usize,
+    /// The root's public parameters (FORMAT.md 10.3): a salt and costs, a
+    /// token and key label, a transit mount and key name.
+    pub root_params: Vec<u8>,
 }
 
 struct Parsed<'a> {
@@ -294,6 +297,7 @@ pub fn inspect(bytes: &[u8]) -> Result<KeyringFileInfo> {
         argon2,
         lineage: p.lineage,
         len: bytes.len(),
+        root_params: p.params.to_vec(),
     })
 }
 
@@ -411,6 +415,7 @@ pub fn open(bytes: &[u8], root: &dyn KeyProvider) -> Result<(Keyring, Option<Lin
                 RootKind::KeyFile => "the keyring is sealed with a key file",
                 RootKind::Pkcs11 => "the keyring is sealed with a PKCS#11 key",
                 RootKind::External => "the keyring is sealed with an external key provider",
+                RootKind::VaultTransit => "the keyring is sealed with a Vault transit key",
             },
         });
     }

@@ -46,6 +46,8 @@ pub mod store;
 #[cfg(test)]
 mod test_vectors;
 pub mod time;
+#[cfg(feature = "vault")]
+pub mod vault;
 
 pub use blind_index::{BlindIndex, IndexValue, Transform};
 pub use context::EncryptionContext;

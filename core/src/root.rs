@@ -32,6 +32,8 @@ pub enum RootKind {
     Pkcs11,
     /// Any other provider (a KMS, a C callback, a Python object).
     External,
+    /// A key of an OpenBao or Vault transit engine (FORMAT.md 10.3).
+    VaultTransit,
 }
 
 impl RootKind {
@@ -41,6 +43,7 @@ impl RootKind {
         Self::KeyFile,
         Self::Pkcs11,
         Self::External,
+        Self::VaultTransit,
     ];
 
     /// The `root_kind` byte (FORMAT.md 10.1): the kind's stable number,
@@ -51,6 +54,7 @@ impl RootKind {
             Self::KeyFile => 2,
             Self::Pkcs11 => 3,
             Self::External => 4,
+            Self::VaultTransit => 5,
         }
     }
 
@@ -61,6 +65,7 @@ impl RootKind {
             2 => Some(Self::KeyFile),
             3 => Some(Self::Pkcs11),
             4 => Some(Self::External),
+            5 => Some(Self::VaultTransit),
             _ => None,
         }
     }
@@ -72,6 +77,7 @@ impl RootKind {
             Self::KeyFile => "key file",
             Self::Pkcs11 => "PKCS#11 key",
             Self::External => "external key provider",
+            Self::VaultTransit => "Vault transit key",
         }
     }
 }

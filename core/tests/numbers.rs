@@ -79,6 +79,7 @@ fn root_kinds_are_frozen() {
         (2, "key file"),
         (3, "PKCS#11 key"),
         (4, "external key provider"),
+        (5, "Vault transit key"),
     ];
     let table: Vec<(u8, &str)> = RootKind::ALL
         .iter()

@@ -357,7 +357,7 @@ def derive_key(keyring: list[dict], name: str, version: int, ctx: dict[str, str]
 
 KEYRING_MAGIC = b"SRKR"
 MAX_KEYRING_FILE = 16 << 20
-ROOT_KINDS = {1: "passphrase", 2: "key_file", 3: "pkcs11", 4: "external"}
+ROOT_KINDS = {1: "passphrase", 2: "key_file", 3: "pkcs11", 4: "external", 5: "vault_transit"}
 STATES = {1: "enabled", 2: "disabled", 3: "destroyed"}
 
 

@@ -1,0 +1,723 @@
+//! **OpenBao / HashiCorp Vault** (feature `vault`): a transit key as the
+//! root of a keyring file (FORMAT.md 10.3, `root_kind` 5), so the key that
+//! protects the keyring never sits unwrapped on the instances' disks.
+//!
+//! Configuration follows the ecosystem: [`VaultConfig::from_env`] reads
+//! `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE` and `VAULT_CACERT` (or
+//! their `BAO_` forms, which win when both are set), and a token file
+//! (`VAULT_TOKEN_FILE`, the agent's sink) or an AppRole login. TLS is
+//! verified (rustls, the Mozilla roots or the given CA); plain `http://` is
+//! refused unless the server is on a loopback address. Every request has a
+//! timeout and a bounded number of retries, and every error names the
+//! server and the operation, never the token.
+
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use base64ct::{Base64, Encoding};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::root::{KeyProvider, RootKind};
+use crate::secret::{KEY_LEN, KeyMaterial};
+
+/// Default time for one request, connect to last byte.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default retries after a failed attempt (so three attempts in all).
+pub const DEFAULT_RETRIES: u32 = 2;
+/// The most a response body may hold (Vault's answers here are small).
+const MAX_RESPONSE: u64 = 1 << 20;
+
+/// Where the server is and how to authenticate. `Debug` never shows the
+/// token or the secret id.
+#[derive(Clone)]
+pub struct VaultConfig {
+    address: String,
+    token: Option<Zeroizing<String>>,
+    token_file: Option<PathBuf>,
+    approle: Option<(String, PathBuf)>,
+    approle_mount: String,
+    namespace: Option<String>,
+    ca_cert: Option<PathBuf>,
+    timeout: Duration,
+    retries: u32,
+}
+
+impl fmt::Debug for VaultConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultConfig")
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_file", &self.token_file)
+            .field("approle_role_id", &self.approle.as_ref().map(|a| &a.0))
+            .field("namespace", &self.namespace)
+            .field("ca_cert", &self.ca_cert)
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .finish()
+    }
+}
+
+/// The value of the first of `names` that is set and not empty.
+fn env_first(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+}
+
+impl VaultConfig {
+    /// A server at `address` (`https://host:8200`, or `http://` on a
+    /// loopback address), with no credentials yet.
+    pub fn new(address: &str) -> Self {
+        Self {
+            address: address.trim_end_matches('/').into(),
+            token: None,
+            token_file: None,
+            approle: None,
+            approle_mount: "approle".into(),
+            namespace: None,
+            ca_cert: None,
+            timeout: DEFAULT_TIMEOUT,
+            retries: DEFAULT_RETRIES,
+        }
+    }
+
+    /// From the environment: the address from `BAO_ADDR` or `VAULT_ADDR`;
+    /// a token from `BAO_TOKEN`/`VAULT_TOKEN`, else from the file named by
+    /// `BAO_TOKEN_FILE`/`VAULT_TOKEN_FILE`, else an AppRole login with
+    /// `BAO_ROLE_ID`/`VAULT_ROLE_ID` and the file named by
+    /// `BAO_SECRET_ID_FILE`/`VAULT_SECRET_ID_FILE`; the namespace from
+    /// `BAO_NAMESPACE`/`VAULT_NAMESPACE`; a CA bundle from
+    /// `BAO_CACERT`/`VAULT_CACERT`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when no address is set.
+    pub fn from_env() -> Result<Self> {
+        let address = env_first(&["BAO_ADDR", "VAULT_ADDR"]).ok_or(Error::InvalidArgument {
+            reason: "no Vault address: set VAULT_ADDR (or BAO_ADDR)",
+        })?;
+        let mut c = Self::new(&address);
+        c.token = env_first(&["BAO_TOKEN", "VAULT_TOKEN"]).map(Zeroizing::new);
+        c.token_file = env_first(&["BAO_TOKEN_FILE", "VAULT_TOKEN_FILE"]).map(PathBuf::from);
+        if let (Some(role), Some(file)) = (
+            env_first(&["BAO_ROLE_ID", "VAULT_ROLE_ID"]),
+            env_first(&["BAO_SECRET_ID_FILE", "VAULT_SECRET_ID_FILE"]),
+        ) {
+            c.approle = Some((role, PathBuf::from(file)));
+        }
+        c.namespace = env_first(&["BAO_NAMESPACE", "VAULT_NAMESPACE"]);
+        c.ca_cert = env_first(&["BAO_CACERT", "VAULT_CACERT"]).map(PathBuf::from);
+        Ok(c)
+    }
+
+    /// Authenticates with this token.
+    #[must_use]
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(Zeroizing::new(token.into()));
+        self
+    }
+
+    /// Reads the token from this file (first line), as written by an
+    /// agent's file sink; read at connect time.
+    #[must_use]
+    pub fn with_token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.token_file = Some(path.into());
+        self
+    }
+
+    /// Logs in with AppRole (`auth/approle/login`): the role id and a file
+    /// holding the secret id (first line).
+    #[must_use]
+    pub fn with_approle(mut self, role_id: &str, secret_id_file: impl Into<PathBuf>) -> Self {
+        self.approle = Some((role_id.into(), secret_id_file.into()));
+        self
+    }
+
+    /// The namespace (Vault Enterprise, OpenBao namespaces).
+    #[must_use]
+    pub fn with_namespace(mut self, namespace: &str) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Verifies the server against this PEM bundle instead of the Mozilla
+    /// roots.
+    #[must_use]
+    pub fn with_ca_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_cert = Some(path.into());
+        self
+    }
+
+    /// The time one request may take, and the retries after a failure
+    /// that may be temporary (no connection, a timeout, HTTP 429 or 5xx).
+    #[must_use]
+    pub fn with_timeouts(mut self, timeout: Duration, retries: u32) -> Self {
+        self.timeout = timeout;
+        self.retries = retries.min(10);
+        self
+    }
+
+    /// The server's address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+/// What went wrong talking to the server. Every message names the server
+/// and the operation; none holds the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// No answer: connection refused, DNS, TLS, or a timeout.
+    Unreachable {
+        /// The server.
+        server: String,
+        /// The operation (`transit/decrypt/<key>`, ...).
+        operation: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The server is sealed (HTTP 503).
+    Sealed {
+        /// The server.
+        server: String,
+        /// The operation.
+        operation: String,
+    },
+    /// The token may not do this (HTTP 403): a wrong or expired token, or
+    /// a policy without the path.
+    PermissionDenied {
+        /// The server.
+        server: String,
+        /// The operation.
+        operation: String,
+    },
+    /// Nothing at the path (HTTP 404), or a transit key that does not
+    /// exist.
+    NotFound {
+        /// The server.
+        server: String,
+        /// The operation.
+        operation: String,
+    },
+    /// Any other refusal, with the server's own message.
+    Server {
+        /// The server.
+        server: String,
+        /// The operation.
+        operation: String,
+        /// The HTTP status.
+        status: u16,
+        /// The server's `errors`, joined.
+        message: String,
+    },
+    /// The configuration cannot work (no credentials, `http://` to a
+    /// remote host, an unreadable CA or token file).
+    Config {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl fmt::Display for VaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreachable {
+                server,
+                operation,
+                detail,
+            } => write!(f, "vault {server}: {operation}: unreachable ({detail})"),
+            Self::Sealed { server, operation } => {
+                write!(f, "vault {server}: {operation}: the server is sealed")
+            }
+            Self::PermissionDenied { server, operation } => write!(
+                f,
+                "vault {server}: {operation}: permission denied (check the token and its policy)"
+            ),
+            Self::NotFound { server, operation } => {
+                write!(f, "vault {server}: {operation}: not found")
+            }
+            Self::Server {
+                server,
+                operation,
+                status,
+                message,
+            } => write!(f, "vault {server}: {operation}: HTTP {status}: {message}"),
+            Self::Config { reason } => write!(f, "vault configuration: {reason}"),
+        }
+    }
+}
+
+impl From<VaultError> for Error {
+    fn from(e: VaultError) -> Self {
+        Error::KeyProvider {
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Whether `host` (from an address) is a loopback address.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<core::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host part of `scheme://host[:port][/...]`.
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split('/').next().unwrap_or(rest);
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or(v6);
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+}
+
+/// The first line of a file, for a token or a secret id.
+fn first_line(path: &Path, what: &str) -> core::result::Result<Zeroizing<String>, VaultError> {
+    let raw = Zeroizing::new(std::fs::read(path).map_err(|e| VaultError::Config {
+        reason: alloc::format!("cannot read the {what} file {}: {e}", path.display()),
+    })?);
+    let text = core::str::from_utf8(&raw).map_err(|_| VaultError::Config {
+        reason: alloc::format!("the {what} file {} is not UTF-8", path.display()),
+    })?;
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        return Err(VaultError::Config {
+            reason: alloc::format!("the {what} file {} is empty", path.display()),
+        });
+    }
+    Ok(Zeroizing::new(line.into()))
+}
+
+/// A connection to one server: an HTTP agent and the token.
+pub struct Vault {
+    agent: ureq::Agent,
+    config: VaultConfig,
+    token: Mutex<Zeroizing<String>>,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault")
+            .field("address", &self.config.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Checks the configuration and obtains a token (the configured one,
+    /// the token file's, or an AppRole login). Nothing else is sent.
+    ///
+    /// # Errors
+    /// [`VaultError::Config`], or the login's error.
+    pub fn connect(config: VaultConfig) -> core::result::Result<Self, VaultError> {
+        let config_err = |reason: &str| VaultError::Config {
+            reason: reason.into(),
+        };
+        let address = config.address.clone();
+        if let Some(rest) = address.strip_prefix("http://") {
+            if !is_loopback(host_of(rest)) {
+                return Err(config_err(
+                    "plain http:// is allowed only to a loopback address; use https://",
+                ));
+            }
+        } else if !address.starts_with("https://") {
+            return Err(config_err(
+                "the address must start with https:// (or http:// on loopback)",
+            ));
+        }
+        let roots = match &config.ca_cert {
+            None => ureq::tls::RootCerts::WebPki,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| VaultError::Config {
+                    reason: alloc::format!("cannot read the CA file {}: {e}", path.display()),
+                })?;
+                let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                if certs.is_empty() {
+                    return Err(VaultError::Config {
+                        reason: alloc::format!("no certificate in the CA file {}", path.display()),
+                    });
+                }
+                ureq::tls::RootCerts::Specific(Arc::new(certs))
+            }
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+            .build()
+            .into();
+        let vault = Self {
+            agent,
+            config,
+            token: Mutex::new(Zeroizing::new(String::new())),
+        };
+        let token = if let Some(t) = &vault.config.token {
+            t.clone()
+        } else if let Some(path) = &vault.config.token_file {
+            first_line(path, "token")?
+        } else if let Some((role, file)) = &vault.config.approle {
+            vault.approle_login(role, file)?
+        } else {
+            return Err(config_err(
+                "no credentials: set VAULT_TOKEN, VAULT_TOKEN_FILE, or VAULT_ROLE_ID with VAULT_SECRET_ID_FILE",
+            ));
+        };
+        *vault.token.lock().unwrap_or_else(|p| p.into_inner()) = token;
+        Ok(vault)
+    }
+
+    /// The server's address.
+    pub fn address(&self) -> &str {
+        &self.config.address
+    }
+
+    fn approle_login(
+        &self,
+        role_id: &str,
+        secret_id_file: &Path,
+    ) -> core::result::Result<Zeroizing<String>, VaultError> {
+        let secret_id = first_line(secret_id_file, "secret id")?;
+        let plain = |s: &str| !s.contains(['"', '\\']) && !s.chars().any(char::is_control);
+        if !plain(role_id) || !plain(&secret_id) {
+            return Err(VaultError::Config {
+                reason: "a role id or secret id with quotes, backslashes or control characters"
+                    .into(),
+            });
+        }
+        let mut body = Zeroizing::new(String::new());
+        body.push_str("{\"role_id\":\"");
+        body.push_str(role_id);
+        body.push_str("\",\"secret_id\":\"");
+        body.push_str(&secret_id);
+        body.push_str("\"}");
+        let path = alloc::format!("auth/{}/login", self.config.approle_mount);
+        let answer = self.send("approle login", &path, Some(body.as_bytes()), false)?;
+        let token =
+            string_field(&answer, "client_token").ok_or_else(|| self.malformed("approle login"))?;
+        Ok(token)
+    }
+
+    fn malformed(&self, operation: &str) -> VaultError {
+        VaultError::Server {
+            server: self.config.address.clone(),
+            operation: operation.into(),
+            status: 200,
+            message: "the answer is not what the API documents".into(),
+        }
+    }
+
+    /// POSTs `body` (or GETs with `None`) to `/v1/<path>`, with retries
+    /// for what may be temporary; the answer's body, in a wiping buffer.
+    fn send(
+        &self,
+        operation: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        with_token: bool,
+    ) -> core::result::Result<Zeroizing<Vec<u8>>, VaultError> {
+        let url = alloc::format!("{}/v1/{path}", self.config.address);
+        let server = || self.config.address.clone();
+        let mut attempt = 0;
+        loop {
+            let result = self.attempt(&url, body, with_token);
+            let retry = match &result {
+                Err(_) => true,
+                Ok((status, _)) => *status == 429 || (*status >= 500 && *status != 501),
+            };
+            if retry && attempt < self.config.retries {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(100 << attempt.min(4)));
+                continue;
+            }
+            let (status, answer) = result.map_err(|detail| VaultError::Unreachable {
+                server: server(),
+                operation: operation.into(),
+                detail,
+            })?;
+            return match status {
+                200..=299 => Ok(answer),
+                403 => Err(VaultError::PermissionDenied {
+                    server: server(),
+                    operation: operation.into(),
+                }),
+                404 => Err(VaultError::NotFound {
+                    server: server(),
+                    operation: operation.into(),
+                }),
+                503 if errors_of(&answer).contains("sealed") => Err(VaultError::Sealed {
+                    server: server(),
+                    operation: operation.into(),
+                }),
+                _ => Err(VaultError::Server {
+                    server: server(),
+                    operation: operation.into(),
+                    status,
+                    message: errors_of(&answer),
+                }),
+            };
+        }
+    }
+
+    /// One request: the status and body, or the transport's error text
+    /// (which never holds a header, so never the token).
+    fn attempt(
+        &self,
+        url: &str,
+        body: Option<&[u8]>,
+        with_token: bool,
+    ) -> core::result::Result<(u16, Zeroizing<Vec<u8>>), String> {
+        let token = if with_token {
+            self.token.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        } else {
+            Zeroizing::new(String::new())
+        };
+        let namespace = self.config.namespace.clone().unwrap_or_default();
+        let response = match body {
+            Some(b) => {
+                let mut req = self
+                    .agent
+                    .post(url)
+                    .header("Content-Type", "application/json");
+                if with_token {
+                    req = req.header("X-Vault-Token", token.as_str());
+                }
+                if !namespace.is_empty() {
+                    req = req.header("X-Vault-Namespace", namespace.as_str());
+                }
+                req.send(b)
+            }
+            None => {
+                let mut req = self.agent.get(url);
+                if with_token {
+                    req = req.header("X-Vault-Token", token.as_str());
+                }
+                if !namespace.is_empty() {
+                    req = req.header("X-Vault-Namespace", namespace.as_str());
+                }
+                req.call()
+            }
+        };
+        let mut response = response.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let mut buf = Zeroizing::new(Vec::new());
+        std::io::Read::read_to_end(
+            &mut response
+                .body_mut()
+                .with_config()
+                .limit(MAX_RESPONSE)
+                .reader(),
+            &mut buf,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((status, buf))
+    }
+}
+
+/// The server's `errors` list, joined (not secret).
+fn errors_of(answer: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(answer)
+        .ok()
+        .and_then(|v| {
+            v.get("errors").and_then(|e| e.as_array()).map(|list| {
+                list.iter()
+                    .filter_map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "no message".into())
+}
+
+/// A string field anywhere under `data` or `auth` of an answer, read
+/// without copies outside a wiping buffer: the field's value is plain
+/// base64 or a token (no escapes), found by its quoted name.
+fn string_field(answer: &[u8], name: &str) -> Option<Zeroizing<String>> {
+    let needle = alloc::format!("\"{name}\":\"");
+    let start = answer
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())?
+        + needle.len();
+    let len = answer[start..].iter().position(|&b| b == b'"')?;
+    let value = &answer[start..start + len];
+    if value.contains(&b'\\') {
+        return None;
+    }
+    core::str::from_utf8(value)
+        .ok()
+        .map(|s| Zeroizing::new(s.to_string()))
+}
+
+/// Mount paths and key names as FORMAT.md 10.3 allows them.
+fn check_name(name: &str, slashes: bool) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('/')
+        && !name.ends_with('/')
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') || (slashes && b == b'/')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument {
+            reason: "transit mounts and key names are 1 to 255 ASCII letters, digits, '-', '_', '.' (and '/' inside a mount)",
+        })
+    }
+}
+
+/// A transit key as a keyring root (FORMAT.md 10.3, `root_kind` 5).
+#[derive(Debug, Clone)]
+pub struct TransitRoot {
+    vault: Arc<Vault>,
+    mount: String,
+    key: String,
+}
+
+impl TransitRoot {
+    /// The key `key` of the transit engine mounted at `mount` (usually
+    /// `transit`). New seals use it; opening uses the key the file names.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad mount or key name.
+    pub fn new(vault: Arc<Vault>, mount: &str, key: &str) -> Result<Self> {
+        check_name(mount, true)?;
+        check_name(key, false)?;
+        Ok(Self {
+            vault,
+            mount: mount.into(),
+            key: key.into(),
+        })
+    }
+
+    /// The transit key's name.
+    pub fn key_name(&self) -> &str {
+        &self.key
+    }
+
+    /// The mount and key named by a file's `params` (FORMAT.md 10.3).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn parse_params(params: &[u8]) -> Result<(String, String)> {
+        let bad = || Error::Malformed {
+            reason: "transit root parameters are not two length-prefixed names",
+        };
+        let (&m, rest) = params.split_first().ok_or_else(bad)?;
+        let mount = rest.get(..m.into()).ok_or_else(bad)?;
+        let rest = &rest[m.into()..];
+        let (&k, rest) = rest.split_first().ok_or_else(bad)?;
+        if rest.len() != usize::from(k) {
+            return Err(bad());
+        }
+        let mount = core::str::from_utf8(mount).map_err(|_| bad())?;
+        let key = core::str::from_utf8(rest).map_err(|_| bad())?;
+        check_name(mount, true).map_err(|_| bad())?;
+        check_name(key, false).map_err(|_| bad())?;
+        Ok((mount.into(), key.into()))
+    }
+
+    /// The key's newest version, read from `<mount>/keys/<key>`.
+    ///
+    /// # Errors
+    /// The server's errors.
+    pub fn latest_version(&self) -> Result<u32> {
+        let op = alloc::format!("{}/keys/{}", self.mount, self.key);
+        let answer = self.vault.send(&op, &op, None, true)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|_| self.vault.malformed(&op))?;
+        v.pointer("/data/latest_version")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| self.vault.malformed(&op).into())
+    }
+
+    fn call(&self, what: &str, mount: &str, key: &str, body: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let op = alloc::format!("{mount}/{what}/{key}");
+        Ok(self.vault.send(&op, &op, Some(body), true)?)
+    }
+}
+
+impl KeyProvider for TransitRoot {
+    fn root_kind(&self) -> RootKind {
+        RootKind::VaultTransit
+    }
+
+    fn new_params(&self, _random: &[u8; 16]) -> Result<Vec<u8>> {
+        // Both at most 255 bytes (checked in `new`).
+        let mut out = Vec::with_capacity(2 + self.mount.len() + self.key.len());
+        out.push(self.mount.len() as u8);
+        out.extend_from_slice(self.mount.as_bytes());
+        out.push(self.key.len() as u8);
+        out.extend_from_slice(self.key.as_bytes());
+        Ok(out)
+    }
+
+    fn wrap(
+        &self,
+        params: &[u8],
+        key: &KeyMaterial,
+        aad: &[u8],
+        _nonce: &[u8; 24],
+    ) -> Result<Vec<u8>> {
+        let (mount, name) = Self::parse_params(params)?;
+        let plaintext = Zeroizing::new(Base64::encode_string(key.expose_secret()));
+        let mut body = Zeroizing::new(String::with_capacity(plaintext.len() + aad.len() * 2 + 64));
+        body.push_str("{\"plaintext\":\"");
+        body.push_str(&plaintext);
+        body.push_str("\",\"associated_data\":\"");
+        body.push_str(&Base64::encode_string(aad));
+        body.push_str("\"}");
+        let answer = self.call("encrypt", &mount, &name, body.as_bytes())?;
+        let ciphertext = string_field(&answer, "ciphertext")
+            .filter(|c| c.starts_with("vault:v"))
+            .ok_or_else(|| Error::from(self.vault.malformed("transit encrypt")))?;
+        Ok(ciphertext.as_bytes().to_vec())
+    }
+
+    fn unwrap(&self, params: &[u8], wrapped: &[u8], aad: &[u8]) -> Result<KeyMaterial> {
+        let (mount, name) = Self::parse_params(params)?;
+        let ciphertext = core::str::from_utf8(wrapped)
+            .ok()
+            .filter(|c| c.starts_with("vault:v") && !c.contains(['"', '\\']))
+            .ok_or(Error::Malformed {
+                reason: "a transit-wrapped key starts with \"vault:v\"",
+            })?;
+        let body = alloc::format!(
+            "{{\"ciphertext\":\"{ciphertext}\",\"associated_data\":\"{}\"}}",
+            Base64::encode_string(aad)
+        );
+        let answer = match self.call("decrypt", &mount, &name, body.as_bytes()) {
+            Ok(a) => a,
+            // The engine's AEAD refused: another file's key, or tampering.
+            Err(Error::KeyProvider { message })
+                if message.contains("message authentication failed") =>
+            {
+                return Err(Error::AuthenticationFailed);
+            }
+            Err(e) => return Err(e),
+        };
+        let plaintext = string_field(&answer, "plaintext")
+            .ok_or_else(|| Error::from(self.vault.malformed("transit decrypt")))?;
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN + 3]);
+        let decoded =
+            Base64::decode(plaintext.as_bytes(), &mut bytes[..]).map_err(|_| Error::Malformed {
+                reason: "the transit engine's plaintext is not a 32-byte key",
+            })?;
+        KeyMaterial::from_slice(decoded)
+    }
+}
