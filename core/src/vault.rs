@@ -10,6 +10,9 @@
 //! refused unless the server is on a loopback address. Every request has a
 //! timeout and a bounded number of retries, and every error names the
 //! server and the operation, never the token.
+//!
+//! [`KvStore`] keeps the sealed keyring itself in a KV v2 secret, shared
+//! by every instance, with check-and-set updates.
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -23,6 +26,7 @@ use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::keyring::Keyring;
 use crate::root::{KeyProvider, RootKind};
 use crate::secret::{KEY_LEN, KeyMaterial};
 
@@ -205,6 +209,15 @@ pub enum VaultError {
         /// The operation.
         operation: String,
     },
+    /// A check-and-set write lost: another instance wrote the KV secret
+    /// first (after [`MAX_CAS_ATTEMPTS`] in an update, or at once in a
+    /// create).
+    CasConflict {
+        /// The server.
+        server: String,
+        /// The operation.
+        operation: String,
+    },
     /// Any other refusal, with the server's own message.
     Server {
         /// The server.
@@ -242,6 +255,10 @@ impl fmt::Display for VaultError {
             Self::NotFound { server, operation } => {
                 write!(f, "vault {server}: {operation}: not found")
             }
+            Self::CasConflict { server, operation } => write!(
+                f,
+                "vault {server}: {operation}: check-and-set conflict (another instance wrote first)"
+            ),
             Self::Server {
                 server,
                 operation,
@@ -719,5 +736,252 @@ impl KeyProvider for TransitRoot {
                 reason: "the transit engine's plaintext is not a 32-byte key",
             })?;
         KeyMaterial::from_slice(decoded)
+    }
+}
+
+/// The keyring of N instances in a KV v2 secret (issue #16): the sealed
+/// keyring file's bytes (FORMAT.md 10) at `<mount>/data/<path>`, field
+/// `keyring` (standard base64). Every update is a check-and-set write on
+/// the KV version it read, retried from a fresh read when another instance
+/// wrote first, so concurrent updates never lose one. The file's own
+/// generation is the KV version it is written as, and a load refuses a
+/// keyring whose generation is not the version it was read at: an old
+/// keyring written back as a new version is a rollback, never accepted
+/// silently.
+pub struct KvStore {
+    vault: Arc<Vault>,
+    mount: String,
+    path: String,
+    root: Arc<dyn KeyProvider>,
+    audit: Option<Arc<crate::audit::AuditContext>>,
+}
+
+impl fmt::Debug for KvStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KvStore")
+            .field("server", &self.vault.address())
+            .field("mount", &self.mount)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most check-and-set attempts of one update before it gives up.
+pub const MAX_CAS_ATTEMPTS: u32 = 64;
+
+impl KvStore {
+    /// The keyring at `<mount>/data/<path>` of a KV v2 engine (usually
+    /// mount `secret`), sealed by `root` (a [`TransitRoot`] keeps every key
+    /// off the instances).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad mount or path.
+    pub fn new(
+        vault: Arc<Vault>,
+        mount: &str,
+        path: &str,
+        root: Arc<dyn KeyProvider>,
+    ) -> Result<Self> {
+        check_name(mount, true)?;
+        check_name(path, true)?;
+        Ok(Self {
+            vault,
+            mount: mount.into(),
+            path: path.into(),
+            root,
+            audit: None,
+        })
+    }
+
+    /// Attaches an audit context to every keyring this store loads.
+    pub fn set_audit(&mut self, audit: Arc<crate::audit::AuditContext>) {
+        self.audit = Some(audit);
+    }
+
+    fn data_op(&self) -> String {
+        alloc::format!("{}/data/{}", self.mount, self.path)
+    }
+
+    /// Writes `keyring` as KV version `cas + 1`, only if the secret is at
+    /// version `cas` (0: does not exist yet).
+    fn write(&self, keyring: &Keyring, keyring_id: [u8; 16], cas: u64) -> Result<u64> {
+        let generation = cas + 1;
+        let bytes = crate::keyring_file::encrypt_as(
+            keyring,
+            self.root.as_ref(),
+            crate::keyring_file::Lineage {
+                keyring_id,
+                generation,
+            },
+            &mut getrandom::SysRng,
+        )?;
+        let body = serde_json::json!({
+            "options": {"cas": cas},
+            "data": {"keyring": Base64::encode_string(&bytes), "format": "strongroom-keyring-file"},
+        })
+        .to_string();
+        let op = self.data_op();
+        match self.vault.send(&op, &op, Some(body.as_bytes()), true) {
+            Ok(answer) => {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&answer).map_err(|_| self.vault.malformed(&op))?;
+                let version = v
+                    .pointer("/data/version")
+                    .and_then(serde_json::Value::as_u64)
+                    .ok_or_else(|| self.vault.malformed(&op))?;
+                if version != generation {
+                    return Err(self.vault.malformed(&op).into());
+                }
+                Ok(version)
+            }
+            Err(VaultError::Server { message, .. }) if message.contains("check-and-set") => {
+                Err(VaultError::CasConflict {
+                    server: self.vault.address().into(),
+                    operation: op,
+                }
+                .into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates the secret with `keyring`, refusing if it exists.
+    ///
+    /// # Errors
+    /// A check-and-set conflict when the secret exists; the server's and
+    /// the root's errors.
+    pub fn create(&self, keyring: &Keyring) -> Result<u64> {
+        let mut id = [0u8; 16];
+        rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut id)
+            .map_err(|_| Error::RandomnessUnavailable)?;
+        self.write(keyring, id, 0)
+    }
+
+    /// Reads the newest version: the keyring, its lineage, and the KV
+    /// version (equal to the lineage's generation).
+    ///
+    /// # Errors
+    /// Not found for a missing path; a rollback (`Error::Malformed`
+    /// naming it) when the keyring's generation is not its KV version;
+    /// the server's and the root's errors.
+    pub fn load_versioned(&self) -> Result<(Keyring, crate::keyring_file::Lineage)> {
+        let op = self.data_op();
+        let answer = self.vault.send(&op, &op, None, true)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|_| self.vault.malformed(&op))?;
+        let version = v
+            .pointer("/data/metadata/version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| self.vault.malformed(&op))?;
+        let blob = v
+            .pointer("/data/data/keyring")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| self.vault.malformed(&op))?;
+        let bytes = Base64::decode_vec(blob).map_err(|_| self.vault.malformed(&op))?;
+        let (mut keyring, lineage) = crate::keyring_file::open(&bytes, self.root.as_ref())?;
+        let lineage = lineage.ok_or(Error::Malformed {
+            reason: "a KV keyring must be a version-2 file (it carries its generation)",
+        })?;
+        if lineage.generation != version {
+            return Err(Error::Malformed {
+                reason: "rollback: the keyring in this KV version was saved as another version (an old keyring written back)",
+            });
+        }
+        if let Some(audit) = &self.audit {
+            keyring.set_audit(audit.clone());
+        }
+        Ok((keyring, lineage))
+    }
+
+    /// The newest keyring.
+    ///
+    /// # Errors
+    /// As [`KvStore::load_versioned`].
+    pub fn load(&self) -> Result<Keyring> {
+        self.load_versioned().map(|(k, _)| k)
+    }
+
+    /// Reads the newest keyring, applies `change`, and writes it as the
+    /// next KV version with check-and-set; when another instance wrote
+    /// first, reads again and reapplies `change`, up to
+    /// [`MAX_CAS_ATTEMPTS`] times. `change` may run more than once.
+    ///
+    /// # Errors
+    /// `change`'s error (nothing written); the conflict after the last
+    /// attempt; the server's and the root's errors.
+    pub fn update<T>(&self, mut change: impl FnMut(&mut Keyring) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let (mut keyring, lineage) = self.load_versioned()?;
+            let out = change(&mut keyring)?;
+            match self.write(&keyring, lineage.keyring_id, lineage.generation) {
+                Ok(_) => return Ok(out),
+                Err(Error::KeyProvider { message })
+                    if message.contains("check-and-set conflict")
+                        && attempt + 1 < MAX_CAS_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    // A short, growing, jittered pause before reading again.
+                    let mut b = [0u8; 1];
+                    let _ = rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut b);
+                    std::thread::sleep(Duration::from_millis(
+                        u64::from(b[0] % 8) + u64::from(attempt.min(8)) * 2,
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Destroys (irrecoverably, `<mount>/destroy/<path>`) every KV version
+    /// but the newest, so key material destroyed in the keyring is gone
+    /// from the engine's history too. Returns how many versions it
+    /// destroyed. It does not reach the cluster's storage backups or
+    /// snapshots taken before.
+    ///
+    /// # Errors
+    /// The server's errors.
+    pub fn destroy_history(&self) -> Result<usize> {
+        let meta_op = alloc::format!("{}/metadata/{}", self.mount, self.path);
+        let answer = self.vault.send(&meta_op, &meta_op, None, true)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|_| self.vault.malformed(&meta_op))?;
+        let current = v
+            .pointer("/data/current_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| self.vault.malformed(&meta_op))?;
+        let old: Vec<u64> = v
+            .pointer("/data/versions")
+            .and_then(serde_json::Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, meta)| {
+                        meta.get("destroyed") != Some(&serde_json::Value::Bool(true))
+                    })
+                    .filter_map(|(k, _)| k.parse::<u64>().ok())
+                    .filter(|&n| n < current)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let op = alloc::format!("{}/destroy/{}", self.mount, self.path);
+        let body = serde_json::json!({ "versions": old }).to_string();
+        self.vault.send(&op, &op, Some(body.as_bytes()), true)?;
+        Ok(old.len())
+    }
+
+    /// Destroys version `version` of key `name` (as
+    /// [`Keyring::destroy_version`]) and then the KV history that still
+    /// holds its material ([`KvStore::destroy_history`]): crypto-shredding
+    /// that reaches the engine's history. Returns how many KV versions
+    /// were destroyed.
+    ///
+    /// # Errors
+    /// As [`KvStore::update`] and [`KvStore::destroy_history`].
+    pub fn destroy_key_version(&self, name: &str, version: u32) -> Result<usize> {
+        self.update(|k| k.destroy_version(name, version))?;
+        self.destroy_history()
     }
 }

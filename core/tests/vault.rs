@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use strongroom::audit::{AuditContext, AuditEvent, AuditSink};
 use strongroom::root::{KeyProvider, RootKind};
 use strongroom::store::{self, KeyringStore};
-use strongroom::vault::{TransitRoot, Vault, VaultConfig};
+use strongroom::vault::{KvStore, TransitRoot, Vault, VaultConfig};
 use strongroom::{EncryptionContext, Error, Keyring};
 
 /// A running dev server, stopped on drop.
@@ -55,7 +55,18 @@ fn bao_binary() -> PathBuf {
 }
 
 impl Bao {
+    /// A dev server on a free port; a server that exits at start (its port
+    /// taken meanwhile by another test's) is started again on another.
     fn start() -> Self {
+        for _ in 0..5 {
+            if let Some(bao) = Self::try_start() {
+                return bao;
+            }
+        }
+        panic!("the OpenBao dev server did not start in 5 tries");
+    }
+
+    fn try_start() -> Option<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -84,8 +95,13 @@ impl Bao {
             unseal_key: String::new(),
             log,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Generous: under a loaded CI machine a dev server can take
+        // seconds to come up.
+        let deadline = Instant::now() + Duration::from_secs(90);
         loop {
+            if bao.child.try_wait().unwrap().is_some() {
+                return None; // dropped: the log goes too
+            }
             let text = std::fs::read_to_string(&bao.log).unwrap_or_default();
             let key = text
                 .lines()
@@ -109,7 +125,7 @@ impl Bao {
             Some(json!({"type": "transit"})),
         );
         assert!(status < 300, "enabling transit: {status} {body}");
-        bao
+        Some(bao)
     }
 
     /// An admin call with the root token: (status, body); (0, Null) when
@@ -156,15 +172,17 @@ impl Bao {
         Arc::new(TransitRoot::new(self.vault_with(&self.token), "transit", key).unwrap())
     }
 
-    /// Writes the shipped `docs/vault/strongroom-transit.hcl` with `key`'s
-    /// name put in, as a policy named after the key; returns its name.
+    /// Writes the shipped `docs/vault/strongroom.hcl` with `key`'s name
+    /// and the KV path `strongroom/<key>` put in, as a policy named after
+    /// the key; returns its name.
     fn shipped_policy_for(&self, key: &str) -> String {
         let shipped = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../docs/vault/strongroom-transit.hcl"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/vault/strongroom.hcl"),
         )
         .unwrap();
-        let policy = shipped.replace("strongroom-keyring", key);
+        let policy = shipped
+            .replace("strongroom-keyring", key)
+            .replace("strongroom/app", &format!("strongroom/{key}"));
         let (status, body) = self.admin(
             "POST",
             &format!("sys/policies/acl/{key}"),
@@ -415,9 +433,9 @@ impl AuditSink for Lines {
     }
 }
 
-/// A policy with only the transit paths of one key (the shipped
-/// `docs/vault/strongroom-transit.hcl`, with the key's name put in) is
-/// enough to create, save and open a keyring; a token without it gets the
+/// A policy with only the paths of one transit key and one KV secret (the
+/// shipped `docs/vault/strongroom.hcl`, names put in) is enough for the
+/// whole flow, a keyring file and a KV keyring alike; a token without it gets the
 /// permission error; the token never shows in an error, a `Debug` or an
 /// audit event.
 #[test]
@@ -445,14 +463,40 @@ fn the_shipped_policy_is_enough_and_the_token_never_shows() {
     let lines = Arc::new(Lines::default());
     let audit = AuditContext::with_system_clock(lines.clone());
     let root = Arc::new(TransitRoot::new(bao.vault_with(&restricted), "transit", &key).unwrap());
+    let mut texts = Vec::new();
     let mut store = KeyringStore::new(&path, root.clone());
     store.set_audit(audit.clone());
     store.create(&Keyring::new()).unwrap();
     store.update(|k| k.create_key("pii")).unwrap();
     assert!(store.load().unwrap().key_id("pii").is_ok());
     assert_eq!(root.latest_version().unwrap(), 1);
+    // The KV keyring, through the same token: create, update, load, shred.
+    let mut kv = KvStore::new(
+        bao.vault_with(&restricted),
+        "secret",
+        &format!("strongroom/{key}"),
+        root.clone(),
+    )
+    .unwrap();
+    kv.set_audit(audit.clone());
+    kv.create(&Keyring::new()).unwrap();
+    kv.update(|k| k.create_key("pii")).unwrap();
+    kv.update(|k| k.rotate("pii")).unwrap();
+    assert_eq!(kv.destroy_key_version("pii", 1).unwrap(), 3);
+    assert!(kv.load().unwrap().key_id("pii").is_ok());
+    let other_path = KvStore::new(
+        bao.vault_with(&restricted),
+        "secret",
+        "strongroom/other",
+        root.clone(),
+    )
+    .unwrap()
+    .create(&Keyring::new())
+    .unwrap_err()
+    .to_string();
+    assert!(other_path.contains("permission denied"), "{other_path}");
+    texts.push(other_path);
 
-    let mut texts = Vec::new();
     let weak = Arc::new(TransitRoot::new(bao.vault_with(&unprivileged), "transit", &key).unwrap());
     let mut weak_store = KeyringStore::new(&path, weak.clone());
     weak_store.set_audit(audit);
@@ -555,4 +599,151 @@ fn configuration_follows_the_ecosystem() {
     assert!(TransitRoot::new(bao.vault_with(&bao.token), "/transit", &key).is_err());
     assert!(TransitRoot::new(bao.vault_with(&bao.token), "transit", "a/b").is_err());
     let _ = std::fs::remove_dir_all(d);
+}
+
+// ---------------------------------------------------------------------------
+// The keyring in KV v2 (the dev server mounts KV v2 at `secret/`).
+
+fn kv_store(bao: &Bao, key: &str, path: &str) -> KvStore {
+    KvStore::new(
+        bao.vault_with(&bao.token),
+        "secret",
+        path,
+        bao.root_for(key),
+    )
+    .unwrap()
+}
+
+/// Two instances rotating at once, 50 times each, through check-and-set:
+/// the keyring ends with 101 versions (none lost), and a third instance
+/// that reloads meanwhile sees the versions only grow, up to all of them.
+#[test]
+fn concurrent_rotations_through_kv_lose_nothing_and_a_third_instance_sees_them() {
+    let bao = Bao::start();
+    let key = bao.transit_key("kv");
+    let first = kv_store(&bao, &key, "strongroom/app");
+    assert_eq!(first.create(&Keyring::new()).unwrap(), 1);
+    first.update(|k| k.create_key("pii")).unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = std::thread::scope(|s| {
+        let rotators: Vec<_> = (0..2)
+            .map(|_| {
+                let store = kv_store(&bao, &key, "strongroom/app");
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        store.update(|k| k.rotate("pii")).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let watcher = {
+            let store = kv_store(&bao, &key, "strongroom/app");
+            let done = done.clone();
+            s.spawn(move || {
+                let mut seen = Vec::new();
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    let (k, lineage) = store.load_versioned().unwrap();
+                    seen.push((
+                        lineage.generation,
+                        k.key_info("pii").unwrap().primary_version,
+                    ));
+                }
+                seen
+            })
+        };
+        for r in rotators {
+            r.join().unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        watcher.join().unwrap()
+    });
+    let (k, lineage) = first.load_versioned().unwrap();
+    let info = k.key_info("pii").unwrap();
+    assert_eq!(info.versions.len(), 101);
+    assert_eq!(info.primary_version, 101);
+    assert_eq!(lineage.generation, 102, "1 create + 1 key + 100 rotations");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "a reload went back");
+    // The watcher's last look, or a reload now, sees all of them.
+    let third = kv_store(&bao, &key, "strongroom/app").load().unwrap();
+    assert_eq!(third.key_info("pii").unwrap().primary_version, 101);
+    println!(
+        "vault: 2 instances x 50 rotations through KV check-and-set: 101 versions, generation 102; a third instance reloaded {} times, versions never went back",
+        seen.len()
+    );
+}
+
+#[test]
+fn an_old_keyring_written_back_is_a_rollback_and_a_second_create_conflicts() {
+    let bao = Bao::start();
+    let key = bao.transit_key("rollback");
+    let store = kv_store(&bao, &key, "strongroom/rollback");
+    store.create(&Keyring::new()).unwrap();
+    store.update(|k| k.create_key("pii")).unwrap();
+    store.update(|k| k.rotate("pii")).unwrap();
+    // Someone writes version 2's data back as version 4.
+    let (status, old) = bao.admin("GET", "secret/data/strongroom/rollback?version=2", None);
+    assert_eq!(status, 200);
+    let (status, _) = bao.admin(
+        "POST",
+        "secret/data/strongroom/rollback",
+        Some(json!({"data": old["data"]["data"]})),
+    );
+    assert!(status < 300);
+    let err = store.load().unwrap_err().to_string();
+    assert!(err.contains("rollback"), "{err}");
+    let again = store.create(&Keyring::new()).unwrap_err().to_string();
+    assert!(again.contains("check-and-set conflict"), "{again}");
+    let missing = kv_store(&bao, &key, "strongroom/none")
+        .load()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("secret/data/strongroom/none: not found"),
+        "{missing}"
+    );
+}
+
+/// Destroying a key version and the KV history: no KV version that can
+/// still be read decrypts data under the destroyed version.
+#[test]
+fn destroy_reaches_the_kv_history() {
+    let bao = Bao::start();
+    let key = bao.transit_key("shred");
+    let store = kv_store(&bao, &key, "strongroom/shred");
+    store.create(&Keyring::new()).unwrap();
+    let record = store
+        .update(|k| {
+            k.create_key("pii")?;
+            k.encrypt_record("pii", b"ada@example.com", &ctx())
+        })
+        .unwrap();
+    store.update(|k| k.rotate("pii")).unwrap();
+    let destroyed = store.destroy_key_version("pii", 1).unwrap();
+    assert_eq!(destroyed, 3, "versions 1 to 3 held version 1's material");
+    let root = bao.root_for(&key);
+    let mut readable = 0;
+    for version in 1..=4 {
+        let (status, v) = bao.admin(
+            "GET",
+            &format!("secret/data/strongroom/shred?version={version}"),
+            None,
+        );
+        let Some(blob) = v.pointer("/data/data/keyring").and_then(Value::as_str) else {
+            // Destroyed versions answer with no data.
+            assert!(status == 404 || v.pointer("/data/metadata/destroyed") == Some(&json!(true)));
+            continue;
+        };
+        readable += 1;
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, blob).unwrap();
+        let keyring = strongroom::keyring_file::decrypt(&bytes, root.as_ref()).unwrap();
+        assert!(
+            keyring.decrypt_record(&record, &ctx()).is_err(),
+            "KV version {version} still decrypts the destroyed version's data"
+        );
+    }
+    assert_eq!(readable, 1);
+    println!(
+        "vault: destroy reached the KV history: {destroyed} old versions destroyed, the one left does not decrypt"
+    );
 }
