@@ -127,6 +127,27 @@ pub(crate) struct RootArgs {
         default_value = "transit"
     )]
     pub(crate) vault_transit_mount: String,
+    /// Keep the keyring in this OpenBao/Vault KV v2 secret instead of a
+    /// file, shared by every instance (`keyring init` with
+    /// `--vault-transit-key` creates it).
+    #[arg(
+        long,
+        env = "STRONGROOM_VAULT_KV_PATH",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options"
+    )]
+    pub(crate) vault_kv_path: Option<String>,
+    /// The KV v2 engine's mount path.
+    #[arg(
+        long,
+        env = "STRONGROOM_VAULT_KV_MOUNT",
+        global = true,
+        hide_short_help = true,
+        help_heading = "Global options",
+        default_value = "secret"
+    )]
+    pub(crate) vault_kv_mount: String,
 }
 
 /// A PKCS#11 root: an AES-256 key inside a token (an HSM).

@@ -43,6 +43,14 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Record(RecordCommand::Inspect { json, records }) = &cli.command {
         return records::inspect(*json, records);
     }
+    if let Some(path) = &cli.root.vault_kv_path {
+        #[cfg(feature = "vault")]
+        return crate::kv::run(&cli, &cli.root.vault_kv_mount, path);
+        #[cfg(not(feature = "vault"))]
+        return Err(CliError::Usage(format!(
+            "--vault-kv-path {path}: this strongroom was built without Vault support (feature `vault`)"
+        )));
+    }
     if let Command::Keyring(KeyringCommand::Init {
         key,
         pkcs11_create_key,
@@ -173,7 +181,7 @@ fn closest<'a>(asked: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a 
 /// also says who ran the command (`uid`, and `user` when the password
 /// database names it), which subcommand (`command`), and the files it
 /// names (`paths`: the keyring first).
-fn open_audit_log(cli: &Cli) -> Result<Option<Arc<JsonLinesSink>>, CliError> {
+pub(crate) fn open_audit_log(cli: &Cli) -> Result<Option<Arc<JsonLinesSink>>, CliError> {
     let Some(path) = cli.audit_log.as_deref() else {
         return Ok(None);
     };
@@ -381,8 +389,20 @@ fn dispatch(cli: &Cli, store: &mut KeyringStore, root: &root::Root) -> Result<()
         } => rewrap(&store.load()?, paths, *recursive, *check, *json),
         Command::Key(cmd) => key_command(store, cmd),
         Command::Record(cmd) => records::run(&store.load()?, cmd),
-        Command::Encrypt(args) => encrypt(store, threads(cli.threads)?, progress, args),
-        Command::Decrypt(args) => decrypt(store, threads(cli.threads)?, progress, args),
+        Command::Encrypt(args) => encrypt(
+            store.load()?,
+            &protected(store),
+            threads(cli.threads)?,
+            progress,
+            args,
+        ),
+        Command::Decrypt(args) => decrypt(
+            store.load()?,
+            &protected(store),
+            threads(cli.threads)?,
+            progress,
+            args,
+        ),
         // Handled in `run`.
         Command::Inspect { .. }
         | Command::Completions { .. }
@@ -417,7 +437,7 @@ fn init(cli: &Cli, key: Option<&str>, create_token_key: bool) -> Result<(), CliE
 /// The thread count: the flag, or every available core.
 /// The thread count: the flag (1 to the core's limit), or every available
 /// core up to that limit.
-fn threads(flag: Option<usize>) -> Result<usize, CliError> {
+pub(crate) fn threads(flag: Option<usize>) -> Result<usize, CliError> {
     match flag {
         Some(n) if (1..=envelope::MAX_THREADS).contains(&n) => Ok(n),
         Some(_) => Err(CliError::Usage(format!(
@@ -430,7 +450,28 @@ fn threads(flag: Option<usize>) -> Result<usize, CliError> {
     }
 }
 
-fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
+/// Where the keyring lives: a keyring file, or a KV v2 secret.
+pub(crate) trait Source {
+    fn load(&self) -> Result<Keyring, CliError>;
+    fn update_with(
+        &self,
+        change: &mut dyn FnMut(&mut Keyring) -> strongroom::Result<String>,
+    ) -> Result<String, CliError>;
+}
+
+impl Source for KeyringStore {
+    fn load(&self) -> Result<Keyring, CliError> {
+        Ok(KeyringStore::load(self)?)
+    }
+    fn update_with(
+        &self,
+        change: &mut dyn FnMut(&mut Keyring) -> strongroom::Result<String>,
+    ) -> Result<String, CliError> {
+        Ok(self.update(change)?)
+    }
+}
+
+pub(crate) fn key_command(store: &dyn Source, cmd: &KeyCommand) -> Result<(), CliError> {
     if let KeyCommand::List { json } = cmd {
         let keyring = store.load()?;
         if *json {
@@ -492,7 +533,7 @@ fn key_command(store: &KeyringStore, cmd: &KeyCommand) -> Result<(), CliError> {
         },
         _ => None,
     };
-    let message = store.update(|keyring| {
+    let message = store.update_with(&mut |keyring: &mut Keyring| {
         match cmd {
             KeyCommand::Create {
                 name,
@@ -639,13 +680,13 @@ fn input(path: Option<&Path>) -> Result<(Box<dyn Read>, Option<u64>), CliError> 
     }
 }
 
-fn encrypt(
-    store: &KeyringStore,
+pub(crate) fn encrypt(
+    keyring: Keyring,
+    protected: &[std::path::PathBuf],
     threads: usize,
     progress: bool,
     args: &EncryptArgs,
 ) -> Result<(), CliError> {
-    let keyring = store.load()?;
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (mut reader, _bar) = progress::track(reader, len, progress, "encrypting");
@@ -663,7 +704,7 @@ fn encrypt(
                 .into(),
         ));
     }
-    let out = Output::open(args.output.as_deref(), &protected(store), true)?;
+    let out = Output::open(args.output.as_deref(), protected, true)?;
     let recipients: Vec<Recipient<'_>> = args
         .key
         .iter()
@@ -736,18 +777,19 @@ fn unarmored<'a>(mut reader: Box<dyn Read + 'a>) -> Result<Box<dyn Read + 'a>, C
     Ok(Box::new(whole))
 }
 
-fn decrypt(
-    store: &KeyringStore,
+pub(crate) fn decrypt(
+    keyring: Keyring,
+    protected: &[std::path::PathBuf],
     threads: usize,
     progress: bool,
     args: &DecryptArgs,
 ) -> Result<(), CliError> {
-    let keyring = Arc::new(store.load()?);
+    let keyring = Arc::new(keyring);
     let ctx = context(&args.context)?;
     let (reader, len) = input(args.input.as_deref())?;
     let (reader, _bar) = progress::track(reader, len, progress, "decrypting");
     let reader = unarmored(reader)?;
-    let mut out = Output::open(args.output.as_deref(), &protected(store), true)?;
+    let mut out = Output::open(args.output.as_deref(), protected, true)?;
     let mut plain = EnvelopeReader::new(reader, keyring, &ctx)
         .with_threads(threads)
         .map_err(|e| CliError::io("cannot start decrypting", e))?;
@@ -843,7 +885,7 @@ fn starts_like_an_envelope(path: &Path) -> bool {
 
 /// `rewrap`: every file tried, each failure named, a summary at the end
 /// (with `json`, one document instead of lines).
-fn rewrap(
+pub(crate) fn rewrap(
     keyring: &Keyring,
     paths: &[PathBuf],
     recursive: bool,

@@ -13,6 +13,8 @@ extern crate alloc;
 mod args;
 mod commands;
 mod error;
+#[cfg(feature = "vault")]
+mod kv;
 mod output;
 mod progress;
 mod records;

@@ -857,6 +857,39 @@ impl KvStore {
         self.write(keyring, id, 0)
     }
 
+    /// The newest version's public facts (root kind and parameters,
+    /// lineage) without opening it, and its KV version: what a caller
+    /// needs to build the root that opens it.
+    ///
+    /// # Errors
+    /// As [`KvStore::load_versioned`], less the root's.
+    pub fn inspect(
+        vault: &Vault,
+        mount: &str,
+        path: &str,
+    ) -> Result<(crate::keyring_file::KeyringFileInfo, u64)> {
+        let op = alloc::format!("{mount}/data/{path}");
+        let (bytes, version) = Self::fetch(vault, &op)?;
+        Ok((crate::keyring_file::inspect(&bytes)?, version))
+    }
+
+    /// The sealed keyring's bytes and the KV version, from `op`.
+    fn fetch(vault: &Vault, op: &str) -> Result<(Vec<u8>, u64)> {
+        let answer = vault.send(op, op, None, true)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|_| vault.malformed(op))?;
+        let version = v
+            .pointer("/data/metadata/version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| vault.malformed(op))?;
+        let blob = v
+            .pointer("/data/data/keyring")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| vault.malformed(op))?;
+        let bytes = Base64::decode_vec(blob).map_err(|_| vault.malformed(op))?;
+        Ok((bytes, version))
+    }
+
     /// Reads the newest version: the keyring, its lineage, and the KV
     /// version (equal to the lineage's generation).
     ///
@@ -865,19 +898,7 @@ impl KvStore {
     /// naming it) when the keyring's generation is not its KV version;
     /// the server's and the root's errors.
     pub fn load_versioned(&self) -> Result<(Keyring, crate::keyring_file::Lineage)> {
-        let op = self.data_op();
-        let answer = self.vault.send(&op, &op, None, true)?;
-        let v: serde_json::Value =
-            serde_json::from_slice(&answer).map_err(|_| self.vault.malformed(&op))?;
-        let version = v
-            .pointer("/data/metadata/version")
-            .and_then(serde_json::Value::as_u64)
-            .ok_or_else(|| self.vault.malformed(&op))?;
-        let blob = v
-            .pointer("/data/data/keyring")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| self.vault.malformed(&op))?;
-        let bytes = Base64::decode_vec(blob).map_err(|_| self.vault.malformed(&op))?;
+        let (bytes, version) = Self::fetch(&self.vault, &self.data_op())?;
         let (mut keyring, lineage) = crate::keyring_file::open(&bytes, self.root.as_ref())?;
         let lineage = lineage.ok_or(Error::Malformed {
             reason: "a KV keyring must be a version-2 file (it carries its generation)",
