@@ -200,6 +200,19 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
+/// A keyring file in a fresh directory, sealed by a fresh transit key
+/// named after `name`, with one key `pii`: (transit key, directory, file,
+/// store).
+fn file_keyring(bao: &Bao, name: &str) -> (String, PathBuf, PathBuf, KeyringStore) {
+    let key = bao.transit_key(name);
+    let d = dir(name);
+    let path = d.join("keyring.srk");
+    let store = KeyringStore::new(&path, bao.root_for(&key));
+    store.create(&Keyring::new()).unwrap();
+    store.update(|k| k.create_key("pii")).unwrap();
+    (key, d, path, store)
+}
+
 fn ctx() -> EncryptionContext {
     EncryptionContext::new().with("column", "email").unwrap()
 }
@@ -249,12 +262,7 @@ fn a_transit_key_seals_and_opens_a_keyring_file() {
 #[test]
 fn a_rotated_transit_key_keeps_opening_and_the_next_save_moves_to_it() {
     let bao = Bao::start();
-    let key = bao.transit_key("rotate");
-    let d = dir("rotate");
-    let path = d.join("keyring.srk");
-    let store = KeyringStore::new(&path, bao.root_for(&key));
-    store.create(&Keyring::new()).unwrap();
-    store.update(|k| k.create_key("pii")).unwrap();
+    let (key, d, path, _) = file_keyring(&bao, "rotate");
     let before = std::fs::read(&path).unwrap();
     let (status, _) = bao.admin("POST", &format!("transit/keys/{key}/rotate"), None);
     assert!(status < 300);
@@ -308,12 +316,7 @@ fn fails_untouched(path: &std::path::Path, f: impl FnOnce() -> String) -> String
 #[test]
 fn each_failure_has_its_own_error_naming_server_and_operation() {
     let bao = Bao::start();
-    let key = bao.transit_key("errors");
-    let d = dir("errors");
-    let path = d.join("keyring.srk");
-    let store = KeyringStore::new(&path, bao.root_for(&key));
-    store.create(&Keyring::new()).unwrap();
-    store.update(|k| k.create_key("pii")).unwrap();
+    let (key, d, path, _) = file_keyring(&bao, "errors");
     let server = bao.addr.clone();
 
     // A wrong token.
