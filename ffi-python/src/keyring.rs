@@ -144,6 +144,89 @@ impl Keyring {
         open_store(py, path, Arc::new(root), true)
     }
 
+    /// Opens the keyring file at `path`, sealed by an OpenBao/Vault
+    /// transit key (the file names the mount and key). The server and
+    /// credentials come from the keyword arguments, and otherwise from the
+    /// environment (`VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_TOKEN_FILE`,
+    /// `VAULT_ROLE_ID` + `VAULT_SECRET_ID_FILE`, `VAULT_NAMESPACE`,
+    /// `VAULT_CACERT`, or their `BAO_` forms); `docs/VAULT.md`.
+    #[cfg(feature = "vault")]
+    #[staticmethod]
+    #[pyo3(signature = (path, *, address=None, token=None, token_file=None, role_id=None, secret_id_file=None, namespace=None, ca_cert=None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature, keyword arguments"
+    )]
+    fn open_vault_transit(
+        py: Python<'_>,
+        path: PathBuf,
+        address: Option<String>,
+        token: Option<Bound<'_, PyAny>>,
+        token_file: Option<PathBuf>,
+        role_id: Option<String>,
+        secret_id_file: Option<PathBuf>,
+        namespace: Option<String>,
+        ca_cert: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let vault = crate::vault::connect(
+            py,
+            crate::vault::Conn {
+                address,
+                token,
+                token_file,
+                role_id,
+                secret_id_file,
+                namespace,
+                ca_cert,
+            },
+        )?;
+        let info = strongroom::store::inspect_file(&path).map_err(store_err)?;
+        let (mount, key) =
+            strongroom::vault::TransitRoot::parse_params(&info.root_params).map_err(core_err)?;
+        let root = strongroom::vault::TransitRoot::new(vault, &mount, &key).map_err(core_err)?;
+        open_store(py, path, Arc::new(root), false)
+    }
+
+    /// Creates an empty keyring file at `path` sealed by the transit key
+    /// `transit_key` of the engine at `mount`, and opens it. The server and
+    /// credentials as for `open_vault_transit`.
+    #[cfg(feature = "vault")]
+    #[staticmethod]
+    #[pyo3(signature = (path, transit_key, *, mount="transit", address=None, token=None, token_file=None, role_id=None, secret_id_file=None, namespace=None, ca_cert=None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature, keyword arguments"
+    )]
+    fn create_vault_transit(
+        py: Python<'_>,
+        path: PathBuf,
+        transit_key: &str,
+        mount: &str,
+        address: Option<String>,
+        token: Option<Bound<'_, PyAny>>,
+        token_file: Option<PathBuf>,
+        role_id: Option<String>,
+        secret_id_file: Option<PathBuf>,
+        namespace: Option<String>,
+        ca_cert: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let vault = crate::vault::connect(
+            py,
+            crate::vault::Conn {
+                address,
+                token,
+                token_file,
+                role_id,
+                secret_id_file,
+                namespace,
+                ca_cert,
+            },
+        )?;
+        let root =
+            strongroom::vault::TransitRoot::new(vault, mount, transit_key).map_err(core_err)?;
+        open_store(py, path, Arc::new(root), true)
+    }
+
     /// Opens the keyring file at `path`, sealed by `passphrase` (Argon2id;
     /// the GIL is released while it runs).
     #[staticmethod]

@@ -20,6 +20,8 @@ mod buffer;
 mod io;
 mod keyring;
 mod provider;
+#[cfg(feature = "vault")]
+mod vault;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};

@@ -47,6 +47,32 @@ class Keyring:
     @staticmethod
     def create_key_file(path: _StrPath, key_file: _StrPath) -> "Keyring": ...
     @staticmethod
+    def open_vault_transit(
+        path: _StrPath,
+        *,
+        address: Optional[str] = None,
+        token: Union[str, Buffer, None] = None,
+        token_file: Optional[_StrPath] = None,
+        role_id: Optional[str] = None,
+        secret_id_file: Optional[_StrPath] = None,
+        namespace: Optional[str] = None,
+        ca_cert: Optional[_StrPath] = None,
+    ) -> Keyring: ...
+    @staticmethod
+    def create_vault_transit(
+        path: _StrPath,
+        transit_key: str,
+        *,
+        mount: str = "transit",
+        address: Optional[str] = None,
+        token: Union[str, Buffer, None] = None,
+        token_file: Optional[_StrPath] = None,
+        role_id: Optional[str] = None,
+        secret_id_file: Optional[_StrPath] = None,
+        namespace: Optional[str] = None,
+        ca_cert: Optional[_StrPath] = None,
+    ) -> Keyring: ...
+    @staticmethod
     def open_passphrase(path: _StrPath, passphrase: Buffer) -> "Keyring": ...
     @staticmethod
     def create_passphrase(path: _StrPath, passphrase: Buffer) -> "Keyring": ...
