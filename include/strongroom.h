@@ -1092,6 +1092,44 @@ strongroom_result strongroom_keyring_open_sealed(const uint8_t *sealed,
                                                  size_t root_key_len,
                                                  strongroom_keyring **out);
 
+// Opens the keyring file at `path`, sealed by an OpenBao/Vault transit
+// key (the file names the engine's mount and the key; FORMAT.md 10.3).
+// The server and credentials come from the environment: `VAULT_ADDR`;
+// `VAULT_TOKEN`, or `VAULT_TOKEN_FILE`, or `VAULT_ROLE_ID` with
+// `VAULT_SECRET_ID_FILE`; `VAULT_NAMESPACE`; `VAULT_CACERT`; or their
+// `BAO_` forms (`docs/VAULT.md`).
+//
+// Returns as `strongroom_keyring_open_key_file`, with
+// `INVALID_ARGUMENT` for no `VAULT_ADDR` or a file sealed otherwise, and
+// `KEY_PROVIDER` for a server that is unreachable, sealed, or refuses
+// the token.
+//
+// # Safety
+// `path` points to `path_len` readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_open_vault_transit(const uint8_t *path,
+                                                        size_t path_len,
+                                                        strongroom_keyring **out);
+
+// Creates a new, empty keyring file at `path` sealed by the transit key
+// `key` of the engine mounted at `mount` (for example `transit`), and
+// opens it. Never replaces an existing file. The server and credentials
+// as for `strongroom_keyring_open_vault_transit`.
+//
+// Returns as `strongroom_keyring_open_vault_transit`, plus
+// `ALREADY_EXISTS`.
+//
+// # Safety
+// Each string points to its length's readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_create_vault_transit(const uint8_t *path,
+                                                          size_t path_len,
+                                                          const uint8_t *mount,
+                                                          size_t mount_len,
+                                                          const uint8_t *key,
+                                                          size_t key_len,
+                                                          strongroom_keyring **out);
+
 // Makes a random 32-byte data key and wraps it under the primary version
 // of the key `name`, bound to `ctx` (NULL: empty). The key goes to
 // `*out_key` (wiped when freed), its 81-byte wrapped form to

@@ -77,6 +77,15 @@ grep -q "permission denied" "$cli/err.txt"
 if grep -rq -- "$token" "$cli"; then echo "vault-tests: a token was written" >&2; exit 1; fi
 echo "vault-tests: the command line passed (init, encrypt, decrypt, rotate, wrong token)"
 
+# The C API on the same server: create, reopen, decrypt, a wrong token.
+cargo build --locked -q -p strongroom-ffi --features test-hooks
+mkdir -p "$work/clib"
+ln -sf "$PWD/target/debug/libstrongroom_ffi.so" "$work/clib/libstrongroom.so.0"
+ln -sf libstrongroom.so.0 "$work/clib/libstrongroom.so"
+gcc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+    -Iinclude -Itests/c tests/c/vault.c -o "$work/vault-c" -L"$work/clib" -lstrongroom -Wl,-rpath,"$work/clib"
+ASAN_OPTIONS=detect_leaks=1 "$work/vault-c" "$cli"
+
 # The keyring in KV v2 (the dev server mounts it at secret/), shared by
 # processes: two rotating the same key 50 times each at the same time
 # through check-and-set, a third reloading meanwhile; every rotation is

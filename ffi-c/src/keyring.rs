@@ -761,3 +761,78 @@ pub unsafe extern "C" fn strongroom_keyring_open_sealed(
         Ok(())
     })
 }
+
+/// The transit root on the server the environment names.
+fn vault_root(mount: &str, key: &str) -> Result<Arc<dyn KeyProvider>, strongroom_result> {
+    use strongroom::vault::{TransitRoot, Vault, VaultConfig};
+    let vault = Vault::connect(VaultConfig::from_env()?).map_err(strongroom::Error::from)?;
+    Ok(Arc::new(TransitRoot::new(Arc::new(vault), mount, key)?))
+}
+
+/// Opens the keyring file at `path`, sealed by an OpenBao/Vault transit
+/// key (the file names the engine's mount and the key; FORMAT.md 10.3).
+/// The server and credentials come from the environment: `VAULT_ADDR`;
+/// `VAULT_TOKEN`, or `VAULT_TOKEN_FILE`, or `VAULT_ROLE_ID` with
+/// `VAULT_SECRET_ID_FILE`; `VAULT_NAMESPACE`; `VAULT_CACERT`; or their
+/// `BAO_` forms (`docs/VAULT.md`).
+///
+/// Returns as `strongroom_keyring_open_key_file`, with
+/// `INVALID_ARGUMENT` for no `VAULT_ADDR` or a file sealed otherwise, and
+/// `KEY_PROVIDER` for a server that is unreachable, sealed, or refuses
+/// the token.
+///
+/// # Safety
+/// `path` points to `path_len` readable bytes; `out` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_open_vault_transit(
+    path: *const u8,
+    path_len: usize,
+    out: *mut *mut strongroom_keyring,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        // SAFETY: the caller's buffer contract.
+        let p = unsafe { self::path(path, path_len)? };
+        let info = strongroom::store::inspect_file(p)?;
+        let (mount, key) = strongroom::vault::TransitRoot::parse_params(&info.root_params)?;
+        publish(out, open_or_create(p, vault_root(&mount, &key)?, false)?);
+        Ok(())
+    })
+}
+
+/// Creates a new, empty keyring file at `path` sealed by the transit key
+/// `key` of the engine mounted at `mount` (for example `transit`), and
+/// opens it. Never replaces an existing file. The server and credentials
+/// as for `strongroom_keyring_open_vault_transit`.
+///
+/// Returns as `strongroom_keyring_open_vault_transit`, plus
+/// `ALREADY_EXISTS`.
+///
+/// # Safety
+/// Each string points to its length's readable bytes; `out` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_create_vault_transit(
+    path: *const u8,
+    path_len: usize,
+    mount: *const u8,
+    mount_len: usize,
+    key: *const u8,
+    key_len: usize,
+    out: *mut *mut strongroom_keyring,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        // SAFETY: the caller's buffer contract.
+        let (p, m, k) = unsafe {
+            (
+                self::path(path, path_len)?,
+                text(mount, mount_len)?,
+                text(key, key_len)?,
+            )
+        };
+        publish(out, open_or_create(p, vault_root(m, k)?, true)?);
+        Ok(())
+    })
+}

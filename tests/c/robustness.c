@@ -897,6 +897,36 @@ static void c_blind_index_recommended_bits(void) {
     CHECK(strongroom_blind_index_recommended_bits(UINT64_MAX, 1e-300) == 256);
 }
 
+/* The transit root: no VAULT_ADDR in this process's environment, so the
+ * arguments are checked, then the missing server address is the error. */
+static void c_open_vault_transit(void) {
+    unsetenv("VAULT_ADDR");
+    unsetenv("BAO_ADDR");
+    CASE(strongroom_keyring_open_vault_transit(KPATH, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_vault_transit(NULL, 5, &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_vault_transit(&one, BIG, &out_k), R(INVALID_LENGTH));
+    CASE(strongroom_keyring_open_vault_transit(NULL, 0, &out_k), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_open_vault_transit(S("\xff"), &out_k), R(INVALID_UTF8));
+    CASE(strongroom_keyring_open_vault_transit(S("/nonexistent/keyring.srk"), &out_k), R(NOT_FOUND));
+    /* A file sealed by a key file names no transit key. */
+    CASE(strongroom_keyring_open_vault_transit(KPATH, &out_k), R(MALFORMED));
+}
+static void c_create_vault_transit(void) {
+    unsetenv("VAULT_ADDR");
+    unsetenv("BAO_ADDR");
+    char fresh[600];
+    snprintf(fresh, sizeof fresh, "%s/vault.srk", dir);
+    const uint8_t *fp = (const uint8_t *)fresh;
+    size_t fl = strlen(fresh);
+    CASE(strongroom_keyring_create_vault_transit(fp, fl, S("transit"), S("k"), NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_vault_transit(fp, fl, NULL, 1, S("k"), &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_vault_transit(fp, fl, S("transit"), NULL, 1, &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_vault_transit(fp, fl, &one, BIG, S("k"), &out_k), R(INVALID_LENGTH));
+    CASE(strongroom_keyring_create_vault_transit(fp, fl, S("transit"), S("k"), &out_k), R(INVALID_ARGUMENT));
+    cases++;
+    CHECK(access(fresh, F_OK) != 0); /* nothing written */
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -992,6 +1022,8 @@ static const struct entry CASES[] = {
     {"strongroom_blind_index_value_from_text", c_blind_index_value_from_text},
     {"strongroom_blind_index_recommended_bits", c_blind_index_recommended_bits},
     {"strongroom_blind_index_free", c_blind_index_free},
+    {"strongroom_keyring_open_vault_transit", c_open_vault_transit},
+    {"strongroom_keyring_create_vault_transit", c_create_vault_transit},
 };
 
 static void setup(void) {
