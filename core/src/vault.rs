@@ -1006,3 +1006,118 @@ impl KvStore {
         self.destroy_history()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The parsers of this module fed garbage, without a server: the
+    //! transit parameters of a file (FORMAT.md 10.3), the wrapped field,
+    //! the answer scanner, and the address rules.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn root() -> TransitRoot {
+        // A loopback address nothing listens on: every check below fails
+        // before a request would be sent.
+        let vault = Vault::connect(VaultConfig::new("http://127.0.0.1:1").with_token("t")).unwrap();
+        TransitRoot::new(Arc::new(vault), "transit", "k").unwrap()
+    }
+
+    #[test]
+    fn transit_params_round_trip_and_refuse_garbage() {
+        let r = root();
+        let params = r.new_params(&[0; 16]).unwrap();
+        assert_eq!(params, b"\x07transit\x01k");
+        assert_eq!(
+            TransitRoot::parse_params(&params).unwrap(),
+            ("transit".into(), "k".into())
+        );
+        let bad: [&[u8]; 9] = [
+            b"",
+            b"\x00",
+            b"\x07transit",
+            b"\x07transit\x00",
+            b"\x07transit\x02k",
+            b"\x07transit\x01kk",
+            b"\x08transit/\x01k",
+            b"\x01\xff\x01k",
+            b"\x07transit\x01/",
+        ];
+        for b in bad {
+            assert!(
+                matches!(TransitRoot::parse_params(b), Err(Error::Malformed { .. })),
+                "{b:?}"
+            );
+        }
+        // Every strict prefix of valid parameters is refused.
+        for n in 0..params.len() {
+            assert!(TransitRoot::parse_params(&params[..n]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_wrapped_key_that_is_not_a_transit_ciphertext_is_malformed() {
+        let r = root();
+        let params = r.new_params(&[0; 16]).unwrap();
+        for wrapped in [
+            &b""[..],
+            b"vault:",
+            b"v1:abc",
+            b"\xff\xfe",
+            b"vault:v1:\"}",
+            b"vault:v1:a\\b",
+        ] {
+            assert!(
+                matches!(
+                    r.unwrap(&params, wrapped, b"aad"),
+                    Err(Error::Malformed { .. })
+                ),
+                "{wrapped:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_answer_scanner_reads_plain_values_only() {
+        let answer = br#"{"data":{"plaintext":"AAEC","ciphertext":"vault:v1:x"}}"#;
+        assert_eq!(string_field(answer, "plaintext").unwrap().as_str(), "AAEC");
+        assert_eq!(
+            string_field(answer, "ciphertext").unwrap().as_str(),
+            "vault:v1:x"
+        );
+        assert!(string_field(answer, "missing").is_none());
+        assert!(string_field(br#"{"plaintext":"unterminated"#, "plaintext").is_none());
+        assert!(string_field(br#"{"plaintext":"a\"b"}"#, "plaintext").is_none());
+        assert!(string_field(b"\"plaintext\":\"\xff\"", "plaintext").is_none());
+        assert_eq!(errors_of(br#"{"errors":["a","b"]}"#), "a; b");
+        assert_eq!(errors_of(b"not json"), "no message");
+    }
+
+    #[test]
+    fn addresses_and_names_follow_the_rules() {
+        for (rest, host) in [
+            ("127.0.0.1:8200", "127.0.0.1"),
+            ("[::1]:8200/x", "::1"),
+            ("localhost", "localhost"),
+            ("vault.example.com:8200/v1", "vault.example.com"),
+        ] {
+            assert_eq!(host_of(rest), host);
+        }
+        assert!(is_loopback("127.3.4.5") && is_loopback("[::1]") && is_loopback("localhost"));
+        assert!(!is_loopback("10.0.0.1") && !is_loopback("localhost.example.com"));
+        for ok in ["transit", "a/b", "k-1_2.3"] {
+            assert!(check_name(ok, true).is_ok());
+        }
+        for bad in ["", "/a", "a/", "a b", "ä", &"a".repeat(256)] {
+            assert!(check_name(bad, true).is_err(), "{bad:?}");
+        }
+        assert!(check_name("a/b", false).is_err());
+        let e = Vault::connect(VaultConfig::new("http://127.0.0.1:1")).unwrap_err();
+        assert!(e.to_string().contains("no credentials"));
+        let shown = alloc::format!(
+            "{:?}",
+            VaultConfig::new("http://127.0.0.1:1").with_token("s3cret")
+        );
+        assert!(!shown.contains("s3cret") && shown.contains("redacted"));
+    }
+}
