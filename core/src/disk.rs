@@ -95,6 +95,12 @@ pub enum StoreError {
         /// recorded.
         other_keyring: bool,
     },
+    /// A keyring kept on a server (a Vault / OpenBao KV v2 secret) could
+    /// not be read or written: the server is unreachable or sealed, the
+    /// token is denied, the secret is missing, a check-and-set conflict
+    /// outlasted the retries, or the keyring read is refused. The error
+    /// names the server and the operation.
+    Remote(Error),
     /// The change function refused (nothing was written).
     Rejected(Error),
 }
@@ -156,7 +162,7 @@ impl fmt::Display for StoreError {
                      accept-restore` (audited)"
                 )
             }
-            Self::Rejected(e) => write!(f, "{e}"),
+            Self::Rejected(e) | Self::Remote(e) => write!(f, "{e}"),
         }
     }
 }
@@ -166,9 +172,10 @@ impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Io { .. } => ErrorKind::Io,
-            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
-                source.kind()
-            }
+            Self::Keyring { source, .. }
+            | Self::File { source, .. }
+            | Self::Rejected(source)
+            | Self::Remote(source) => source.kind(),
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             Self::InsecurePermissions { .. } | Self::InsecureSecretFile { .. } => {
@@ -184,9 +191,10 @@ impl core::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Io { source, .. } => Some(source),
-            Self::Keyring { source, .. } | Self::File { source, .. } | Self::Rejected(source) => {
-                Some(source)
-            }
+            Self::Keyring { source, .. }
+            | Self::File { source, .. }
+            | Self::Rejected(source)
+            | Self::Remote(source) => Some(source),
             _ => None,
         }
     }

@@ -208,6 +208,33 @@ pub struct KeyImport {
 }
 
 impl KeyImport {
+    /// A copy, material included (into memory of its own, wiped on drop):
+    /// for a change that may run more than once, such as
+    /// [`SharedKeyring::update`](crate::SharedKeyring::update) on a KV
+    /// keyring.
+    ///
+    /// # Errors
+    /// As [`KeyMaterial::from_slice`].
+    pub fn try_clone(&self) -> Result<Self> {
+        let mut versions = Vec::with_capacity(self.versions.len());
+        for v in &self.versions {
+            let material = match &v.material {
+                Some(m) => Some(KeyMaterial::from_slice(m.expose_secret())?),
+                None => None,
+            };
+            versions.push(VersionImport::new(v.state, v.created, material));
+        }
+        Ok(Self {
+            name: self.name.clone(),
+            key_id: self.key_id,
+            created: self.created,
+            versions,
+            primary_version: self.primary_version,
+            min_decryption_version: self.min_decryption_version,
+            rotation_period_seconds: self.rotation_period_seconds,
+        })
+    }
+
     /// A key whose latest version is primary, with minimum decryption
     /// version 1 and no rotation period; adjust the public fields as needed.
     pub fn new(

@@ -753,7 +753,7 @@ pub struct KvStore {
     mount: String,
     path: String,
     root: Arc<dyn KeyProvider>,
-    audit: Option<Arc<crate::audit::AuditContext>>,
+    audit: std::sync::RwLock<Option<Arc<crate::audit::AuditContext>>>,
 }
 
 impl fmt::Debug for KvStore {
@@ -789,13 +789,48 @@ impl KvStore {
             mount: mount.into(),
             path: path.into(),
             root,
-            audit: None,
+            audit: std::sync::RwLock::new(None),
         })
+    }
+
+    /// The keyring at `<mount>/data/<path>`, sealed by the transit key its
+    /// newest version names (FORMAT.md 10.3): what an instance opens with
+    /// nothing but the server's address and its credentials.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the keyring there is sealed by
+    /// another root than a transit key; as [`KvStore::inspect`].
+    pub fn open_transit(vault: Arc<Vault>, mount: &str, path: &str) -> Result<Self> {
+        check_name(mount, true)?;
+        check_name(path, true)?;
+        let (info, _) = Self::inspect(&vault, mount, path)?;
+        if info.root_kind != RootKind::VaultTransit {
+            return Err(Error::InvalidArgument {
+                reason: "the keyring in this KV secret is not sealed by a Vault transit key",
+            });
+        }
+        let (transit_mount, key) = TransitRoot::parse_params(&info.root_params)?;
+        let root = TransitRoot::new(vault.clone(), &transit_mount, &key)?;
+        Self::new(vault, mount, path, Arc::new(root))
     }
 
     /// Attaches an audit context to every keyring this store loads.
     pub fn set_audit(&mut self, audit: Arc<crate::audit::AuditContext>) {
-        self.audit = Some(audit);
+        self.set_audit_shared(Some(audit));
+    }
+
+    pub(crate) fn set_audit_shared(&self, audit: Option<Arc<crate::audit::AuditContext>>) {
+        *self
+            .audit
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = audit;
+    }
+
+    fn audit(&self) -> Option<Arc<crate::audit::AuditContext>> {
+        self.audit
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn data_op(&self) -> String {
@@ -891,15 +926,35 @@ impl KvStore {
     }
 
     /// Reads the newest version: the keyring, its lineage, and the KV
-    /// version (equal to the lineage's generation).
+    /// version (equal to the lineage's generation). With an audit context,
+    /// emits `keyring_opened`.
     ///
     /// # Errors
     /// Not found for a missing path; a rollback (`Error::Malformed`
     /// naming it) when the keyring's generation is not its KV version;
     /// the server's and the root's errors.
     pub fn load_versioned(&self) -> Result<(Keyring, crate::keyring_file::Lineage)> {
+        let result = self.load_quiet();
+        let audit = self.audit();
+        if let Some(audit) = &audit {
+            audit.emit(
+                crate::audit::AuditAction::KeyringOpened,
+                crate::audit::AuditObject::Keyring,
+                None,
+                None,
+                result.as_ref().err().map(Error::kind),
+            );
+        }
+        let (mut keyring, lineage) = result?;
+        if let Some(audit) = &audit {
+            keyring.set_audit(audit.clone());
+        }
+        Ok((keyring, lineage))
+    }
+
+    fn load_quiet(&self) -> Result<(Keyring, crate::keyring_file::Lineage)> {
         let (bytes, version) = Self::fetch(&self.vault, &self.data_op())?;
-        let (mut keyring, lineage) = crate::keyring_file::open(&bytes, self.root.as_ref())?;
+        let (keyring, lineage) = crate::keyring_file::open(&bytes, self.root.as_ref())?;
         let lineage = lineage.ok_or(Error::Malformed {
             reason: "a KV keyring must be a version-2 file (it carries its generation)",
         })?;
@@ -907,9 +962,6 @@ impl KvStore {
             return Err(Error::Malformed {
                 reason: "rollback: the keyring in this KV version was saved as another version (an old keyring written back)",
             });
-        }
-        if let Some(audit) = &self.audit {
-            keyring.set_audit(audit.clone());
         }
         Ok((keyring, lineage))
     }
@@ -922,35 +974,125 @@ impl KvStore {
         self.load_versioned().map(|(k, _)| k)
     }
 
+    /// The secret's newest KV version, from its metadata (no keyring is
+    /// read or opened): what a reload checks first.
+    ///
+    /// # Errors
+    /// Not found for a missing path; the server's errors.
+    pub fn current_version(&self) -> Result<u64> {
+        let op = alloc::format!("{}/metadata/{}", self.mount, self.path);
+        let answer = self.vault.send(&op, &op, None, true)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|_| self.vault.malformed(&op))?;
+        v.pointer("/data/current_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| self.vault.malformed(&op).into())
+    }
+
+    /// Where the keyring is, as `<mount>/data/<path>` (for messages).
+    pub fn location(&self) -> String {
+        self.data_op()
+    }
+
     /// Reads the newest keyring, applies `change`, and writes it as the
     /// next KV version with check-and-set; when another instance wrote
     /// first, reads again and reapplies `change`, up to
     /// [`MAX_CAS_ATTEMPTS`] times. `change` may run more than once.
     ///
+    /// Audit events that `change` causes are held back until the write: a
+    /// written change logs them as they happened, a failed write logs them
+    /// as failures, and an attempt lost to another instance logs nothing
+    /// (its change runs again).
+    ///
     /// # Errors
     /// `change`'s error (nothing written); the conflict after the last
     /// attempt; the server's and the root's errors.
-    pub fn update<T>(&self, mut change: impl FnMut(&mut Keyring) -> Result<T>) -> Result<T> {
+    pub fn update<T>(&self, change: impl FnMut(&mut Keyring) -> Result<T>) -> Result<T> {
+        self.update_keyring(change)
+            .map(|(out, _, _)| out)
+            .map_err(|e| match e {
+                crate::store::StoreError::Rejected(e) | crate::store::StoreError::Remote(e) => e,
+                other => Error::KeyProvider {
+                    message: other.to_string(),
+                },
+            })
+    }
+
+    /// As [`KvStore::update`], with `change`'s errors
+    /// ([`StoreError::Rejected`](crate::store::StoreError::Rejected)) apart
+    /// from the store's
+    /// ([`StoreError::Remote`](crate::store::StoreError::Remote)), also
+    /// returning the keyring as written and its lineage.
+    pub(crate) fn update_keyring<T>(
+        &self,
+        mut change: impl FnMut(&mut Keyring) -> Result<T>,
+    ) -> core::result::Result<(T, Keyring, crate::keyring_file::Lineage), crate::store::StoreError>
+    {
+        use crate::store::StoreError;
         let mut attempt = 0;
         loop {
-            let (mut keyring, lineage) = self.load_versioned()?;
-            let out = change(&mut keyring)?;
-            match self.write(&keyring, lineage.keyring_id, lineage.generation) {
-                Ok(_) => return Ok(out),
-                Err(Error::KeyProvider { message })
-                    if message.contains("check-and-set conflict")
-                        && attempt + 1 < MAX_CAS_ATTEMPTS =>
-                {
-                    attempt += 1;
-                    // A short, growing, jittered pause before reading again.
-                    let mut b = [0u8; 1];
-                    let _ = rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut b);
-                    std::thread::sleep(Duration::from_millis(
-                        u64::from(b[0] % 8) + u64::from(attempt.min(8)) * 2,
-                    ));
-                }
-                Err(e) => return Err(e),
+            let (mut keyring, lineage) = self.load_versioned().map_err(StoreError::Remote)?;
+            let held = Arc::new(crate::audit::HoldingSink::default());
+            let audit = self.audit();
+            if let Some(audit) = &audit {
+                let clock = audit.clone();
+                keyring.set_audit(crate::audit::AuditContext::new(held.clone(), move || {
+                    clock.now()
+                }));
             }
+            // `written` is `Err(None)` when `change` refused (nothing was
+            // sent).
+            let changed = change(&mut keyring);
+            let written = match &changed {
+                Ok(_) => self
+                    .write(&keyring, lineage.keyring_id, lineage.generation)
+                    .map_err(Some),
+                Err(_) => Err(None),
+            };
+            let lost = matches!(
+                &written,
+                Err(Some(Error::KeyProvider { message }))
+                    if message.contains("check-and-set conflict") && attempt + 1 < MAX_CAS_ATTEMPTS
+            );
+            if let Some(audit) = &audit {
+                let events = held.take();
+                if !lost {
+                    let failure = match &written {
+                        Err(Some(e)) => Some(e.kind()),
+                        _ => None,
+                    };
+                    for event in events {
+                        event.replay(audit, failure);
+                    }
+                }
+                keyring.set_audit(audit.clone());
+            } else {
+                keyring.clear_audit();
+            }
+            if lost {
+                attempt += 1;
+                // A short, growing, jittered pause before reading again.
+                let mut b = [0u8; 1];
+                let _ = rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, &mut b);
+                std::thread::sleep(Duration::from_millis(
+                    u64::from(b[0] % 8) + u64::from(attempt.min(8)) * 2,
+                ));
+                continue;
+            }
+            let out = changed.map_err(StoreError::Rejected)?;
+            return match written {
+                Ok(version) => Ok((
+                    out,
+                    keyring,
+                    crate::keyring_file::Lineage {
+                        keyring_id: lineage.keyring_id,
+                        generation: version,
+                    },
+                )),
+                Err(e) => Err(StoreError::Remote(e.unwrap_or(Error::KeyProvider {
+                    message: self.location(),
+                }))),
+            };
         }
     }
 

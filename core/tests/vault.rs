@@ -22,7 +22,7 @@ use strongroom::audit::{AuditContext, AuditEvent, AuditSink};
 use strongroom::root::{KeyProvider, RootKind};
 use strongroom::store::{self, KeyringStore};
 use strongroom::vault::{KvStore, TransitRoot, Vault, VaultConfig};
-use strongroom::{EncryptionContext, Error, Keyring};
+use strongroom::{EncryptionContext, Error, Keyring, SharedKeyring};
 
 /// A running dev server, stopped on drop.
 struct Bao {
@@ -139,6 +139,10 @@ impl Bao {
         let url = format!("{}/v1/{path}", self.addr);
         let response = match (method, body) {
             ("GET", _) => agent.get(&url).header("X-Vault-Token", &self.token).call(),
+            ("DELETE", _) => agent
+                .delete(&url)
+                .header("X-Vault-Token", &self.token)
+                .call(),
             (_, b) => agent
                 .post(&url)
                 .header("X-Vault-Token", &self.token)
@@ -748,5 +752,223 @@ fn destroy_reaches_the_kv_history() {
     assert_eq!(readable, 1);
     println!(
         "vault: destroy reached the KV history: {destroyed} old versions destroyed, the one left does not decrypt"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// `SharedKeyring` over `KvStore`: what a service instance holds.
+
+/// Counts successful `key_rotated` events.
+#[derive(Default)]
+struct Rotations(Mutex<(usize, usize)>);
+
+impl AuditSink for Rotations {
+    fn record(&self, e: &AuditEvent<'_>) {
+        if e.action == strongroom::audit::AuditAction::KeyRotated {
+            let mut n = self.0.lock().unwrap();
+            if e.succeeded() {
+                n.0 += 1;
+            } else {
+                n.1 += 1;
+            }
+        }
+    }
+}
+
+fn shared_kv(bao: &Bao, key: &str, path: &str, audit: Option<Arc<Rotations>>) -> SharedKeyring {
+    let mut store = kv_store(bao, key, path);
+    if let Some(sink) = audit {
+        store.set_audit(AuditContext::new(sink, || {
+            strongroom::time::Timestamp::from_unix_seconds(0)
+        }));
+    }
+    SharedKeyring::load_kv(store).unwrap()
+}
+
+/// Waits (up to 20 s) until `shared.current()` shows primary version `v`
+/// of "pii"; returns how many `current()` calls that took.
+fn wait_for_primary(shared: &SharedKeyring, v: u32) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        if shared.current().key_info("pii").unwrap().primary_version == v {
+            return calls;
+        }
+        assert!(Instant::now() < deadline, "primary {v} never arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Two service instances (`SharedKeyring::load_kv`) rotate at once, 25
+/// times each, through check-and-set: none lost, and each rotation is one
+/// audit event (an attempt lost to the other instance logs nothing). A
+/// third instance with automatic reload sees the last rotation without
+/// any explicit reload.
+#[test]
+fn shared_keyrings_on_kv_rotate_at_once_and_reload_on_their_own() {
+    let bao = Bao::start();
+    let key = bao.transit_key("shared");
+    let path = "strongroom/shared";
+    let setup = kv_store(&bao, &key, path);
+    setup.create(&Keyring::new()).unwrap();
+    setup.update(|k| k.create_key("pii")).unwrap();
+
+    let audits: Vec<Arc<Rotations>> = (0..2).map(|_| Arc::default()).collect();
+    let instances: Vec<SharedKeyring> = audits
+        .iter()
+        .map(|a| shared_kv(&bao, &key, path, Some(a.clone())))
+        .collect();
+    let watcher = shared_kv(&bao, &key, path, None);
+    watcher.set_auto_reload(Some(Duration::from_millis(10)));
+    assert_eq!(
+        watcher.current().key_info("pii").unwrap().primary_version,
+        1
+    );
+
+    std::thread::scope(|s| {
+        for shared in &instances {
+            s.spawn(move || {
+                for _ in 0..25 {
+                    shared.update(|k| k.rotate("pii")).unwrap();
+                    // The handle's own keyring has its rotation at once.
+                    assert!(shared.current().key_info("pii").unwrap().primary_version >= 2);
+                }
+            });
+        }
+    });
+    for (i, a) in audits.iter().enumerate() {
+        let (ok, failed) = *a.0.lock().unwrap();
+        assert_eq!(
+            (ok, failed),
+            (25, 0),
+            "instance {i}: one event per rotation"
+        );
+    }
+    let calls = wait_for_primary(&watcher, 51);
+    let info = watcher.current().key_info("pii").unwrap();
+    assert_eq!(info.versions.len(), 51);
+    assert!(watcher.staleness().unwrap() < Duration::from_secs(60));
+    // An instance that was not told to reload keeps what it had until it
+    // checks, and then reloads exactly once.
+    assert!(
+        instances[0].reload_if_changed().unwrap() || {
+            // instance 0 may have written the last version itself
+            instances[0]
+                .current()
+                .key_info("pii")
+                .unwrap()
+                .primary_version
+                == 51
+        }
+    );
+    assert!(
+        !instances[0].reload_if_changed().unwrap(),
+        "nothing new: no reload"
+    );
+    assert_eq!(
+        instances[0]
+            .current()
+            .key_info("pii")
+            .unwrap()
+            .primary_version,
+        51
+    );
+    println!(
+        "vault: 2 SharedKeyring instances x 25 rotations on KV: 51 versions, 25 + 25 audit events; an auto-reloading third saw version 51 after {calls} current() calls"
+    );
+}
+
+/// With the server gone, a KV-backed instance keeps encrypting and
+/// decrypting from memory; reloads and updates fail with the documented
+/// error, the keyring stays as it was, and `staleness` grows. A keyring
+/// rolled back or replaced behind its back is refused on reload.
+#[test]
+fn a_kv_instance_outlives_the_server_and_refuses_to_go_back() {
+    let mut bao = Bao::start();
+    let key = bao.transit_key("away");
+    let path = "strongroom/away";
+    let setup = kv_store(&bao, &key, path);
+    setup.create(&Keyring::new()).unwrap();
+    setup.update(|k| k.create_key("pii")).unwrap();
+    setup.update(|k| k.rotate("pii")).unwrap();
+
+    // Rollback: version 2's data written back as version 4.
+    let shared = shared_kv(&bao, &key, path, None);
+    let (_, old) = bao.admin("GET", &format!("secret/data/{path}?version=2"), None);
+    let (status, _) = bao.admin(
+        "POST",
+        &format!("secret/data/{path}"),
+        Some(json!({"data": old["data"]["data"]})),
+    );
+    assert!(status < 300);
+    let err = shared.reload_if_changed().unwrap_err();
+    assert!(matches!(err, store::StoreError::Remote(_)), "{err:?}");
+    assert!(err.to_string().contains("rollback"), "{err}");
+    assert_eq!(shared.current().key_info("pii").unwrap().primary_version, 2);
+
+    // Another keyring put at the same path (metadata deleted, then created
+    // anew): refused as another keyring, not taken.
+    let (status, _) = bao.admin("DELETE", &format!("secret/metadata/{path}"), None);
+    assert!(status < 300);
+    setup.create(&Keyring::new()).unwrap();
+    let err = shared.reload().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            store::StoreError::Rollback {
+                other_keyring: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("another keyring"), "{err}");
+    assert_eq!(shared.current().key_info("pii").unwrap().primary_version, 2);
+
+    // The server goes away.
+    let record = shared
+        .current()
+        .encrypt_record("pii", b"ada@example.com", &ctx())
+        .unwrap();
+    let _ = bao.child.kill();
+    let _ = bao.child.wait();
+    shared.set_auto_reload(Some(Duration::from_millis(1)));
+    let before = shared.staleness().unwrap();
+    for _ in 0..50 {
+        let snapshot = shared.current();
+        let r = snapshot
+            .encrypt_record("pii", b"grace@example.com", &ctx())
+            .unwrap();
+        assert_eq!(
+            snapshot.decrypt_record(&r, &ctx()).unwrap().expose_secret(),
+            b"grace@example.com"
+        );
+        assert_eq!(
+            snapshot
+                .decrypt_record(&record, &ctx())
+                .unwrap()
+                .expose_secret(),
+            b"ada@example.com"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let server = bao.addr.clone();
+    let reload = shared.reload_if_changed().unwrap_err().to_string();
+    assert!(
+        reload.contains(&format!(
+            "vault {server}: secret/metadata/{path}: unreachable"
+        )),
+        "{reload}"
+    );
+    let update = shared.update(|k| k.rotate("pii")).unwrap_err();
+    assert!(matches!(update, store::StoreError::Remote(_)), "{update:?}");
+    assert!(update.to_string().contains("unreachable"), "{update}");
+    assert_eq!(shared.current().key_info("pii").unwrap().primary_version, 2);
+    assert!(shared.staleness().unwrap() > before);
+    assert!(!reload.contains(&bao.token) && !update.to_string().contains(&bao.token));
+    println!(
+        "vault: server stopped: 50 encrypt+decrypt rounds from memory, reload and update refused ({reload}), staleness {:?}",
+        shared.staleness().unwrap()
     );
 }

@@ -267,7 +267,8 @@ pub unsafe extern "C" fn strongroom_keyring_free(keyring: *mut strongroom_keyrin
     });
 }
 
-/// Runs a change of the keyring (saved first when file-backed).
+/// Runs a change of the keyring (saved first when file-backed; run again
+/// after a lost check-and-set when kept in KV).
 ///
 /// # Safety
 /// `k` is a live keyring handle; `name` points to `name_len` bytes.
@@ -275,7 +276,7 @@ unsafe fn change<T>(
     k: *const strongroom_keyring,
     name: *const u8,
     name_len: usize,
-    f: impl FnOnce(&mut Keyring, &str) -> strongroom::Result<T>,
+    mut f: impl FnMut(&mut Keyring, &str) -> strongroom::Result<T>,
 ) -> Result<T, strongroom_result> {
     // SAFETY: forwarded; the handle is checked against the registry.
     let (k, name) = unsafe { (self::keyring(k)?, text(name, name_len)?) };
@@ -722,9 +723,12 @@ pub unsafe extern "C" fn strongroom_keyring_key_import(
         import.min_decryption_version = min_decryption_version;
         // SAFETY: forwarded.
         unsafe {
-            change(keyring, name, name_len, move |k, n| {
-                import.name = n.into();
-                k.import_key(import)
+            change(keyring, name, name_len, |k, n| {
+                // A copy per attempt: a KV keyring's change runs again
+                // after a lost check-and-set.
+                let mut attempt = import.try_clone()?;
+                attempt.name = n.into();
+                k.import_key(attempt)
             })
         }
     })

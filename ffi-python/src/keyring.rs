@@ -82,12 +82,13 @@ fn names_of(names: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 }
 
 impl Keyring {
-    /// Applies `f` to the keyring (saved first when file-backed) with the
+    /// Applies `f` to the keyring (saved first when file-backed; run again
+    /// after a lost check-and-set on a KV keyring) with the
     /// GIL released: the one path every key change takes.
     fn change<T: Send>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(&mut strongroom::Keyring) -> strongroom::Result<T> + Send,
+        f: impl FnMut(&mut strongroom::Keyring) -> strongroom::Result<T> + Send,
     ) -> PyResult<T> {
         let k = self.inner.clone();
         py.detach(move || k.update(f)).map_err(store_err)
@@ -227,6 +228,113 @@ impl Keyring {
         open_store(py, path, Arc::new(root), true)
     }
 
+    /// Opens the keyring kept in the KV v2 secret `<kv_mount>/data/<kv_path>`
+    /// of an OpenBao/Vault server, sealed by the transit key its newest
+    /// version names: the keyring every instance of a service shares. Key
+    /// changes write with check-and-set (retrying when another instance
+    /// wrote first); `reload_if_changed` and `set_auto_reload` pick up what
+    /// other instances wrote. The server and credentials as for
+    /// `open_vault_transit`; `docs/VAULT.md`.
+    #[cfg(feature = "vault")]
+    #[staticmethod]
+    #[pyo3(signature = (kv_path, *, kv_mount="secret", address=None, token=None, token_file=None, role_id=None, secret_id_file=None, namespace=None, ca_cert=None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature, keyword arguments"
+    )]
+    fn open_vault_kv(
+        py: Python<'_>,
+        kv_path: &str,
+        kv_mount: &str,
+        address: Option<String>,
+        token: Option<Bound<'_, PyAny>>,
+        token_file: Option<PathBuf>,
+        role_id: Option<String>,
+        secret_id_file: Option<PathBuf>,
+        namespace: Option<String>,
+        ca_cert: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let vault = crate::vault::connect(
+            py,
+            crate::vault::Conn {
+                address,
+                token,
+                token_file,
+                role_id,
+                secret_id_file,
+                namespace,
+                ca_cert,
+            },
+        )?;
+        let shared = py
+            .detach(|| {
+                let store = strongroom::vault::KvStore::open_transit(vault, kv_mount, kv_path)
+                    .map_err(strongroom::store::StoreError::Remote)?;
+                SharedKeyring::load_kv(store)
+            })
+            .map_err(store_err)?;
+        Ok(Self {
+            inner: Arc::new(shared),
+        })
+    }
+
+    /// Creates an empty keyring in the KV v2 secret
+    /// `<kv_mount>/data/<kv_path>` (refused if the secret exists), sealed
+    /// by the transit key `transit_key` of the engine at `transit_mount`,
+    /// and opens it. The server and credentials as for `open_vault_transit`.
+    #[cfg(feature = "vault")]
+    #[staticmethod]
+    #[pyo3(signature = (kv_path, transit_key, *, transit_mount="transit", kv_mount="secret", address=None, token=None, token_file=None, role_id=None, secret_id_file=None, namespace=None, ca_cert=None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature, keyword arguments"
+    )]
+    fn create_vault_kv(
+        py: Python<'_>,
+        kv_path: &str,
+        transit_key: &str,
+        transit_mount: &str,
+        kv_mount: &str,
+        address: Option<String>,
+        token: Option<Bound<'_, PyAny>>,
+        token_file: Option<PathBuf>,
+        role_id: Option<String>,
+        secret_id_file: Option<PathBuf>,
+        namespace: Option<String>,
+        ca_cert: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        use strongroom::store::StoreError;
+        let vault = crate::vault::connect(
+            py,
+            crate::vault::Conn {
+                address,
+                token,
+                token_file,
+                role_id,
+                secret_id_file,
+                namespace,
+                ca_cert,
+            },
+        )?;
+        let shared = py
+            .detach(|| {
+                let root =
+                    strongroom::vault::TransitRoot::new(vault.clone(), transit_mount, transit_key)
+                        .map_err(StoreError::Rejected)?;
+                let store =
+                    strongroom::vault::KvStore::new(vault, kv_mount, kv_path, Arc::new(root))
+                        .map_err(StoreError::Rejected)?;
+                store
+                    .create(&strongroom::Keyring::new())
+                    .map_err(StoreError::Remote)?;
+                SharedKeyring::load_kv(store)
+            })
+            .map_err(store_err)?;
+        Ok(Self {
+            inner: Arc::new(shared),
+        })
+    }
+
     /// Opens the keyring file at `path`, sealed by `passphrase` (Argon2id;
     /// the GIL is released while it runs).
     #[staticmethod]
@@ -337,6 +445,48 @@ impl Keyring {
         py.detach(move || k.reload()).map_err(store_err)
     }
 
+    /// Reloads if the keyring changed since this process last loaded or
+    /// saved it (a file: a `stat`; KV: one read of the secret's metadata).
+    /// Returns whether it reloaded. No-op (False) in memory.
+    fn reload_if_changed(&self, py: Python<'_>) -> PyResult<bool> {
+        let k = self.inner.clone();
+        py.detach(move || k.reload_if_changed()).map_err(store_err)
+    }
+
+    /// Checks for a newer keyring at most once per `every` (a `timedelta`
+    /// or seconds, more than 0), from the next operation on; None stops
+    /// it. A file is checked by the operation itself (a `stat`); a KV
+    /// keyring by a background thread, so no operation waits for the
+    /// server. A failed check keeps the keyring in memory (see
+    /// `staleness`).
+    fn set_auto_reload(&self, every: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let every = match every {
+            None => None,
+            Some(e) if e.is_none() => None,
+            Some(e) => {
+                let s: f64 = if e.hasattr("total_seconds")? {
+                    e.call_method0("total_seconds")?.extract()?
+                } else {
+                    e.extract()?
+                };
+                if !(s > 0.0 && s <= 1.0e9) {
+                    return Err(invalid("an interval of more than 0 seconds"));
+                }
+                Some(core::time::Duration::from_secs_f64(s))
+            }
+        };
+        self.inner.set_auto_reload(every);
+        Ok(())
+    }
+
+    /// Seconds since the keyring was last known to be the newest one
+    /// (loaded, saved, or checked unchanged); it grows while reloads fail.
+    /// None in memory. Alert on it (`docs/VAULT.md`).
+    #[getter]
+    fn staleness(&self) -> Option<f64> {
+        self.inner.staleness().map(|d| d.as_secs_f64())
+    }
+
     /// Sends every audit event (`strongroom.AuditEvent`) to `callback`
     /// from now on; None stops them. The callback runs on the thread that
     /// did the operation, possibly several at once; an exception it raises
@@ -435,7 +585,9 @@ impl Keyring {
         );
         import.primary_version = primary_version;
         import.min_decryption_version = min_decryption_version;
-        self.change(py, |kr| kr.import_key(import))
+        // A copy per attempt: a KV keyring's change runs again after a lost
+        // check-and-set.
+        self.change(py, |kr| kr.import_key(import.try_clone()?))
     }
 
     /// Sets the rotation period of `name` (a `timedelta` or seconds; at

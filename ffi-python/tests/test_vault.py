@@ -110,3 +110,75 @@ def test_errors_name_the_server_and_never_the_token(bao: Bao, tmp_path: Path) ->
     with pytest.raises(strongroom.InvalidArgument):
         strongroom.Keyring.open_vault_transit(path, address=bao.addr, role_id="r")
     assert path.read_bytes() == before
+
+
+def test_a_keyring_in_kv_is_shared_by_instances(bao: Bao) -> None:
+    """Two instances on one KV keyring rotate at once from threads (none
+    lost), and a third sees the rotations by reload and by auto reload."""
+    import threading
+
+    assert bao.call("POST", "transit/keys/py-kv", {"type": "chacha20-poly1305"})[0] < 300
+    conn = {"address": bao.addr, "token": bao.token}
+    first = strongroom.Keyring.create_vault_kv("py/shared", "py-kv", **conn)
+    with pytest.raises(strongroom.KeyProviderError, match="check-and-set conflict"):
+        strongroom.Keyring.create_vault_kv("py/shared", "py-kv", **conn)
+    first.create_key("pii")
+    second = strongroom.Keyring.open_vault_kv("py/shared", **conn)
+    watcher = strongroom.Keyring.open_vault_kv("py/shared", kv_mount="secret", **conn)
+    assert second.key_info("pii").primary_version == 1
+    record = first.encrypt("pii", b"ada@example.com", {"column": "email"})
+
+    def rotate(k: strongroom.Keyring) -> None:
+        for _ in range(10):
+            k.rotate("pii")
+
+    threads = [threading.Thread(target=rotate, args=(k,)) for k in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert watcher.key_info("pii").primary_version == 1
+    assert watcher.reload_if_changed() is True
+    assert watcher.reload_if_changed() is False
+    assert len(watcher.key_info("pii").versions) == 21
+    assert watcher.decrypt(record, {"column": "email"}) == b"ada@example.com"
+    staleness = watcher.staleness
+    assert staleness is not None and 0 <= staleness < 60
+
+    watcher.set_auto_reload(0.01)
+    first.rotate("pii")
+    deadline = time.monotonic() + 20
+    while watcher.key_info("pii").primary_version != 22:
+        assert time.monotonic() < deadline, "the auto reload never saw version 22"
+        time.sleep(0.01)
+    watcher.set_auto_reload(None)
+    with pytest.raises(strongroom.InvalidArgument):
+        watcher.set_auto_reload(0)
+    assert strongroom.Keyring().staleness is None
+    with pytest.raises(strongroom.KeyProviderError, match="secret/data/py/none: not found"):
+        strongroom.Keyring.open_vault_kv("py/none", **conn)
+
+
+def test_a_kv_instance_keeps_working_while_the_server_is_away(tmp_path: Path) -> None:
+    server = Bao(tmp_path)
+    try:
+        assert server.call("POST", "transit/keys/py-away", {"type": "chacha20-poly1305"})[0] < 300
+        k = strongroom.Keyring.create_vault_kv("py/away", "py-away", address=server.addr, token=server.token)
+        k.create_key("pii")
+        record = k.encrypt("pii", b"ada@example.com", {"column": "email"})
+    finally:
+        server.stop()
+    k.set_auto_reload(0.001)
+    for _ in range(20):
+        again = k.encrypt("pii", b"grace@example.com", {"column": "email"})
+        assert k.decrypt(again, {"column": "email"}) == b"grace@example.com"
+        assert k.decrypt(record, {"column": "email"}) == b"ada@example.com"
+        time.sleep(0.002)
+    with pytest.raises(strongroom.KeyProviderError, match="unreachable") as e:
+        k.reload_if_changed()
+    assert server.token not in str(e.value)
+    with pytest.raises(strongroom.KeyProviderError, match="unreachable"):
+        k.rotate("pii")
+    assert k.key_info("pii").primary_version == 1
+    staleness = k.staleness
+    assert staleness is not None and staleness > 0

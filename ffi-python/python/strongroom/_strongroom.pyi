@@ -73,6 +73,34 @@ class Keyring:
         ca_cert: Optional[_StrPath] = None,
     ) -> Keyring: ...
     @staticmethod
+    def open_vault_kv(
+        kv_path: str,
+        *,
+        kv_mount: str = "secret",
+        address: Optional[str] = None,
+        token: Union[str, Buffer, None] = None,
+        token_file: Optional[_StrPath] = None,
+        role_id: Optional[str] = None,
+        secret_id_file: Optional[_StrPath] = None,
+        namespace: Optional[str] = None,
+        ca_cert: Optional[_StrPath] = None,
+    ) -> Keyring: ...
+    @staticmethod
+    def create_vault_kv(
+        kv_path: str,
+        transit_key: str,
+        *,
+        transit_mount: str = "transit",
+        kv_mount: str = "secret",
+        address: Optional[str] = None,
+        token: Union[str, Buffer, None] = None,
+        token_file: Optional[_StrPath] = None,
+        role_id: Optional[str] = None,
+        secret_id_file: Optional[_StrPath] = None,
+        namespace: Optional[str] = None,
+        ca_cert: Optional[_StrPath] = None,
+    ) -> Keyring: ...
+    @staticmethod
     def open_passphrase(path: _StrPath, passphrase: Buffer) -> "Keyring": ...
     @staticmethod
     def create_passphrase(path: _StrPath, passphrase: Buffer) -> "Keyring": ...
@@ -96,6 +124,10 @@ class Keyring:
     @property
     def path(self) -> Optional[str]: ...
     def reload(self) -> None: ...
+    def reload_if_changed(self) -> bool: ...
+    def set_auto_reload(self, every: Union[timedelta, float, None]) -> None: ...
+    @property
+    def staleness(self) -> Optional[float]: ...
     def set_audit(self, callback: Optional[Callable[[AuditEvent], object]]) -> None: ...
     def create_key(self, name: str) -> int: ...
     def rotate(self, name: str) -> int: ...
