@@ -886,6 +886,49 @@ strongroom_result strongroom_keyring_create_passphrase(const uint8_t *path,
 // `keyring` is a live handle.
 STRONGROOM_MUST_USE strongroom_result strongroom_keyring_reload(const strongroom_keyring *keyring);
 
+// Reloads only if the keyring changed since this process last loaded or
+// saved it (a file: one `stat`; a KV keyring: one read of the secret's
+// metadata). Writes whether it reloaded to `*out_reloaded`; in memory,
+// false.
+//
+// Returns as `strongroom_keyring_reload`, plus `NULL_POINTER`.
+//
+// # Safety
+// `keyring` is a live handle; `out_reloaded` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_reload_if_changed(const strongroom_keyring *keyring,
+                                                       bool *out_reloaded);
+
+// Makes the keyring check for a newer version at most once every
+// `interval_ms` milliseconds, from its next use on (0: never, the
+// default). A keyring file is checked by the call that uses the keyring
+// (one `stat`); a KV keyring by a background thread, so no call waits for
+// the server. A failed check keeps the keyring in memory; see
+// `strongroom_keyring_staleness_ms`.
+//
+// Returns `OK`; `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_set_auto_reload(const strongroom_keyring *keyring,
+                                                     uint64_t interval_ms);
+
+// Writes to `*out_ms` how many milliseconds ago the keyring was last
+// known to be the newest one (loaded, saved, or checked unchanged). It
+// grows while reloads fail, for example while a KV server is unreachable:
+// the keyring keeps working but does not see rotations made elsewhere.
+// Alert on it (`docs/VAULT.md`).
+//
+// Returns `OK`; `INVALID_ARGUMENT` for an in-memory keyring (it has no
+// store to be stale against); `NULL_POINTER`; `INVALID_HANDLE`.
+//
+// # Safety
+// `keyring` is a live handle; `out_ms` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_staleness_ms(const strongroom_keyring *keyring,
+                                                  uint64_t *out_ms);
+
 // Frees a keyring; its key material is wiped once no call in progress
 // holds it. NULL, or a keyring freed already, does nothing.
 //
@@ -1129,6 +1172,52 @@ strongroom_result strongroom_keyring_create_vault_transit(const uint8_t *path,
                                                           const uint8_t *key,
                                                           size_t key_len,
                                                           strongroom_keyring **out);
+
+// Opens the keyring kept in the KV v2 secret `<kv_mount>/data/<kv_path>`
+// (for example mount `secret`) of an OpenBao/Vault server, sealed by the
+// transit key its newest version names: one keyring shared by every
+// instance of a service. Key changes write with check-and-set (retrying
+// when another instance wrote first); `strongroom_keyring_reload`,
+// `strongroom_keyring_reload_if_changed` and
+// `strongroom_keyring_set_auto_reload` pick up what others wrote, never
+// going back to an older generation. The server and credentials come from
+// the environment, as for `strongroom_keyring_open_vault_transit`.
+//
+// Returns `OK`; `INVALID_ARGUMENT` for no `VAULT_ADDR`, a bad mount or
+// path, or a keyring sealed by another root; `KEY_PROVIDER` for a server
+// that is unreachable, sealed, refuses the token, or has no secret there
+// (the message names the server and the operation); `MALFORMED` for a
+// keyring written back at a later version (a rollback); `NULL_POINTER`.
+//
+// # Safety
+// Each string points to its length's readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_open_vault_kv(const uint8_t *kv_mount,
+                                                   size_t kv_mount_len,
+                                                   const uint8_t *kv_path,
+                                                   size_t kv_path_len,
+                                                   strongroom_keyring **out);
+
+// Creates an empty keyring in the KV v2 secret `<kv_mount>/data/<kv_path>`
+// (refused with `KEY_PROVIDER`, a check-and-set conflict, if the secret
+// exists), sealed by the transit key `transit_key` of the engine mounted
+// at `transit_mount`, and opens it. The server and credentials as for
+// `strongroom_keyring_open_vault_kv`.
+//
+// Returns as `strongroom_keyring_open_vault_kv`.
+//
+// # Safety
+// Each string points to its length's readable bytes; `out` is writable.
+STRONGROOM_MUST_USE
+strongroom_result strongroom_keyring_create_vault_kv(const uint8_t *kv_mount,
+                                                     size_t kv_mount_len,
+                                                     const uint8_t *kv_path,
+                                                     size_t kv_path_len,
+                                                     const uint8_t *transit_mount,
+                                                     size_t transit_mount_len,
+                                                     const uint8_t *transit_key,
+                                                     size_t transit_key_len,
+                                                     strongroom_keyring **out);
 
 // Makes a random 32-byte data key and wraps it under the primary version
 // of the key `name`, bound to `ctx` (NULL: empty). The key goes to

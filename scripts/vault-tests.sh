@@ -77,6 +77,25 @@ grep -q "permission denied" "$cli/err.txt"
 if grep -rq -- "$token" "$cli"; then echo "vault-tests: a token was written" >&2; exit 1; fi
 echo "vault-tests: the command line passed (init, encrypt, decrypt, rotate, wrong token)"
 
+# change-root moves a keyring sealed by a key file to the transit key:
+# afterwards the environment alone opens it, the key file no longer does,
+# and the data encrypted before still decrypts.
+moved="$cli/moved.srk"
+head -c 32 /dev/urandom > "$cli/root.key"
+chmod 600 "$cli/root.key"
+STRONGROOM_KEYRING="$moved" "$sr" keyring init --key-file "$cli/root.key" --key pii
+STRONGROOM_KEYRING="$moved" "$sr" encrypt --key-file "$cli/root.key" --key pii -o "$cli/moved.sr" "$cli/plain.csv"
+STRONGROOM_KEYRING="$moved" "$sr" keyring change-root --key-file "$cli/root.key" --new-vault-transit-key strongroom-cli
+STRONGROOM_KEYRING="$moved" "$sr" keyring info | tee "$cli/moved-info.txt"
+grep -q "Vault transit key" "$cli/moved-info.txt"
+STRONGROOM_KEYRING="$moved" "$sr" decrypt -o "$cli/moved-back.csv" "$cli/moved.sr"
+cmp "$cli/plain.csv" "$cli/moved-back.csv"
+if STRONGROOM_KEYRING="$moved" "$sr" keyring info --key-file "$cli/root.key" 2>"$cli/err.txt"; then
+    echo "vault-tests: the old key file still opened the keyring" >&2; exit 1
+fi
+cat "$cli/err.txt"
+echo "vault-tests: change-root moved a key-file keyring to the transit key (the key file no longer opens it)"
+
 # The C API on the same server: create, reopen, decrypt, a wrong token.
 cargo build --locked -q -p strongroom-ffi --features test-hooks
 mkdir -p "$work/clib"

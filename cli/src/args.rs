@@ -333,11 +333,19 @@ pub(crate) struct RecordOpts {
 #[derive(Debug, Args)]
 pub(crate) struct OtherRootArgs {
     /// The passphrase file of the other root.
-    #[arg(long, conflicts_with_all = ["new_key_file", "new_pkcs11_token"])]
+    #[arg(long, conflicts_with_all = ["new_key_file", "new_pkcs11_token", "new_vault_transit_key"])]
     pub(crate) new_passphrase_file: Option<PathBuf>,
     /// The key file of the other root.
-    #[arg(long, conflicts_with = "new_pkcs11_token")]
+    #[arg(long, conflicts_with_all = ["new_pkcs11_token", "new_vault_transit_key"])]
     pub(crate) new_key_file: Option<PathBuf>,
+    /// An OpenBao/Vault transit key for the other root (the server and
+    /// token from VAULT_ADDR and VAULT_TOKEN, VAULT_TOKEN_FILE or an
+    /// AppRole, as for `--vault-transit-key`).
+    #[arg(long, conflicts_with = "new_pkcs11_token")]
+    pub(crate) new_vault_transit_key: Option<String>,
+    /// The transit engine's mount path for `--new-vault-transit-key`.
+    #[arg(long, default_value = "transit")]
+    pub(crate) new_vault_transit_mount: String,
     /// A PKCS#11 token for the other root (module and PIN as for the
     /// keyring's own: `--pkcs11-module`, `--pkcs11-pin-file` or a prompt).
     #[arg(long)]

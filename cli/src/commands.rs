@@ -457,6 +457,13 @@ pub(crate) trait Source {
         &self,
         change: &mut dyn FnMut(&mut Keyring) -> strongroom::Result<String>,
     ) -> Result<String, CliError>;
+    /// What `key destroy` adds about the copies of the keyring it does not
+    /// reach.
+    fn destroy_note(&self) -> &'static str {
+        " Earlier copies of the keyring file (backups, snapshots) still hold the version and \
+         open under the current root; this keyring refuses them, and `key destroy \
+         --change-root` makes them useless"
+    }
 }
 
 impl Source for KeyringStore {
@@ -488,7 +495,8 @@ pub(crate) fn key_command(store: &dyn Source, cmd: &KeyCommand) -> Result<(), Cl
     } = cmd
         && (other.new_passphrase_file.is_some()
             || other.new_key_file.is_some()
-            || other.new_pkcs11_token.is_some())
+            || other.new_pkcs11_token.is_some()
+            || other.new_vault_transit_key.is_some())
     {
         return Err(CliError::Usage(
             "a --new-* root with key destroy needs --change-root".into(),
@@ -579,9 +587,8 @@ pub(crate) fn key_command(store: &dyn Source, cmd: &KeyCommand) -> Result<(), Cl
                 keyring.destroy_version(name, *version)?;
                 Ok(format!(
                     "destroyed {name} version {version}: every ciphertext under it, wherever it \
-                     is copied, no longer decrypts. Earlier copies of the keyring file (backups, \
-                     snapshots) still hold the version and open under the current root; this \
-                     keyring refuses them, and `key destroy --change-root` makes them useless"
+                     is copied, no longer decrypts.{}",
+                    store.destroy_note()
                 ))
             }
             KeyCommand::SetRotation { name, .. } => {

@@ -137,6 +137,9 @@ pub(crate) fn other(
     if let Some(file) = &args.new_key_file {
         return key_file_root(file);
     }
+    if let Some(key) = &args.new_vault_transit_key {
+        return vault_root(&args.new_vault_transit_mount, key);
+    }
     if let Some(token) = &args.new_pkcs11_token {
         return pkcs11_root(
             global,
@@ -147,8 +150,9 @@ pub(crate) fn other(
     }
     let missing = || {
         CliError::Usage(format!(
-            "no root for {what}: pass --new-passphrase-file FILE, --new-key-file FILE or \
-             --new-pkcs11-token LABEL (no terminal to ask for a passphrase on)"
+            "no root for {what}: pass --new-passphrase-file FILE, --new-key-file FILE, \
+             --new-pkcs11-token LABEL or --new-vault-transit-key NAME (no terminal to ask for \
+             a passphrase on)"
         ))
     };
     if new {

@@ -254,6 +254,88 @@ pub unsafe extern "C" fn strongroom_keyring_reload(
     })
 }
 
+/// Reloads only if the keyring changed since this process last loaded or
+/// saved it (a file: one `stat`; a KV keyring: one read of the secret's
+/// metadata). Writes whether it reloaded to `*out_reloaded`; in memory,
+/// false.
+///
+/// Returns as `strongroom_keyring_reload`, plus `NULL_POINTER`.
+///
+/// # Safety
+/// `keyring` is a live handle; `out_reloaded` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_reload_if_changed(
+    keyring: *const strongroom_keyring,
+    out_reloaded: *mut bool,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out_reloaded)?;
+        // SAFETY: checked against the registry.
+        let k = unsafe { self::keyring(keyring) }?;
+        let reloaded = k.reload_if_changed()?;
+        // SAFETY: checked non-NULL above.
+        unsafe { write(out_reloaded, reloaded) };
+        Ok(())
+    })
+}
+
+/// Makes the keyring check for a newer version at most once every
+/// `interval_ms` milliseconds, from its next use on (0: never, the
+/// default). A keyring file is checked by the call that uses the keyring
+/// (one `stat`); a KV keyring by a background thread, so no call waits for
+/// the server. A failed check keeps the keyring in memory; see
+/// `strongroom_keyring_staleness_ms`.
+///
+/// Returns `OK`; `INVALID_HANDLE`.
+///
+/// # Safety
+/// `keyring` is a live handle.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_set_auto_reload(
+    keyring: *const strongroom_keyring,
+    interval_ms: u64,
+) -> strongroom_result {
+    boundary(|| {
+        // SAFETY: checked against the registry.
+        let k = unsafe { self::keyring(keyring) }?;
+        k.set_auto_reload(
+            (interval_ms > 0).then(|| core::time::Duration::from_millis(interval_ms)),
+        );
+        Ok(())
+    })
+}
+
+/// Writes to `*out_ms` how many milliseconds ago the keyring was last
+/// known to be the newest one (loaded, saved, or checked unchanged). It
+/// grows while reloads fail, for example while a KV server is unreachable:
+/// the keyring keeps working but does not see rotations made elsewhere.
+/// Alert on it (`docs/VAULT.md`).
+///
+/// Returns `OK`; `INVALID_ARGUMENT` for an in-memory keyring (it has no
+/// store to be stale against); `NULL_POINTER`; `INVALID_HANDLE`.
+///
+/// # Safety
+/// `keyring` is a live handle; `out_ms` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_staleness_ms(
+    keyring: *const strongroom_keyring,
+    out_ms: *mut u64,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out_ms)?;
+        // SAFETY: checked against the registry.
+        let k = unsafe { self::keyring(keyring) }?;
+        let age = k.staleness().ok_or(strongroom_result::InvalidArgument)?;
+        let ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+        // SAFETY: checked non-NULL above.
+        unsafe { write(out_ms, ms) };
+        Ok(())
+    })
+}
+
 /// Frees a keyring; its key material is wiped once no call in progress
 /// holds it. NULL, or a keyring freed already, does nothing.
 ///
@@ -768,9 +850,10 @@ pub unsafe extern "C" fn strongroom_keyring_open_sealed(
 
 /// The transit root on the server the environment names.
 fn vault_root(mount: &str, key: &str) -> Result<Arc<dyn KeyProvider>, strongroom_result> {
-    use strongroom::vault::{TransitRoot, Vault, VaultConfig};
-    let vault = Vault::connect(VaultConfig::from_env()?).map_err(strongroom::Error::from)?;
-    Ok(Arc::new(TransitRoot::new(Arc::new(vault), mount, key)?))
+    let vault = vault_from_env()?;
+    Ok(Arc::new(strongroom::vault::TransitRoot::new(
+        vault, mount, key,
+    )?))
 }
 
 /// Opens the keyring file at `path`, sealed by an OpenBao/Vault transit
@@ -837,6 +920,94 @@ pub unsafe extern "C" fn strongroom_keyring_create_vault_transit(
             )
         };
         publish(out, open_or_create(p, vault_root(m, k)?, true)?);
+        Ok(())
+    })
+}
+
+/// The server the environment names.
+fn vault_from_env() -> Result<Arc<strongroom::vault::Vault>, strongroom_result> {
+    use strongroom::vault::{Vault, VaultConfig};
+    let vault = Vault::connect(VaultConfig::from_env()?).map_err(strongroom::Error::from)?;
+    Ok(Arc::new(vault))
+}
+
+/// Opens the keyring kept in the KV v2 secret `<kv_mount>/data/<kv_path>`
+/// (for example mount `secret`) of an OpenBao/Vault server, sealed by the
+/// transit key its newest version names: one keyring shared by every
+/// instance of a service. Key changes write with check-and-set (retrying
+/// when another instance wrote first); `strongroom_keyring_reload`,
+/// `strongroom_keyring_reload_if_changed` and
+/// `strongroom_keyring_set_auto_reload` pick up what others wrote, never
+/// going back to an older generation. The server and credentials come from
+/// the environment, as for `strongroom_keyring_open_vault_transit`.
+///
+/// Returns `OK`; `INVALID_ARGUMENT` for no `VAULT_ADDR`, a bad mount or
+/// path, or a keyring sealed by another root; `KEY_PROVIDER` for a server
+/// that is unreachable, sealed, refuses the token, or has no secret there
+/// (the message names the server and the operation); `MALFORMED` for a
+/// keyring written back at a later version (a rollback); `NULL_POINTER`.
+///
+/// # Safety
+/// Each string points to its length's readable bytes; `out` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_open_vault_kv(
+    kv_mount: *const u8,
+    kv_mount_len: usize,
+    kv_path: *const u8,
+    kv_path_len: usize,
+    out: *mut *mut strongroom_keyring,
+) -> strongroom_result {
+    boundary(|| {
+        out_ptr(out)?;
+        // SAFETY: the caller's buffer contract.
+        let (m, p) = unsafe { (text(kv_mount, kv_mount_len)?, text(kv_path, kv_path_len)?) };
+        let store = strongroom::vault::KvStore::open_transit(vault_from_env()?, m, p)?;
+        publish(out, SharedKeyring::load_kv(store)?);
+        Ok(())
+    })
+}
+
+/// Creates an empty keyring in the KV v2 secret `<kv_mount>/data/<kv_path>`
+/// (refused with `KEY_PROVIDER`, a check-and-set conflict, if the secret
+/// exists), sealed by the transit key `transit_key` of the engine mounted
+/// at `transit_mount`, and opens it. The server and credentials as for
+/// `strongroom_keyring_open_vault_kv`.
+///
+/// Returns as `strongroom_keyring_open_vault_kv`.
+///
+/// # Safety
+/// Each string points to its length's readable bytes; `out` is writable.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn strongroom_keyring_create_vault_kv(
+    kv_mount: *const u8,
+    kv_mount_len: usize,
+    kv_path: *const u8,
+    kv_path_len: usize,
+    transit_mount: *const u8,
+    transit_mount_len: usize,
+    transit_key: *const u8,
+    transit_key_len: usize,
+    out: *mut *mut strongroom_keyring,
+) -> strongroom_result {
+    use strongroom::vault::{KvStore, TransitRoot};
+    boundary(|| {
+        out_ptr(out)?;
+        // SAFETY: the caller's buffer contract.
+        let (m, p, tm, tk) = unsafe {
+            (
+                text(kv_mount, kv_mount_len)?,
+                text(kv_path, kv_path_len)?,
+                text(transit_mount, transit_mount_len)?,
+                text(transit_key, transit_key_len)?,
+            )
+        };
+        let vault = vault_from_env()?;
+        let root = TransitRoot::new(vault.clone(), tm, tk)?;
+        let store = KvStore::new(vault, m, p, Arc::new(root))?;
+        store.create(&Keyring::new())?;
+        publish(out, SharedKeyring::load_kv(store)?);
         Ok(())
     })
 }

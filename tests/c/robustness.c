@@ -167,6 +167,37 @@ static void c_keyring_reload(void) {
     CASE(strongroom_keyring_reload(WRONG_K), R(INVALID_HANDLE));
     CASE(strongroom_keyring_reload(k), R(OK));
 }
+static void c_keyring_reload_if_changed(void) {
+    bool changed = true;
+    CASE(strongroom_keyring_reload_if_changed(k, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_reload_if_changed(NULL, &changed), R(NULL_POINTER));
+    CASE(strongroom_keyring_reload_if_changed(freed_k, &changed), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_reload_if_changed(WRONG_K, &changed), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_reload_if_changed(k, &changed), R(OK));
+    cases++;
+    CHECK(!changed); /* nothing wrote the file since it was loaded */
+}
+static void c_keyring_set_auto_reload(void) {
+    CASE(strongroom_keyring_set_auto_reload(NULL, 10), R(NULL_POINTER));
+    CASE(strongroom_keyring_set_auto_reload(freed_k, 10), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_set_auto_reload(WRONG_K, 10), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_set_auto_reload(k, UINT64_MAX), R(OK));
+    CASE(strongroom_keyring_set_auto_reload(k, 0), R(OK));
+}
+static void c_keyring_staleness_ms(void) {
+    uint64_t ms = UINT64_MAX;
+    strongroom_keyring *mem = NULL;
+    OK(strongroom_keyring_new(&mem));
+    CASE(strongroom_keyring_staleness_ms(k, NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_staleness_ms(NULL, &ms), R(NULL_POINTER));
+    CASE(strongroom_keyring_staleness_ms(freed_k, &ms), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_staleness_ms(WRONG_K, &ms), R(INVALID_HANDLE));
+    CASE(strongroom_keyring_staleness_ms(mem, &ms), R(INVALID_ARGUMENT));
+    CASE(strongroom_keyring_staleness_ms(k, &ms), R(OK));
+    cases++;
+    CHECK(ms < 3600 * 1000);
+    strongroom_keyring_free(mem);
+}
 static void c_keyring_free(void) {
     cases += 3;
     strongroom_keyring_free(NULL);
@@ -927,6 +958,34 @@ static void c_create_vault_transit(void) {
     CHECK(access(fresh, F_OK) != 0); /* nothing written */
 }
 
+static void c_open_vault_kv(void) {
+    out_k = NULL;
+    unsetenv("VAULT_ADDR");
+    unsetenv("BAO_ADDR");
+    CASE(strongroom_keyring_open_vault_kv(S("secret"), S("app"), NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_vault_kv(NULL, 1, S("app"), &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_vault_kv(S("secret"), NULL, 1, &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_open_vault_kv(&one, BIG, S("app"), &out_k), R(INVALID_LENGTH));
+    CASE(strongroom_keyring_open_vault_kv(S("secret"), S("\xff"), &out_k), R(INVALID_UTF8));
+    /* The server address is missing. */
+    CASE(strongroom_keyring_open_vault_kv(S("secret"), S("app"), &out_k), R(INVALID_ARGUMENT));
+    cases++;
+    CHECK(out_k == NULL);
+}
+static void c_create_vault_kv(void) {
+    out_k = NULL;
+    unsetenv("VAULT_ADDR");
+    unsetenv("BAO_ADDR");
+    CASE(strongroom_keyring_create_vault_kv(S("secret"), S("app"), S("transit"), S("k"), NULL), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_vault_kv(NULL, 1, S("app"), S("transit"), S("k"), &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_vault_kv(S("secret"), S("app"), S("transit"), NULL, 1, &out_k), R(NULL_POINTER));
+    CASE(strongroom_keyring_create_vault_kv(S("secret"), S("app"), &one, BIG, S("k"), &out_k), R(INVALID_LENGTH));
+    CASE(strongroom_keyring_create_vault_kv(S("secret"), S("app"), S("transit"), S("\xff"), &out_k), R(INVALID_UTF8));
+    CASE(strongroom_keyring_create_vault_kv(S("secret"), S("app"), S("transit"), S("k"), &out_k), R(INVALID_ARGUMENT));
+    cases++;
+    CHECK(out_k == NULL);
+}
+
 struct entry {
     const char *name;
     void (*run)(void);
@@ -949,6 +1008,9 @@ static const struct entry CASES[] = {
     {"strongroom_keyring_open_passphrase", c_keyring_open_passphrase},
     {"strongroom_keyring_create_passphrase", c_keyring_create_passphrase},
     {"strongroom_keyring_reload", c_keyring_reload},
+    {"strongroom_keyring_reload_if_changed", c_keyring_reload_if_changed},
+    {"strongroom_keyring_set_auto_reload", c_keyring_set_auto_reload},
+    {"strongroom_keyring_staleness_ms", c_keyring_staleness_ms},
     {"strongroom_keyring_free", c_keyring_free},
     {"strongroom_keyring_key_create", c_key_create},
     {"strongroom_keyring_key_rotate", c_key_rotate},
@@ -1024,6 +1086,8 @@ static const struct entry CASES[] = {
     {"strongroom_blind_index_free", c_blind_index_free},
     {"strongroom_keyring_open_vault_transit", c_open_vault_transit},
     {"strongroom_keyring_create_vault_transit", c_create_vault_transit},
+    {"strongroom_keyring_open_vault_kv", c_open_vault_kv},
+    {"strongroom_keyring_create_vault_kv", c_create_vault_kv},
 };
 
 static void setup(void) {
