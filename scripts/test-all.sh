@@ -107,7 +107,8 @@ targets=$(cd fuzz && "${fuzz[@]}" list)
 mkdir -p target/fuzz-logs
 # Seeds from the golden vectors: the armored texts for the armor target (a
 # 35-byte BEGIN line is slow to find from nothing), and the index values,
-# binary and text, behind a width byte, for the blind_index target.
+# binary and text, behind a width byte, for the blind_index target; two
+# valid parameter strings for transit_params.
 mkdir -p fuzz/corpus/armor fuzz/corpus/blind_index
 python3 - <<'PY'
 import json, pathlib
@@ -125,6 +126,12 @@ for p in pathlib.Path("tests/golden/blind_index").glob("*.json"):
     for i, x in enumerate(v.get("inputs") or []):
         if len(x) < 200:
             (out / f"{p.stem}.in{i}").write_bytes(width + x.encode())
+# Transit root parameters (FORMAT.md 10.3) as the CLI and tests write them.
+out = pathlib.Path("fuzz/corpus/transit_params")
+out.mkdir(parents=True, exist_ok=True)
+for mount, key in [("transit", "strongroom-keyring"), ("team/a/transit", "k.1_x-y")]:
+    (out / f"{mount.replace('/', '_')}-{key}").write_bytes(
+        bytes([len(mount)]) + mount.encode() + bytes([len(key)]) + key.encode())
 PY
 for t in $targets; do
     log="target/fuzz-logs/$t.log"
