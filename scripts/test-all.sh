@@ -58,6 +58,8 @@ step "OpenBao: the transit root against real dev servers (library tests above, t
 # above built and ran core/tests/vault.rs, each test with its own server.
 grep -q '^vault: ' target/test-output.txt
 grep -E '^vault: ' target/test-output.txt
+# And the transit-sealed golden vectors (core/tests/golden_keyring.rs).
+grep -E '^golden transit keyring-file vectors: ' target/test-output.txt
 bash scripts/vault-tests.sh
 
 step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind, the install step and the README example (the header's freshness ran above)"

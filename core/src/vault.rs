@@ -669,6 +669,14 @@ impl TransitRoot {
     }
 }
 
+/// FORMAT.md 10.3: `wrapped` starts with `vault:v`, and every byte is
+/// printable ASCII (0x21 to 0x7E) other than `"` and `\`.
+fn is_transit_ciphertext(c: &str) -> bool {
+    c.starts_with("vault:v")
+        && c.bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
+
 impl KeyProvider for TransitRoot {
     fn root_kind(&self) -> RootKind {
         RootKind::VaultTransit
@@ -701,7 +709,7 @@ impl KeyProvider for TransitRoot {
         body.push_str("\"}");
         let answer = self.call("encrypt", &mount, &name, body.as_bytes())?;
         let ciphertext = string_field(&answer, "ciphertext")
-            .filter(|c| c.starts_with("vault:v"))
+            .filter(|c| is_transit_ciphertext(c))
             .ok_or_else(|| Error::from(self.vault.malformed("transit encrypt")))?;
         Ok(ciphertext.as_bytes().to_vec())
     }
@@ -710,9 +718,9 @@ impl KeyProvider for TransitRoot {
         let (mount, name) = Self::parse_params(params)?;
         let ciphertext = core::str::from_utf8(wrapped)
             .ok()
-            .filter(|c| c.starts_with("vault:v") && !c.contains(['"', '\\']))
+            .filter(|c| is_transit_ciphertext(c))
             .ok_or(Error::Malformed {
-                reason: "a transit-wrapped key starts with \"vault:v\"",
+                reason: "a transit-wrapped key is printable ASCII starting with \"vault:v\"",
             })?;
         let body = alloc::format!(
             "{{\"ciphertext\":\"{ciphertext}\",\"associated_data\":\"{}\"}}",
@@ -731,10 +739,14 @@ impl KeyProvider for TransitRoot {
         let plaintext = string_field(&answer, "plaintext")
             .ok_or_else(|| Error::from(self.vault.malformed("transit decrypt")))?;
         let mut bytes = Zeroizing::new([0u8; KEY_LEN + 3]);
-        let decoded =
-            Base64::decode(plaintext.as_bytes(), &mut bytes[..]).map_err(|_| Error::Malformed {
-                reason: "the transit engine's plaintext is not a 32-byte key",
-            })?;
+        let not_a_key = Error::Malformed {
+            reason: "the transit engine's plaintext is not a 32-byte key",
+        };
+        let decoded = Base64::decode(plaintext.as_bytes(), &mut bytes[..])
+            .map_err(|_| not_a_key.clone())?;
+        if decoded.len() != KEY_LEN {
+            return Err(not_a_key);
+        }
         KeyMaterial::from_slice(decoded)
     }
 }
@@ -1208,6 +1220,9 @@ mod tests {
             b"\xff\xfe",
             b"vault:v1:\"}",
             b"vault:v1:a\\b",
+            b"vault:v1:a b",
+            b"vault:v1:\x7f",
+            "vault:v1:é".as_bytes(),
         ] {
             assert!(
                 matches!(

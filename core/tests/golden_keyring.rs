@@ -603,3 +603,460 @@ fn the_hand_builder_follows_the_library() {
     let v1 = common::hand_built_keyring_file(&FILE_KEY, None, 2, &[], None, &payload);
     assert_eq!(keyring_file::open(&v1, &root).unwrap().1, None);
 }
+
+// ---------------------------------------------------------------------------
+// Transit-sealed keyring files (FORMAT.md 10.3, root kind 5), in
+// `tests/golden/keyring_transit/`. The engine is an oracle, so each vector
+// records the one exchange that opens the file: the request the opener
+// must send to `<mount>/decrypt/<key>` (the file's `wrapped` as
+// `ciphertext`, base64 of its `root_aad` as `associated_data`) and the
+// engine's `plaintext` answer. The test serves that exchange from a
+// loopback stand-in for the server, which refuses any other request as the
+// engine does (`message authentication failed`), and opens the file with
+// the library's real `TransitRoot`.
+
+#[cfg(feature = "vault")]
+mod transit {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use serde::{Deserialize, Serialize};
+    use serde_json::{Value, json};
+    use strongroom::vault::{TransitRoot, Vault, VaultConfig};
+    use strongroom::{KeyMaterial, Keyring, keyring_file};
+
+    use super::{KeyJson, LineageJson, Materials, WARNING, describe, holds, m};
+
+    /// Vectors committed so far; the test fails if any disappears.
+    const MIN_TRANSIT_VECTORS: usize = 7;
+
+    fn dir() -> std::path::PathBuf {
+        super::dir().with_file_name("keyring_transit")
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub(super) struct Exchange {
+        /// The request's path, after `/v1/`.
+        path: String,
+        /// The request's `ciphertext` and `associated_data`.
+        ciphertext: String,
+        associated_data: String,
+        /// The engine's answer: `data.plaintext`.
+        plaintext: String,
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct TransitVector {
+        name: String,
+        description: String,
+        format: String,
+        test_key_warning: String,
+        file_hex: String,
+        /// Whether the file is opened at all: false when the file itself
+        /// is refused before any request (then `exchange` is what a
+        /// well-formed neighbour would have sent, unused).
+        request_expected: bool,
+        exchange: Exchange,
+        result: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keyring: Option<Vec<KeyJson>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lineage: Option<LineageJson>,
+    }
+
+    /// A loopback stand-in for the engine that serves one recorded
+    /// exchange and logs every request it gets. With `encrypt`, it also
+    /// answers `<mount>/encrypt/<key>` with the recorded ciphertext (for
+    /// the generator) and records what it was sent.
+    struct Stand {
+        addr: String,
+        requests: Arc<Mutex<Vec<(String, Value)>>>,
+    }
+
+    impl Stand {
+        fn serve(exchange: Exchange) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = format!("http://{}", listener.local_addr().unwrap());
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let log = requests.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { return };
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    let path = line
+                        .split(' ')
+                        .nth(1)
+                        .unwrap_or("")
+                        .trim_start_matches("/v1/")
+                        .to_string();
+                    let mut length = 0;
+                    loop {
+                        let mut h = String::new();
+                        reader.read_line(&mut h).unwrap();
+                        if h == "\r\n" || h.is_empty() {
+                            break;
+                        }
+                        let lower = h.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    log.lock().unwrap().push((path.clone(), body.clone()));
+                    let (status, answer) = if path == exchange.path
+                        && body["ciphertext"] == exchange.ciphertext.as_str()
+                        && body["associated_data"] == exchange.associated_data.as_str()
+                    {
+                        (200, json!({"data": {"plaintext": exchange.plaintext}}))
+                    } else if path == exchange.path.replace("/decrypt/", "/encrypt/")
+                        && body["associated_data"] == exchange.associated_data.as_str()
+                    {
+                        (200, json!({"data": {"ciphertext": exchange.ciphertext}}))
+                    } else {
+                        (
+                            400,
+                            json!({"errors": ["cipher: message authentication failed"]}),
+                        )
+                    };
+                    let text = answer.to_string();
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    );
+                }
+            });
+            Self { addr, requests }
+        }
+
+        fn root(&self, mount: &str, key: &str) -> TransitRoot {
+            let config = VaultConfig::new(&self.addr)
+                .with_token("golden-vectors-token")
+                .with_timeouts(core::time::Duration::from_secs(5), 0);
+            TransitRoot::new(Arc::new(Vault::connect(config).unwrap()), mount, key).unwrap()
+        }
+    }
+
+    /// The file's transit key, from its parameters; `("transit",
+    /// "strongroom-keyring")` when they do not parse (the file is refused
+    /// before any request then).
+    fn names_of(file: &[u8]) -> (String, String) {
+        keyring_file::inspect(file)
+            .ok()
+            .and_then(|i| TransitRoot::parse_params(&i.root_params).ok())
+            .unwrap_or_else(|| ("transit".into(), "strongroom-keyring".into()))
+    }
+
+    fn run(v: &TransitVector) -> (String, Option<(Keyring, Option<LineageJson>)>, usize) {
+        let file = hex::decode(&v.file_hex).unwrap();
+        let stand = Stand::serve(v.exchange.clone());
+        let (mount, key) = names_of(&file);
+        let result = match keyring_file::open(&file, &stand.root(&mount, &key)) {
+            Ok((k, lineage)) => (
+                "ok".into(),
+                Some((
+                    k,
+                    lineage.map(|l| LineageJson {
+                        keyring_id_hex: hex::encode(l.keyring_id),
+                        generation: l.generation,
+                    }),
+                )),
+            ),
+            Err(e) => (e.kind().name().into(), None),
+        };
+        let requests = stand.requests.lock().unwrap().len();
+        (result.0, result.1, requests)
+    }
+
+    #[test]
+    fn every_transit_keyring_vector_gives_its_result() {
+        let mut paths: Vec<_> = std::fs::read_dir(dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        let (mut ok, mut fail) = (0, 0);
+        for p in &paths {
+            let v: TransitVector =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            assert_eq!(
+                Some(v.name.as_str()),
+                p.file_stem().and_then(|s| s.to_str())
+            );
+            assert_eq!(v.name.starts_with("fail_"), v.result != "ok", "{}", v.name);
+            let (result, opened, requests) = run(&v);
+            assert_eq!(result, v.result, "{}", v.name);
+            // A file refused on its own bytes sends nothing; one that is
+            // opened sends exactly one decrypt request.
+            assert_eq!(
+                requests,
+                usize::from(v.request_expected),
+                "{}: requests",
+                v.name
+            );
+            if let Some((k, lineage)) = opened {
+                assert!(holds(k, v.keyring.as_ref().unwrap()), "{}", v.name);
+                assert_eq!(lineage, v.lineage, "{}: lineage", v.name);
+                ok += 1;
+            } else {
+                fail += 1;
+            }
+        }
+        println!(
+            "golden transit keyring-file vectors: {} checked ({ok} open through the recorded exchange to their exact contents, {fail} fail_ cases give their exact error)",
+            paths.len()
+        );
+        assert!(
+            paths.len() >= MIN_TRANSIT_VECTORS,
+            "golden vectors went missing"
+        );
+    }
+
+    // -----------------------------------------------------------------------
+    // Generator. Key material below is PUBLIC TEST DATA.
+
+    const ID: [u8; 16] = *b"transit-golden!!";
+    /// TEST KEY MATERIAL: the sealing key the engine hands back.
+    const SEALING: [u8; 32] = [0x5a; 32];
+
+    /// A file sealed through a stand-in that records the encrypt request.
+    fn seal(keyring: &Keyring, mount: &str, key: &str, ciphertext: &str) -> (Vec<u8>, Exchange) {
+        // The associated data is only known once the header is: seal once
+        // against a stand-in that accepts any, then read what was sent.
+        let mut exchange = Exchange {
+            path: format!("{mount}/decrypt/{key}"),
+            ciphertext: ciphertext.into(),
+            associated_data: String::new(),
+            plaintext: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, SEALING),
+        };
+        let probe = Stand::serve(exchange.clone());
+        let _ = keyring_file::encrypt_as(
+            keyring,
+            &probe.root(mount, key),
+            keyring_file::Lineage {
+                keyring_id: ID,
+                generation: 3,
+            },
+            &mut FixedRng(SEALING),
+        );
+        let sent = probe.requests.lock().unwrap()[0].1.clone();
+        exchange.associated_data = sent["associated_data"].as_str().unwrap().into();
+        let stand = Stand::serve(exchange.clone());
+        let file = keyring_file::encrypt_as(
+            keyring,
+            &stand.root(mount, key),
+            keyring_file::Lineage {
+                keyring_id: ID,
+                generation: 3,
+            },
+            &mut FixedRng(SEALING),
+        )
+        .unwrap();
+        (file, exchange)
+    }
+
+    /// An RNG that yields the given 32 bytes, then 0x24s (the sealing key
+    /// first, then the payload nonce): deterministic vectors.
+    struct FixedRng([u8; 32]);
+
+    impl strongroom::rand_core::TryRng for FixedRng {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(0x2424_2424)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(0x2424_2424_2424_2424)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            let n = dst.len().min(self.0.len());
+            dst[..n].copy_from_slice(&self.0[..n]);
+            dst[n..].fill(0x24);
+            self.0 = [0x24; 32];
+            Ok(())
+        }
+    }
+
+    impl strongroom::rand_core::TryCryptoRng for FixedRng {}
+
+    fn keyring() -> (Keyring, Materials) {
+        use strongroom::{KeyId, KeyImport, Timestamp, VersionImport, VersionState};
+        let mut k = Keyring::new();
+        let versions = vec![
+            VersionImport::new(
+                VersionState::Enabled,
+                Timestamp::from_unix_seconds(super::T),
+                Some(KeyMaterial::from_slice(&m(0x60)).unwrap()),
+            ),
+            VersionImport::new(
+                VersionState::Enabled,
+                Timestamp::from_unix_seconds(super::T + 86_400),
+                Some(KeyMaterial::from_slice(&m(0x70)).unwrap()),
+            ),
+        ];
+        k.import_key(KeyImport::new(
+            "pii",
+            KeyId::from_u32(0x7a11_5e00),
+            Timestamp::from_unix_seconds(super::T),
+            versions,
+        ))
+        .unwrap();
+        (k, vec![("pii", 1, m(0x60)), ("pii", 2, m(0x70))])
+    }
+
+    /// The file with `params` replaced (its length field too).
+    fn with_params(file: &[u8], params: &[u8]) -> Vec<u8> {
+        let p = usize::from(u16::from_be_bytes([file[30], file[31]]));
+        let mut out = file[..30].to_vec();
+        out.extend_from_slice(&u16::try_from(params.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(params);
+        out.extend_from_slice(&file[32 + p..]);
+        out
+    }
+
+    /// The file with `wrapped` replaced (its length field too).
+    fn with_wrapped(file: &[u8], wrapped: &[u8]) -> Vec<u8> {
+        let p = usize::from(u16::from_be_bytes([file[30], file[31]]));
+        let e = 32 + p;
+        let w = usize::from(u16::from_be_bytes([file[e], file[e + 1]]));
+        let mut out = file[..e].to_vec();
+        out.extend_from_slice(&u16::try_from(wrapped.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(wrapped);
+        out.extend_from_slice(&file[e + 2 + w..]);
+        out
+    }
+
+    fn cases() -> Vec<TransitVector> {
+        let (k, materials) = keyring();
+        let ct =
+            "vault:v1:c3Ryb25ncm9vbSBnb2xkZW4gdmVjdG9yOiBub3QgYSByZWFsIHRyYW5zaXQgY2lwaGVydGV4dA==";
+        let (file, exchange) = seal(&k, "transit", "strongroom-keyring", ct);
+        let (nested, nested_exchange) =
+            seal(&k, "team-a/transit", "k.1_x-y", "vault:v7:bmVzdGVkIG1vdW50");
+        let lineage = Some(LineageJson {
+            keyring_id_hex: hex::encode(ID),
+            generation: 3,
+        });
+        let vector = |name: &str,
+                      description: &str,
+                      file: &[u8],
+                      exchange: &Exchange,
+                      request: bool,
+                      result: &str| {
+            TransitVector {
+                name: name.into(),
+                description: description.into(),
+                format: "keyring-file-v2".into(),
+                test_key_warning: WARNING.into(),
+                file_hex: hex::encode(file),
+                request_expected: request,
+                exchange: exchange.clone(),
+                result: result.into(),
+                keyring: (result == "ok").then(|| describe(&k, &materials)),
+                lineage: if result == "ok" {
+                    lineage.clone()
+                } else {
+                    None
+                },
+            }
+        };
+        // The same wrap in another keyring's file: its root_aad differs,
+        // so the engine refuses it.
+        let mut moved = file.clone();
+        moved[6] ^= 1;
+        let mut short = exchange.clone();
+        short.plaintext =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [0x5a; 31]);
+        vec![
+            vector(
+                "keyring_file_v2_vault_transit",
+                "sealed by transit key strongroom-keyring at mount transit: one key, two versions",
+                &file,
+                &exchange,
+                true,
+                "ok",
+            ),
+            vector(
+                "keyring_file_v2_vault_transit_nested_mount",
+                "a mount with '/' inside and a key name with '.', '_' and '-'",
+                &nested,
+                &nested_exchange,
+                true,
+                "ok",
+            ),
+            vector(
+                "fail_keyring_file_v2_vault_transit_other_keyring",
+                "the wrap of another file (keyring id differs, so root_aad does): the engine refuses",
+                &moved,
+                &exchange,
+                true,
+                "authentication_failed",
+            ),
+            vector(
+                "fail_keyring_file_v2_vault_transit_params_trailing_byte",
+                "a byte after the key name in params",
+                &with_params(&file, b"\x07transit\x12strongroom-keyringX"),
+                &exchange,
+                false,
+                "malformed",
+            ),
+            vector(
+                "fail_keyring_file_v2_vault_transit_mount_trailing_slash",
+                "a mount ending in '/'",
+                &with_params(&file, b"\x08transit/\x12strongroom-keyring"),
+                &exchange,
+                false,
+                "malformed",
+            ),
+            vector(
+                "fail_keyring_file_v2_vault_transit_wrapped_not_vault",
+                "wrapped does not start with vault:v",
+                &with_wrapped(&file, &ct.as_bytes()[1..]),
+                &exchange,
+                false,
+                "malformed",
+            ),
+            vector(
+                "fail_keyring_file_v2_vault_transit_wrapped_quote",
+                "wrapped holds a '\"'",
+                &with_wrapped(&file, b"vault:v1:ab\"cd"),
+                &exchange,
+                false,
+                "malformed",
+            ),
+            vector(
+                "fail_keyring_file_v2_vault_transit_plaintext_31_bytes",
+                "the engine's plaintext is 31 bytes, not a sealing key",
+                &file,
+                &short,
+                true,
+                "malformed",
+            ),
+        ]
+    }
+
+    #[test]
+    #[ignore = "writes new golden vectors; run on purpose"]
+    fn generate_transit_keyring_files() {
+        let dir = dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut written = 0;
+        for v in cases() {
+            let path = dir.join(format!("{}.json", v.name));
+            if path.exists() {
+                continue;
+            }
+            let (result, _, requests) = run(&v);
+            assert_eq!(result, v.result, "{}", v.name);
+            assert_eq!(requests, usize::from(v.request_expected), "{}", v.name);
+            std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+            written += 1;
+        }
+        println!("wrote {written} new transit keyring-file vectors");
+    }
+}

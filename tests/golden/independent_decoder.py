@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An independent decoder for strongroom's formats, written from
 docs/FORMAT.md alone: records (sections 4-5), envelopes (7), wrapped data
-keys (8), derived keys (9), keyring files (10), the armored envelope
+keys (8), derived keys (9), keyring files (10, with the transit root of
+10.3 against a recorded exchange), the armored envelope
 (12) and blind index values (13).
 
 It shares no code with the Rust core: ChaCha20-Poly1305 comes from
@@ -438,6 +439,42 @@ def parse_keyring_encoding(data: bytes) -> list[dict]:
     return keys
 
 
+TRANSIT_NAME = re.compile(rb"[A-Za-z0-9._-]+")
+TRANSIT_MOUNT = re.compile(rb"[A-Za-z0-9._/-]+")
+
+
+def transit_unwrap(params: bytes, wrapped: bytes, root_aad: bytes, exchange: dict) -> bytes:
+    """FORMAT.md 10.3, root kind 5. The engine is an oracle: the vector
+    records the one decrypt request it answers, and any other request gets
+    the engine's refusal (`message authentication failed`)."""
+    if not params:
+        raise Reject("malformed")
+    m = params[0]
+    if len(params) < 2 + m:
+        raise Reject("malformed")
+    mount, k = params[1:1 + m], params[1 + m]
+    key = params[2 + m:]
+    if len(key) != k or not 1 <= m <= 255 or not 1 <= k <= 255:
+        raise Reject("malformed")
+    if (not TRANSIT_MOUNT.fullmatch(mount) or mount.startswith(b"/") or mount.endswith(b"/")
+            or not TRANSIT_NAME.fullmatch(key)):
+        raise Reject("malformed")
+    if (not wrapped.startswith(b"vault:v")
+            or any(b < 0x21 or b > 0x7E or b in b'"\\' for b in wrapped)):
+        raise Reject("malformed")
+    request = (f"{mount.decode()}/decrypt/{key.decode()}", wrapped.decode(),
+               base64.b64encode(root_aad).decode())
+    if request != (exchange["path"], exchange["ciphertext"], exchange["associated_data"]):
+        raise InvalidTag()
+    try:
+        sealing_key = base64.b64decode(exchange["plaintext"], validate=True)
+    except ValueError:
+        raise Reject("malformed") from None
+    if len(sealing_key) != 32:
+        raise Reject("malformed")
+    return sealing_key
+
+
 def open_keyring_file(data: bytes, root: dict) -> tuple[list[dict], dict | None]:
     """FORMAT.md 10.5, in order: the keys and, for version 2, the lineage."""
     if len(data) > MAX_KEYRING_FILE:
@@ -486,15 +523,18 @@ def open_keyring_file(data: bytes, root: dict) -> tuple[list[dict], dict | None]
         if w_len != 72:
             raise Reject("malformed")
         kek = argon2id(bytes.fromhex(root["passphrase_hex"]), params[12:28], m, t, p)
-    else:
+    elif kind == "key_file":
         if p_len != 0 or w_len != 72:
             raise Reject("malformed")
         kek = hkdf_expand32(hkdf_extract(b"", bytes.fromhex(root["key_hex"])),
                             b"strongroom/keyring/v1/keyfile")
     label = b"strongroom/keyring/v%d/" % version
+    root_aad = label + b"root" + data[:e]
     try:
-        sealing_key = xchacha20poly1305_decrypt(
-            kek, wrapped[:24], wrapped[24:], label + b"root" + data[:e])
+        if kind == "vault_transit":
+            sealing_key = transit_unwrap(params, wrapped, root_aad, root["exchange"])
+        else:
+            sealing_key = xchacha20poly1305_decrypt(kek, wrapped[:24], wrapped[24:], root_aad)
         plain = xchacha20poly1305_decrypt(
             sealing_key, nonce, payload, label + b"payload" + header)
     except InvalidTag:
@@ -706,7 +746,9 @@ def run_vector(v: dict) -> bytes:
     if v["format"] == "armor-v1":
         return dearmor(v["armored"])
     if v["format"] in KEYRING_FORMATS:
-        keys, lineage = open_keyring_file(bytes.fromhex(v["file_hex"]), v["root"])
+        # A transit-sealed file's vector records the engine's exchange.
+        root = v["root"] if "root" in v else {"kind": "vault_transit", "exchange": v["exchange"]}
+        keys, lineage = open_keyring_file(bytes.fromhex(v["file_hex"]), root)
         return json.dumps([keys, lineage], sort_keys=True).encode()
     if v["format"] == "datakey-v1":
         return unwrap_data_key(bytes.fromhex(v["wrapped_hex"]), v["keyring"], v["context"])
@@ -735,6 +777,7 @@ def main() -> int:
     root = Path(__file__).resolve().parent
     files = (sorted(root.glob("record/*.json")) + sorted(root.glob("envelope/*.json"))
              + sorted(root.glob("datakey/*.json")) + sorted(root.glob("keyring/*.json"))
+             + sorted(root.glob("keyring_transit/*.json"))
              + sorted(root.glob("armor/*.json")) + sorted(root.glob("blind_index/*.json")))
     mismatches = 0
     for path in files:
