@@ -742,8 +742,8 @@ impl KeyProvider for TransitRoot {
         let not_a_key = Error::Malformed {
             reason: "the transit engine's plaintext is not a 32-byte key",
         };
-        let decoded = Base64::decode(plaintext.as_bytes(), &mut bytes[..])
-            .map_err(|_| not_a_key.clone())?;
+        let decoded =
+            Base64::decode(plaintext.as_bytes(), &mut bytes[..]).map_err(|_| not_a_key.clone())?;
         if decoded.len() != KEY_LEN {
             return Err(not_a_key);
         }
