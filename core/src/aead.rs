@@ -1,18 +1,26 @@
 //! The one AEAD module: every use of an AEAD primitive in the crate goes
 //! through here.
 //!
-//! Formats and public APIs see only these functions, so a faster backend for
-//! std targets can replace the RustCrypto implementation inside this file
-//! without touching a byte layout or a signature. The interface is detached
-//! and in place: the caller owns the buffer, the tag travels separately,
-//! lengths are checked here before any primitive is called.
+//! Formats and public APIs see only these functions, so the backend can
+//! change without touching a byte layout or a signature. The interface is
+//! detached and in place: the caller owns the buffer, the tag travels
+//! separately, lengths are checked here before any primitive is called.
 //!
-//! Decryption verifies the tag before it writes a single plaintext byte
-//! (the RustCrypto ChaCha20-Poly1305 core authenticates, then applies the
-//! keystream), so a failed open leaves the buffer holding the ciphertext.
-
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag, XChaCha20Poly1305, XNonce};
+//! Two backends compute the same bytes:
+//! - **fast** (feature `fast-aead`, on with `std`, on x86_64 and aarch64
+//!   Unix): ring's ChaCha20-Poly1305, BoringSSL's assembly chosen at run
+//!   time for the CPU (AVX2 here), with HChaCha20 from the `chacha20`
+//!   crate for XChaCha20's subkey. ring's key schedule does not wipe
+//!   itself, so it lives in a [`crate::secure_memory::Wiped`] for the one
+//!   call, and the subkey in a wiping buffer;
+//! - **portable** (every other build, `no_std` included): RustCrypto's
+//!   `chacha20poly1305`, whose cipher objects wipe their key copy on drop.
+//!
+//! `tests::backends_agree` runs both on every Wycheproof vector and on
+//! random inputs. A failed open leaves no plaintext in the buffer: the
+//! portable backend verifies before it decrypts (the buffer keeps the
+//! ciphertext), the fast one decrypts and authenticates in one pass and
+//! then zeroes the buffer (ring does, and this module does again).
 
 use alloc::vec::Vec;
 
@@ -80,9 +88,22 @@ pub(crate) fn associated_data(
     aad
 }
 
-fn key_ref(key: &KeyMaterial) -> &Key {
-    key.expose_secret().into()
-}
+/// Whether the fast backend is built in.
+#[cfg(test)]
+#[cfg(all(
+    feature = "fast-aead",
+    unix,
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+pub(crate) const FAST: bool = true;
+/// Whether the fast backend is built in.
+#[cfg(test)]
+#[cfg(not(all(
+    feature = "fast-aead",
+    unix,
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+pub(crate) const FAST: bool = false;
 
 /// Encrypts `buf` in place and returns the tag.
 pub(crate) fn encrypt_in_place(
@@ -95,25 +116,22 @@ pub(crate) fn encrypt_in_place(
     if nonce.len() != alg.nonce_len() {
         return Err(AeadError::NonceLength);
     }
-    // The cipher objects below hold a copy of the key and wipe it on drop
-    // (chacha20poly1305's `zeroize` feature).
-    let tag = match alg {
-        Algorithm::ChaCha20Poly1305 => {
-            let nonce = Nonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
-            ChaCha20Poly1305::new(key_ref(key)).encrypt_inout_detached(&nonce, aad, buf.into())
-        }
-        Algorithm::XChaCha20Poly1305 => {
-            let nonce = XNonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
-            XChaCha20Poly1305::new(key_ref(key)).encrypt_inout_detached(&nonce, aad, buf.into())
-        }
-    }
-    .map_err(|_| AeadError::Authentication)?;
-    let mut out = [0u8; TAG_LEN];
-    out.copy_from_slice(tag.as_slice());
-    Ok(out)
+    #[cfg(all(
+        feature = "fast-aead",
+        unix,
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    return fast::seal(alg, key, nonce, aad, buf);
+    #[cfg(not(all(
+        feature = "fast-aead",
+        unix,
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    return portable::seal(alg, key, nonce, aad, buf);
 }
 
-/// Verifies `tag` and, only if it verifies, decrypts `buf` in place.
+/// Verifies `tag` and decrypts `buf` in place; on failure `buf` holds no
+/// plaintext.
 pub(crate) fn decrypt_in_place(
     alg: Algorithm,
     key: &KeyMaterial,
@@ -125,28 +143,189 @@ pub(crate) fn decrypt_in_place(
     if nonce.len() != alg.nonce_len() {
         return Err(AeadError::NonceLength);
     }
-    let tag = Tag::try_from(tag).map_err(|_| AeadError::TagLength)?;
-    match alg {
-        Algorithm::ChaCha20Poly1305 => {
-            let nonce = Nonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
-            ChaCha20Poly1305::new(key_ref(key)).decrypt_inout_detached(
-                &nonce,
-                aad,
-                buf.into(),
-                &tag,
-            )
+    let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| AeadError::TagLength)?;
+    #[cfg(all(
+        feature = "fast-aead",
+        unix,
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    return fast::open(alg, key, nonce, aad, buf, tag);
+    #[cfg(not(all(
+        feature = "fast-aead",
+        unix,
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    return portable::open(alg, key, nonce, aad, buf, tag);
+}
+
+/// RustCrypto's `chacha20poly1305`: the portable backend, and the fast
+/// one's reference in the tests. Nonce lengths are checked by the caller.
+#[cfg_attr(
+    all(
+        not(test),
+        feature = "fast-aead",
+        unix,
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ),
+    allow(dead_code)
+)]
+mod portable {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag, XChaCha20Poly1305, XNonce};
+
+    use super::{AeadError, Algorithm, TAG_LEN};
+    use crate::secret::KeyMaterial;
+
+    fn key_ref(key: &KeyMaterial) -> &Key {
+        key.expose_secret().into()
+    }
+
+    pub(super) fn seal(
+        alg: Algorithm,
+        key: &KeyMaterial,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], AeadError> {
+        // The cipher objects below hold a copy of the key and wipe it on
+        // drop (chacha20poly1305's `zeroize` feature).
+        let tag = match alg {
+            Algorithm::ChaCha20Poly1305 => {
+                let nonce = Nonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
+                ChaCha20Poly1305::new(key_ref(key)).encrypt_inout_detached(&nonce, aad, buf.into())
+            }
+            Algorithm::XChaCha20Poly1305 => {
+                let nonce = XNonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
+                XChaCha20Poly1305::new(key_ref(key)).encrypt_inout_detached(&nonce, aad, buf.into())
+            }
         }
-        Algorithm::XChaCha20Poly1305 => {
-            let nonce = XNonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
-            XChaCha20Poly1305::new(key_ref(key)).decrypt_inout_detached(
-                &nonce,
-                aad,
-                buf.into(),
-                &tag,
-            )
+        .map_err(|_| AeadError::Authentication)?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_slice());
+        Ok(out)
+    }
+
+    pub(super) fn open(
+        alg: Algorithm,
+        key: &KeyMaterial,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), AeadError> {
+        let tag = Tag::from(*tag);
+        match alg {
+            Algorithm::ChaCha20Poly1305 => {
+                let nonce = Nonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
+                ChaCha20Poly1305::new(key_ref(key)).decrypt_inout_detached(
+                    &nonce,
+                    aad,
+                    buf.into(),
+                    &tag,
+                )
+            }
+            Algorithm::XChaCha20Poly1305 => {
+                let nonce = XNonce::try_from(nonce).map_err(|_| AeadError::NonceLength)?;
+                XChaCha20Poly1305::new(key_ref(key)).decrypt_inout_detached(
+                    &nonce,
+                    aad,
+                    buf.into(),
+                    &tag,
+                )
+            }
+        }
+        .map_err(|_| AeadError::Authentication)
+    }
+}
+
+/// ring's ChaCha20-Poly1305, with XChaCha20 built on it as the draft says:
+/// subkey = HChaCha20(key, nonce[0..16]), inner nonce = 4 zero bytes ||
+/// nonce[16..24]. Nonce lengths are checked by the caller.
+#[cfg(all(
+    feature = "fast-aead",
+    unix,
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+mod fast {
+    use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey};
+    use zeroize::{Zeroize, Zeroizing};
+
+    use super::{AeadError, Algorithm, TAG_LEN};
+    use crate::secret::KeyMaterial;
+    use crate::secure_memory::Wiped;
+
+    /// The ring key for `alg` and `nonce`, and ring's 12-byte nonce.
+    fn key_and_nonce(
+        alg: Algorithm,
+        key: &KeyMaterial,
+        nonce: &[u8],
+    ) -> Result<(Wiped<LessSafeKey>, Nonce), AeadError> {
+        let (unbound, inner) = match alg {
+            Algorithm::ChaCha20Poly1305 => {
+                let inner: [u8; 12] = nonce.try_into().map_err(|_| AeadError::NonceLength)?;
+                let unbound = UnboundKey::new(&CHACHA20_POLY1305, key.expose_secret());
+                (unbound, inner)
+            }
+            Algorithm::XChaCha20Poly1305 => {
+                let (head, tail) = nonce.split_at(16);
+                let mut derived = chacha20::hchacha::<chacha20::R20>(
+                    key.expose_secret().into(),
+                    head.try_into().map_err(|_| AeadError::NonceLength)?,
+                );
+                let mut subkey = Zeroizing::new([0u8; 32]);
+                subkey.copy_from_slice(&derived);
+                derived.as_mut_slice().zeroize();
+                let mut inner = [0u8; 12];
+                inner[4..].copy_from_slice(tail);
+                (UnboundKey::new(&CHACHA20_POLY1305, &subkey[..]), inner)
+            }
+        };
+        // A 32-byte key always makes a ChaCha20-Poly1305 key.
+        let unbound = unbound.map_err(|_| AeadError::Authentication)?;
+        Ok((
+            Wiped::new(LessSafeKey::new(unbound)),
+            Nonce::assume_unique_for_key(inner),
+        ))
+    }
+
+    pub(super) fn seal(
+        alg: Algorithm,
+        key: &KeyMaterial,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], AeadError> {
+        let (key, nonce) = key_and_nonce(alg, key, nonce)?;
+        let tag = key
+            .get()
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
+            .map_err(|_| AeadError::Authentication)?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    pub(super) fn open(
+        alg: Algorithm,
+        key: &KeyMaterial,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), AeadError> {
+        let (key, nonce) = key_and_nonce(alg, key, nonce)?;
+        match key
+            .get()
+            .open_in_place_separate_tag(nonce, Aad::from(aad), Tag::from(*tag), buf, 0..)
+        {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // ring has zeroed it already; no plaintext stays either way.
+                buf.zeroize();
+                Err(AeadError::Authentication)
+            }
         }
     }
-    .map_err(|_| AeadError::Authentication)
 }
 
 #[cfg(test)]

@@ -688,7 +688,8 @@ impl Keyring {
 
 #[cfg(feature = "std")]
 impl Keyring {
-    /// [`Keyring::rewrap_record_indexed_with`] with the OS RNG.
+    /// [`Keyring::rewrap_record_indexed_with`] with this thread's [`crate::FastRng`]
+    /// (the OS RNG off Unix).
     ///
     /// # Errors
     /// As [`Keyring::rewrap_record_indexed_with`].
@@ -698,7 +699,12 @@ impl Keyring {
         record: &[u8],
         context: &EncryptionContext,
     ) -> Result<IndexedRewrap> {
-        self.rewrap_record_indexed_with(index, record, context, &mut getrandom::SysRng)
+        self.rewrap_record_indexed_with(
+            index,
+            record,
+            context,
+            &mut crate::keyring::HotRng::default(),
+        )
     }
 }
 

@@ -238,11 +238,12 @@ impl Keyring {
 
 #[cfg(feature = "std")]
 impl Keyring {
-    /// [`Keyring::generate_data_key_with`] with the OS RNG.
+    /// [`Keyring::generate_data_key_with`] with this thread's [`crate::FastRng`]
+    /// (the OS RNG off Unix).
     ///
     /// # Errors
     /// As [`Keyring::generate_data_key_with`].
     pub fn generate_data_key(&self, name: &str, context: &EncryptionContext) -> Result<DataKey> {
-        self.generate_data_key_with(name, context, &mut getrandom::SysRng)
+        self.generate_data_key_with(name, context, &mut crate::keyring::HotRng::default())
     }
 }

@@ -35,6 +35,15 @@ use crate::random;
 use crate::secret::KeyMaterial;
 use crate::time::Timestamp;
 
+/// The generator of the hot paths' no-RNG-argument methods (records, data
+/// keys, rewraps): the per-thread [`crate::FastRng`] on Unix, the OS
+/// generator elsewhere.
+#[cfg(all(feature = "std", unix))]
+pub(crate) type HotRng = crate::fast_rng::FastRng;
+/// The generator of the hot paths' no-RNG-argument methods.
+#[cfg(all(feature = "std", not(unix)))]
+pub(crate) type HotRng = getrandom::SysRng;
+
 /// Most keys one keyring holds.
 pub const MAX_KEYS: usize = 65_536;
 /// Most versions one key holds.

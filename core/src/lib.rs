@@ -26,6 +26,8 @@ mod disk;
 pub mod envelope;
 pub mod error;
 #[cfg(all(feature = "std", unix))]
+pub mod fast_rng;
+#[cfg(all(feature = "std", unix))]
 pub mod file;
 mod kdf;
 mod key_id;
@@ -72,6 +74,8 @@ pub use secrecy;
 /// the same `rand_core` version as the core).
 pub use rand_core;
 
+#[cfg(all(feature = "std", unix))]
+pub use fast_rng::FastRng;
 /// The operating system's CSPRNG (`getrandom`), for the `*_with` methods.
 #[cfg(feature = "std")]
 pub use getrandom::SysRng;

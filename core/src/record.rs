@@ -385,7 +385,8 @@ impl Keyring {
 
 #[cfg(feature = "std")]
 impl Keyring {
-    /// [`Keyring::encrypt_record_with`] with the OS RNG.
+    /// [`Keyring::encrypt_record_with`] with this thread's [`crate::FastRng`]
+    /// (the OS RNG off Unix).
     ///
     /// # Errors
     /// As [`Keyring::encrypt_record_with`].
@@ -395,10 +396,16 @@ impl Keyring {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        self.encrypt_record_with(name, plaintext, context, &mut getrandom::SysRng)
+        self.encrypt_record_with(
+            name,
+            plaintext,
+            context,
+            &mut crate::keyring::HotRng::default(),
+        )
     }
 
-    /// [`Keyring::rewrap_record_with`] with the OS RNG.
+    /// [`Keyring::rewrap_record_with`] with this thread's [`crate::FastRng`]
+    /// (the OS RNG off Unix).
     ///
     /// # Errors
     /// As [`Keyring::rewrap_record_with`].
@@ -407,7 +414,7 @@ impl Keyring {
         record: &[u8],
         context: &EncryptionContext,
     ) -> Result<Option<Vec<u8>>> {
-        self.rewrap_record_with(record, context, &mut getrandom::SysRng)
+        self.rewrap_record_with(record, context, &mut crate::keyring::HotRng::default())
     }
 }
 

@@ -99,6 +99,12 @@ impl KeyMaterial {
         self.0.bytes()
     }
 
+    /// The raw key bytes, to change in place (the fast generator's key).
+    #[cfg(all(feature = "std", unix))]
+    pub(crate) fn expose_secret_mut(&mut self) -> &mut [u8; KEY_LEN] {
+        self.0.bytes_mut()
+    }
+
     /// Key material written in place by a fallible `fill`; wiped if it fails.
     pub(crate) fn try_from_fn<E>(
         fill: impl FnOnce(&mut [u8; KEY_LEN]) -> core::result::Result<(), E>,

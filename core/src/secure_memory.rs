@@ -125,11 +125,24 @@ impl Drop for PoolGuard {
     }
 }
 
-fn lock_pool() -> PoolGuard {
+/// Moved on in every child after `fork()` (by the `pthread_atfork` child
+/// handler): what [`crate::fast_rng`] compares to know it must reseed.
+static FORK_EPOCH: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// The number of `fork()`s between the first process that loaded this
+/// library and this one (0 there). Registers the fork handlers first, so a
+/// caller that reads it before a fork sees it change after.
+pub(crate) fn fork_epoch() -> u64 {
+    register_fork_handlers();
+    FORK_EPOCH.load(core::sync::atomic::Ordering::Acquire)
+}
+
+fn register_fork_handlers() {
     static HANDLERS: std::sync::Once = std::sync::Once::new();
     HANDLERS.call_once(|| {
         // SAFETY: three `extern "C"` functions without arguments that only
-        // lock, unlock and mlock (async-signal-safe work); registered once.
+        // lock, unlock, mlock and add to an atomic (async-signal-safe
+        // work); registered once.
         unsafe {
             libc::pthread_atfork(
                 Some(before_fork),
@@ -138,6 +151,10 @@ fn lock_pool() -> PoolGuard {
             )
         };
     });
+}
+
+fn lock_pool() -> PoolGuard {
+    register_fork_handlers();
     // SAFETY: a statically initialised mutex; the guard unlocks it.
     unsafe { libc::pthread_mutex_lock(POOL.mutex.get()) };
     PoolGuard(())
@@ -159,6 +176,8 @@ extern "C" fn after_fork_parent() {
 /// locks into a child, so lock every key page again now, before any code of
 /// the child can use an inherited key, and record whether that took.
 extern "C" fn after_fork_child() {
+    // First, so that no generator in the child serves its parent's stream.
+    FORK_EPOCH.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
     // SAFETY: `before_fork` locked the mutex in the thread that forked,
     // which is the child's only thread, so the pool is ours alone.
     let pool = unsafe { &mut *POOL.pool.get() };
@@ -475,3 +494,55 @@ mod tests {
 
 #[cfg(test)]
 mod kernel_tests;
+
+/// A value of a dependency's type that holds key material but does not
+/// wipe itself (ring's AEAD key schedule): kept in place, handed out by
+/// reference, and overwritten with zeros when dropped. For types without
+/// drop glue and without heap parts only (so that zeroing the bytes in
+/// place is all the cleaning there is); [`Wiped::new`] checks the first at
+/// compile time.
+#[cfg(feature = "fast-aead")]
+pub(crate) struct Wiped<T> {
+    value: core::mem::MaybeUninit<T>,
+}
+
+#[cfg(feature = "fast-aead")]
+impl<T> Wiped<T> {
+    /// Takes `value` (moved in: the caller's copy is a temporary the
+    /// compiler may leave on the stack, as with any move).
+    pub(crate) fn new(value: T) -> Self {
+        const {
+            assert!(
+                !core::mem::needs_drop::<T>(),
+                "Wiped is for plain values without drop glue"
+            );
+        }
+        Self {
+            value: core::mem::MaybeUninit::new(value),
+        }
+    }
+
+    pub(crate) fn get(&self) -> &T {
+        // SAFETY: `value` is initialised in `new` and stays initialised
+        // until `drop`, which is the only place that overwrites it.
+        unsafe { self.value.assume_init_ref() }
+    }
+}
+
+#[cfg(feature = "fast-aead")]
+impl<T> Drop for Wiped<T> {
+    fn drop(&mut self) {
+        let len = core::mem::size_of::<T>();
+        let base = self.value.as_mut_ptr().cast::<u8>();
+        for i in 0..len {
+            // SAFETY: `base .. base + len` is the storage of `value`, owned
+            // by `self` and borrowed by nothing now; `T` has no drop glue
+            // (checked in `new`), so nothing is skipped by not dropping it,
+            // and the zeroed bytes are never read as a `T` again (the
+            // storage is a `MaybeUninit`). Volatile, so the writes are not
+            // elided as dead stores.
+            unsafe { core::ptr::write_volatile(base.add(i), 0) };
+        }
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -2,7 +2,9 @@
 //! encryptor carried into a child by `fork()` refuses to go on (parent and
 //! child would otherwise seal the next chunk under the same key and
 //! nonce), while one-shot operations keep working in the child, with fresh
-//! randomness; the child's key pages are locked again before `fork()`
+//! randomness (the per-thread FastRng, seeded in the parent before the
+//! fork, reseeds in the child: neither its record nonces nor its raw
+//! output repeat the parent's); the child's key pages are locked again before `fork()`
 //! returns there (Linux drops locks across fork; a fork handler re-locks
 //! them), before any strongroom call, and `VmLck` agrees with the report. Uses a real `fork()`, in a
 //! single-threaded child process of this test so that the fork happens
@@ -20,7 +22,8 @@ mod common;
 use std::io::Read;
 
 use strongroom::envelope::{EnvelopeEncryptor, Recipient};
-use strongroom::{EncryptionContext, Error, Keyring, SysRng, inspect_record};
+use strongroom::rand_core;
+use strongroom::{EncryptionContext, Error, FastRng, Keyring, SysRng, inspect_record};
 
 const CHILD_ENV: &str = "STRONGROOM_FORK_CHILD";
 
@@ -51,6 +54,9 @@ fn fork_child() {
     }];
     let (mut enc, mut out) = EnvelopeEncryptor::new(&recipients, &ctx(), 64, &mut SysRng).unwrap();
     enc.update(&[1u8; 100], &mut out).unwrap();
+    // Records draw their nonces from this thread's FastRng: seed it now, so
+    // that the child inherits a seeded generator and must reseed.
+    keyring.encrypt_record("k", b"before", &ctx()).unwrap();
     let parent_locked = strongroom::secure_memory::status().locked;
     let mut pipe = [0i32; 2];
     // SAFETY: pipe writes two descriptors into the array.
@@ -75,9 +81,13 @@ fn fork_child() {
         ) && matches!(enc.finish(&mut out), Err(Error::InvalidArgument { .. }));
         let record = keyring.encrypt_record("k", b"child", &ctx()).unwrap();
         let ok = truthful && refused && keyring.decrypt_record(&record, &ctx()).is_ok();
+        let mut drawn = record;
+        let mut raw = [0u8; 64];
+        rand_core::TryRng::try_fill_bytes(&mut FastRng, &mut raw).unwrap();
+        drawn.extend_from_slice(&raw);
         // SAFETY: the write end of the pipe, and a buffer of its length.
         unsafe {
-            libc::write(pipe[1], record.as_ptr().cast(), record.len());
+            libc::write(pipe[1], drawn.as_ptr().cast(), drawn.len());
             libc::_exit(if ok { 0 } else { 1 });
         }
     }
@@ -99,10 +109,16 @@ fn fork_child() {
         &ctx(),
     )
     .unwrap();
+    // The parent's next draws are what a child that kept the parent's
+    // generator state would have produced.
     let parent_record = keyring.encrypt_record("k", b"child", &ctx()).unwrap();
+    let mut parent_raw = [0u8; 64];
+    rand_core::TryRng::try_fill_bytes(&mut FastRng, &mut parent_raw).unwrap();
     let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let child_raw = child_record.split_off(child_record.len().saturating_sub(64));
     let nonces_differ = child_record.len() == parent_record.len()
         && child_record[9..33] != parent_record[9..33]
+        && child_raw != parent_raw
         && inspect_record(&child_record).is_ok();
     println!(
         "child: exited_ok={exited_ok} parent_stream_ok={} nonces_differ={nonces_differ} parent_locked={parent_locked}",
