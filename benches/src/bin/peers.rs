@@ -10,7 +10,13 @@
 //!   vs ring's raw ChaCha20-Poly1305 seal and open over the same bytes (one
 //!   call: the fastest the primitive goes).
 //!
-//! Usage: `peers [rounds]` (default 15).
+//! - `peers argon2 [rounds]`: opening an empty passphrase-sealed keyring
+//!   (one Argon2id run plus microseconds) at m = 64 MiB, t = 3, p = 4 and at
+//!   m = 19 MiB, t = 2, p = 1, milliseconds per open; the libargon2 peer
+//!   runs in Python (`benches/argon2_peer.py`), interleaved by
+//!   `benches/run-peers.sh`.
+//!
+//! Usage: `peers [rounds]` (default 15), or `peers argon2 [rounds]`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use core::hint::black_box;
@@ -53,11 +59,39 @@ fn report(what: &str, ours: &mut [f64], peer: &mut [f64], ratios: &mut [f64], un
     );
 }
 
+fn argon2(rounds: usize) {
+    use strongroom::keyring_file;
+    use strongroom::root::{Argon2Params, PassphraseRoot};
+    for (m, t, p) in [(65_536, 3, 4), (19_456, 2, 1)] {
+        let params = Argon2Params {
+            m_cost_kib: m,
+            t_cost: t,
+            p_cost: p,
+        };
+        let root = PassphraseRoot::with_params(b"correct horse battery staple", params);
+        let sealed = keyring_file::encrypt(&Keyring::new(), &root, &mut SysRng).unwrap();
+        let mut ms: Vec<f64> = (0..rounds)
+            .map(|_| {
+                time(1, || {
+                    black_box(keyring_file::decrypt(&sealed, &root).unwrap());
+                }) * 1e3
+            })
+            .collect();
+        println!(
+            "{{\"what\": \"argon2id m={m} KiB t={t} p={p} (keyring open)\", \"strongroom_ms\": {:.1}, \"rounds\": {rounds}}}",
+            median(&mut ms)
+        );
+    }
+}
+
 fn main() {
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(15);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("argon2") {
+        args.next();
+        argon2(args.next().and_then(|a| a.parse().ok()).unwrap_or(7));
+        return;
+    }
+    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(15);
     let mut keyring = Keyring::new();
     keyring.create_key("pii").unwrap();
     let ctx = EncryptionContext::from_pairs([("table", "customers"), ("column", "email")]).unwrap();
