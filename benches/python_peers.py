@@ -101,6 +101,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=0.4)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--json", action="store_true", help="one JSON line per (size, library): median ops/s")
     args = ap.parse_args()
     libs = peers()
     sizes = [("64 B", 64), ("1 KiB", 1024), ("1 MiB", 1 << 20)]
@@ -112,6 +113,12 @@ def main() -> None:
                 if name == "strongroom envelope" and size < (1 << 20):
                     continue
                 results.setdefault((label, name), []).append(measure(f, msg, args.seconds))
+    if args.json:
+        import json
+        for (label, name), rates in sorted(results.items()):
+            print(json.dumps({"python": platform.python_version(), "size": label, "library": name,
+                              "ops_per_s": statistics.median(rates), "rounds": args.rounds}))
+        return
     print(f"python_peers: Python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} CPUs, median of {args.rounds} interleaved rounds of ~{args.seconds}s")
     for label, size in sizes:

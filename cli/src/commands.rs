@@ -10,7 +10,7 @@ use strongroom::envelope::{self, DEFAULT_CHUNK_SIZE, EnvelopeReader, EnvelopeWri
 use strongroom::file;
 use strongroom::root::Retirement;
 use strongroom::store::KeyringStore;
-use strongroom::{EncryptionContext, Keyring, SysRng, Timestamp};
+use strongroom::{EncryptionContext, FastRng, Keyring, SysRng, Timestamp};
 
 use crate::args::{
     Cli, Command, DecryptArgs, EncryptArgs, KeyCommand, KeyringCommand, RecordCommand,
@@ -727,7 +727,7 @@ pub(crate) fn encrypt(
     } else {
         Sink::Binary(out)
     };
-    let mut writer = EnvelopeWriter::new(sink, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut SysRng)
+    let mut writer = EnvelopeWriter::new(sink, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut FastRng)
         .and_then(|w| w.with_threads(threads))
         .map_err(|e| CliError::io("cannot start the envelope", e))?;
     file::copy_wiped(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
@@ -913,7 +913,7 @@ pub(crate) fn rewrap(
             continue;
         }
         let result = if check {
-            file::check_rewrap_envelope_file(keyring, path, &mut SysRng)
+            file::check_rewrap_envelope_file(keyring, path, &mut FastRng)
         } else {
             file::rewrap_envelope_file(keyring, path, &mut SysRng)
         };

@@ -93,7 +93,7 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt(
             pt,
             ctx,
             chunk(chunk_size),
-            &mut strongroom::SysRng,
+            &mut strongroom::FastRng,
         )?;
         // SAFETY: checked non-NULL above.
         unsafe { write(out, strongroom_buffer::public(sealed)) };
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn strongroom_envelope_rewrap(
             )
         };
         let current = k.current();
-        let moved = envelope::rewrap(&current, env, ctx, &mut strongroom::SysRng)?;
+        let moved = envelope::rewrap(&current, env, ctx, &mut strongroom::FastRng)?;
         // SAFETY: checked non-NULL above.
         unsafe { write(out, strongroom_buffer::public(moved)) };
         Ok(())
@@ -269,7 +269,7 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt_to(
             pt,
             ctx,
             chunk(chunk_size),
-            &mut strongroom::SysRng,
+            &mut strongroom::FastRng,
         )?;
         // SAFETY: checked non-NULL above.
         unsafe { write(out, strongroom_buffer::public(sealed)) };
@@ -314,7 +314,7 @@ pub unsafe extern "C" fn strongroom_envelope_encrypt_with_key(
             pt,
             ctx,
             chunk(chunk_size),
-            &mut strongroom::SysRng,
+            &mut strongroom::FastRng,
         )?;
         // SAFETY: checked non-NULL above.
         unsafe { write(out, strongroom_buffer::public(sealed)) };

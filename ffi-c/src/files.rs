@@ -71,7 +71,7 @@ pub unsafe extern "C" fn strongroom_file_encrypt(
             ctx,
             chunk,
             self::threads(threads),
-            &mut strongroom::SysRng,
+            &mut strongroom::FastRng,
         )?;
         Ok(())
     })
@@ -139,7 +139,7 @@ pub unsafe extern "C" fn strongroom_file_rewrap(
     boundary(|| {
         // SAFETY: the caller's pointer contracts; the handle is checked.
         let (k, p) = unsafe { (self::keyring(keyring)?, self::path(path, path_len)?) };
-        let moves = file::rewrap_envelope_file(&k.current(), p, &mut strongroom::SysRng)?;
+        let moves = file::rewrap_envelope_file(&k.current(), p, &mut strongroom::FastRng)?;
         if !out_moved.is_null() {
             // SAFETY: non-NULL and writable by contract.
             unsafe { write(out_moved, moves.len()) };

@@ -109,7 +109,7 @@ pub unsafe extern "C" fn strongroom_record_encrypt_into(
         let dst = unsafe { output(out, out_cap, &[pt]) }?;
         let n = k
             .current()
-            .encrypt_record_into(name, pt, ctx, &mut strongroom::SysRng, dst)?;
+            .encrypt_record_into(name, pt, ctx, &mut strongroom::FastRng, dst)?;
         // SAFETY: checked non-NULL above.
         unsafe { write(out_len, n) };
         Ok(())
@@ -319,7 +319,7 @@ pub unsafe extern "C" fn strongroom_record_encrypt_with_key(
                 context_or_empty(ctx, &empty)?,
             )
         };
-        let sealed = record::encrypt_with_key(&key, pt, ctx, &mut strongroom::SysRng)?;
+        let sealed = record::encrypt_with_key(&key, pt, ctx, &mut strongroom::FastRng)?;
         // SAFETY: checked non-NULL above.
         unsafe { write(out, strongroom_buffer::public(sealed)) };
         Ok(())

@@ -101,7 +101,7 @@ pub unsafe extern "C" fn strongroom_envelope_encryptor_new(
             chunk_size
         };
         let (inner, header) =
-            EnvelopeEncryptor::new(&recipients, ctx, chunk, &mut strongroom::SysRng)?;
+            EnvelopeEncryptor::new(&recipients, ctx, chunk, &mut strongroom::FastRng)?;
         let enc = handle::register(strongroom_envelope_encryptor { inner }, Kind::Encryptor);
         // SAFETY: both checked non-NULL above.
         unsafe {

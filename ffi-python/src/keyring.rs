@@ -788,7 +788,7 @@ impl Keyring {
                 .iter()
                 .map(|name| Recipient::Key { keyring: &k, name })
                 .collect();
-            envelope::encrypt(&recipients, pt, &ctx, chunk_size, &mut strongroom::SysRng)
+            envelope::encrypt(&recipients, pt, &ctx, chunk_size, &mut strongroom::FastRng)
         })
         .map_err(core_err)?;
         Ok(PyBytes::new(py, &sealed))
@@ -867,7 +867,7 @@ impl Keyring {
         };
         let k = self.inner.current();
         let out = maybe_detach(py, env.len(), || {
-            envelope::rewrap(&k, env, &ctx, &mut strongroom::SysRng)
+            envelope::rewrap(&k, env, &ctx, &mut strongroom::FastRng)
         })
         .map_err(core_err)?;
         Ok(PyBytes::new(py, &out))
@@ -944,7 +944,7 @@ impl Keyring {
         let moved = self
             .inner
             .current()
-            .rewrap_data_key_with(blob.as_slice(), &ctx, &mut strongroom::SysRng)
+            .rewrap_data_key_with(blob.as_slice(), &ctx, &mut strongroom::FastRng)
             .map_err(core_err)?;
         Ok(PyBytes::new(py, &moved))
     }
@@ -1105,7 +1105,7 @@ impl Keyring {
                     &ctx,
                     chunk_size,
                     threads,
-                    &mut strongroom::SysRng,
+                    &mut strongroom::FastRng,
                 )
                 .map_err(Failure::Store),
                 (src, dst) => {
@@ -1116,7 +1116,7 @@ impl Keyring {
                             &recipients,
                             &ctx,
                             chunk_size,
-                            &mut strongroom::SysRng,
+                            &mut strongroom::FastRng,
                         )?
                         .with_threads(threads)?;
                         let n = file::copy_wiped(&mut reader, &mut writer)?;

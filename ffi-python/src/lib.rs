@@ -226,7 +226,7 @@ fn encrypt_with_key<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let key = standalone_key(key)?;
     let (pt, ctx) = (Input::new(plaintext, usize::MAX)?, context_of(context)?);
-    let sealed = record::encrypt_with_key(&key, pt.as_slice(), &ctx, &mut strongroom::SysRng)
+    let sealed = record::encrypt_with_key(&key, pt.as_slice(), &ctx, &mut strongroom::FastRng)
         .map_err(core_err)?;
     Ok(record_out(py, &sealed, text))
 }
@@ -265,7 +265,7 @@ fn encrypt_envelope_with_key<'py>(
     let pt = pt.as_slice();
     let sealed = maybe_detach(py, pt.len(), || {
         let recipients = [envelope::Recipient::Standalone(&key)];
-        envelope::encrypt(&recipients, pt, &ctx, chunk_size, &mut strongroom::SysRng)
+        envelope::encrypt(&recipients, pt, &ctx, chunk_size, &mut strongroom::FastRng)
     })
     .map_err(core_err)?;
     Ok(PyBytes::new(py, &sealed))
