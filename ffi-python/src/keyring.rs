@@ -783,15 +783,38 @@ impl Keyring {
         let (pt, ctx) = (Input::new(data, DETACH_THRESHOLD)?, context_of(context)?);
         let pt = pt.as_slice();
         let k = self.inner.current();
-        let sealed = maybe_detach(py, pt.len(), || {
-            let recipients: Vec<Recipient<'_>> = names
-                .iter()
-                .map(|name| Recipient::Key { keyring: &k, name })
-                .collect();
-            envelope::encrypt(&recipients, pt, &ctx, chunk_size, &mut strongroom::FastRng)
+        let len = envelope::encrypted_len(pt.len() as u64, chunk_size, names.len(), &ctx)
+            .map_err(core_err)
+            .and_then(|n| {
+                usize::try_from(n)
+                    .map_err(|_| raise(ErrorKind::TooLarge, "the envelope is too large".into()))
+            })?;
+        // Sealed straight into the `bytes` object returned (no staging copy).
+        PyBytes::new_with(py, len, |dst| {
+            let n = maybe_detach(py, pt.len(), || {
+                let recipients: Vec<Recipient<'_>> = names
+                    .iter()
+                    .map(|name| Recipient::Key { keyring: &k, name })
+                    .collect();
+                envelope::encrypt_into(
+                    &recipients,
+                    pt,
+                    &ctx,
+                    chunk_size,
+                    &mut strongroom::FastRng,
+                    dst,
+                )
+            })
+            .map_err(core_err)?;
+            if n == len {
+                Ok(())
+            } else {
+                Err(raise(
+                    ErrorKind::Malformed,
+                    "the envelope length differs from the computed one".into(),
+                ))
+            }
         })
-        .map_err(core_err)?;
-        Ok(PyBytes::new(py, &sealed))
     }
 
     /// Decrypts a whole envelope (every chunk authenticated first).
@@ -805,11 +828,32 @@ impl Keyring {
         let (env, ctx) = (Input::new(data, DETACH_THRESHOLD)?, context_of(context)?);
         let env = env.as_slice();
         let k = self.inner.current();
-        let plain = maybe_detach(py, env.len(), || {
-            envelope::decrypt(Identity::Keyring(&k), env, &ctx)
+        let len = envelope::inspect(env).map_err(core_err).and_then(|info| {
+            usize::try_from(info.plaintext_len)
+                .map_err(|_| raise(ErrorKind::TooLarge, "the envelope is too large".into()))
+        })?;
+        // Straight into the `bytes` object returned (no staging copy):
+        // nothing else can see it until it is returned, so the GIL can be
+        // released while it is written, and on failure it is zeroed (the
+        // core leaves no plaintext there either) and dropped.
+        PyBytes::new_with(py, len, |dst| {
+            let n = maybe_detach(py, len, || {
+                envelope::decrypt_into(Identity::Keyring(&k), env, &ctx, dst)
+            })
+            .map_err(|e| {
+                zeroize::Zeroize::zeroize(&mut *dst);
+                core_err(e)
+            })?;
+            if n == len {
+                Ok(())
+            } else {
+                zeroize::Zeroize::zeroize(&mut *dst);
+                Err(raise(
+                    ErrorKind::Malformed,
+                    "the plaintext length differs from the header's".into(),
+                ))
+            }
         })
-        .map_err(core_err)?;
-        Ok(PyBytes::new(py, plain.expose_secret()))
     }
 
     /// Decrypts an envelope into `buffer`; returns the plaintext length.
