@@ -3,7 +3,7 @@
 use core::fmt;
 
 use strongroom::SecretBytes;
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
 use crate::handle::{self, Kind};
 use crate::util::boundary_value;
@@ -23,7 +23,18 @@ pub struct strongroom_buffer {
 /// ciphertexts as plain vectors, wiped here too on free.
 enum Bytes {
     Secret(SecretBytes),
-    Public(Zeroizing<Vec<u8>>),
+    Public(Vec<u8>),
+}
+
+impl Drop for Bytes {
+    fn drop(&mut self) {
+        if let Self::Public(v) = self {
+            // In bulk: `Zeroizing<Vec<u8>>` wipes one volatile byte at a
+            // time, which cost more than the encryption for large buffers.
+            v.as_mut_slice().zeroize();
+            v.spare_capacity_mut().zeroize();
+        }
+    }
 }
 
 impl Bytes {
@@ -58,7 +69,7 @@ impl strongroom_buffer {
     pub(crate) fn public(bytes: Vec<u8>) -> *mut strongroom_buffer {
         handle::register(
             strongroom_buffer {
-                bytes: Bytes::Public(Zeroizing::new(bytes)),
+                bytes: Bytes::Public(bytes),
             },
             Kind::Buffer,
         )
