@@ -152,6 +152,32 @@ fn streams_fifos_and_stdout_receive_the_bytes_and_are_never_replaced() {
     env.no_partial_files();
 }
 
+/// A file under /dev that is a file (tmpfs at /dev/shm) is written like
+/// any other output: created atomically when new, and replaced atomically
+/// when named again. (Every /dev path was once taken for a stream, so a
+/// new file there failed with "No such file or directory".)
+#[test]
+fn a_file_on_dev_shm_is_a_file() {
+    let shm = std::path::Path::new("/dev/shm");
+    assert!(shm.is_dir(), "this machine has no /dev/shm");
+    let env = Env::new("devshm");
+    init(&env);
+    fs::write(env.path("in"), pattern(70_000)).unwrap();
+    let target = shm.join(format!("strongroom-test-{}.sr", std::process::id()));
+    let _ = fs::remove_file(&target);
+    let t = target.to_str().unwrap();
+    env.ok(&["encrypt", "--key", "files", "-o", t, "in"]);
+    assert!(fs::metadata(&target).unwrap().is_file());
+    env.ok(&["decrypt", "-o", "back", t]);
+    assert_eq!(fs::read(env.path("back")).unwrap(), pattern(70_000));
+    let before = fs::metadata(&target).unwrap().ino();
+    env.ok(&["encrypt", "--key", "files", "-o", t, "in"]);
+    // Replaced by a rename (a new inode), never appended to.
+    assert_ne!(fs::metadata(&target).unwrap().ino(), before);
+    assert!(fs::metadata(&target).unwrap().len() < 71_000);
+    fs::remove_file(&target).unwrap();
+}
+
 trait FifoLike {
     fn is_fifo_like(&self) -> bool;
 }
