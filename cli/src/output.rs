@@ -58,23 +58,23 @@ enum Kind {
     File,
 }
 
-/// A name of an already open descriptor (`/dev/stdout`, `/dev/fd/3`,
-/// `/proc/self/fd/1`): written in place even when it resolves to a regular
-/// file (a shell's `> file` or `>> file` behind it), never replaced.
+/// A name of an already open descriptor (`/dev/stdout`, `/dev/fd/3`):
+/// written in place even when it resolves to a regular file (a shell's
+/// `> file` or `>> file` behind it), never replaced.
 fn is_descriptor_alias(path: &Path) -> bool {
     path == Path::new("/dev/stdout")
         || path == Path::new("/dev/stderr")
         || path.starts_with("/dev/fd/")
-        || (path.starts_with("/proc/") && path.components().any(|c| c.as_os_str() == "fd"))
 }
 
 fn kind(path: &Path) -> Kind {
     if path == Path::new("-") {
         return Kind::Stdout;
     }
-    // Other paths under /dev and /proc are what they are: devices and
-    // FIFOs are streams; a file on /dev/shm (tmpfs) is a file.
-    if is_descriptor_alias(path) {
+    // Nothing under /proc is a file to create. Other paths under /dev are
+    // what they are: devices and FIFOs are streams; a file on /dev/shm
+    // (tmpfs) is a file.
+    if is_descriptor_alias(path) || path.starts_with("/proc/") {
         return Kind::Stream;
     }
     match fs::metadata(path) {
