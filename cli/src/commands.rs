@@ -727,13 +727,25 @@ pub(crate) fn encrypt(
     } else {
         Sink::Binary(out)
     };
-    let mut writer = EnvelopeWriter::new(sink, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut FastRng)
-        .and_then(|w| w.with_threads(threads))
-        .map_err(|e| CliError::io("cannot start the envelope", e))?;
-    file::copy_wiped(&mut reader, &mut writer).map_err(|e| CliError::io("cannot encrypt", e))?;
-    let sink = writer
-        .finish()
-        .map_err(|e| CliError::io("cannot finish the envelope", e))?;
+    // Sealing on the worker threads and writing on an output thread of
+    // its own overlap (crate::pipe).
+    let (sealed, sink) = crate::pipe::through_output_thread(sink, threads, |w| {
+        let mut writer =
+            EnvelopeWriter::new(w, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut FastRng)
+                .and_then(|w| w.with_threads(threads))
+                .map_err(|e| (e, "cannot start the envelope"))
+                .map_err(tagged)?;
+        file::copy_wiped(&mut reader, &mut writer)
+            .map_err(|e| (e, "cannot encrypt"))
+            .map_err(tagged)?;
+        writer
+            .finish()
+            .map(|_| ())
+            .map_err(|e| (e, "cannot finish the envelope"))
+            .map_err(tagged)
+    });
+    let sink = sink.map_err(|e| CliError::io("cannot write the envelope", e))?;
+    sealed.map_err(untag)?;
     let out = match sink {
         Sink::Binary(out) => out,
         Sink::Armored(w) => w
@@ -800,15 +812,50 @@ pub(crate) fn decrypt(
     let mut plain = EnvelopeReader::new(reader, keyring, &ctx)
         .with_threads(threads)
         .map_err(|e| CliError::io("cannot start decrypting", e))?;
-    file::copy_wiped(&mut plain, &mut out).map_err(|e| {
+    // Opening on the worker threads and writing the plaintext on an output
+    // thread of its own overlap (crate::pipe); the output is committed
+    // only once everything authenticated and was written.
+    let (opened, written) =
+        crate::pipe::through_output_thread(&mut out, threads, |w| file::copy_wiped(&mut plain, w));
+    let written = written
+        .map(|_| ())
+        .map_err(|e| CliError::io("cannot write the plaintext", e));
+    opened.map_err(|e| {
         let e = CliError::io("cannot decrypt", e);
         match (&e, args.input.as_deref()) {
             (CliError::Auth(_), Some(p)) if p != Path::new("-") => context_hint(e, p, &ctx),
             _ => e,
         }
     })?;
+    written?;
     out.commit()
 }
+
+/// An I/O error with the message prefix it is reported under, carried
+/// through `io::Error` (crate::pipe passes only `io::Error`s).
+fn tagged((e, what): (io::Error, &'static str)) -> io::Error {
+    io::Error::new(e.kind(), Tagged(what, e))
+}
+
+fn untag(e: io::Error) -> CliError {
+    let kind = e.kind();
+    match e.into_inner().map(|inner| inner.downcast::<Tagged>()) {
+        Some(Ok(t)) => CliError::io(t.0, t.1),
+        Some(Err(other)) => CliError::io("cannot encrypt", io::Error::new(kind, other)),
+        None => CliError::io("cannot encrypt", io::Error::from(kind)),
+    }
+}
+
+#[derive(Debug)]
+struct Tagged(&'static str, io::Error);
+
+impl core::fmt::Display for Tagged {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.1.fmt(f)
+    }
+}
+
+impl core::error::Error for Tagged {}
 
 /// A failed decryption whose `--context` differs from the context the
 /// file stores (public: `inspect` prints it) says so, and how.

@@ -16,6 +16,7 @@ mod error;
 #[cfg(feature = "vault")]
 mod kv;
 mod output;
+mod pipe;
 mod progress;
 mod records;
 mod report;
