@@ -729,7 +729,8 @@ pub(crate) fn encrypt(
     };
     // Sealing on the worker threads and writing on an output thread of
     // its own overlap (crate::pipe).
-    let (sealed, sink) = crate::pipe::through_output_thread(sink, threads, |w| {
+    let pipe = crate::pipe::threads_for(threads, len);
+    let (sealed, sink) = crate::pipe::through_output_thread(sink, pipe, |w| {
         let mut writer =
             EnvelopeWriter::new(w, &recipients, &ctx, DEFAULT_CHUNK_SIZE, &mut FastRng)
                 .and_then(|w| w.with_threads(threads))
@@ -816,7 +817,9 @@ pub(crate) fn decrypt(
     // thread of its own overlap (crate::pipe); the output is committed
     // only once everything authenticated and was written.
     let (opened, written) =
-        crate::pipe::through_output_thread(&mut out, threads, |w| file::copy_wiped(&mut plain, w));
+        crate::pipe::through_output_thread(&mut out, crate::pipe::threads_for(threads, len), |w| {
+            file::copy_wiped(&mut plain, w)
+        });
     let written = written
         .map(|_| ())
         .map_err(|e| CliError::io("cannot write the plaintext", e));

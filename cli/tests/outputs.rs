@@ -1097,3 +1097,31 @@ fn pre_created_temp_names_do_not_block_an_output() {
         b"planted"
     );
 }
+
+/// Files of several output buffers go through the output thread (with
+/// more than one thread): the bytes match the single-threaded run's
+/// plaintext, and an envelope altered near its end leaves no output file
+/// (the plaintext of the earlier chunks was written, by the output
+/// thread, only into the temporary file that is removed).
+#[test]
+fn the_output_thread_writes_everything_and_leaves_nothing_on_failure() {
+    let env = Env::new("outthread");
+    init(&env);
+    let data = pattern(5 * 1024 * 1024 + 12_345);
+    fs::write(env.path("big"), &data).unwrap();
+    env.ok(&["--threads", "2", "encrypt", "--key", "files", "-o", "big.sr", "big"]);
+    env.ok(&["--threads", "1", "encrypt", "--key", "files", "-o", "big1.sr", "big"]);
+    for (sealed, threads) in [("big.sr", "2"), ("big1.sr", "2"), ("big.sr", "1")] {
+        let _ = fs::remove_file(env.path("back"));
+        env.ok(&["--threads", threads, "decrypt", "-o", "back", sealed]);
+        assert!(fs::read(env.path("back")).unwrap() == data, "{sealed} {threads}");
+    }
+    let mut altered = fs::read(env.path("big.sr")).unwrap();
+    let at = altered.len() - 100;
+    altered[at] ^= 1;
+    fs::write(env.path("bad.sr"), &altered).unwrap();
+    let err = env.fails(&["--threads", "2", "decrypt", "-o", "out", "bad.sr"], 3);
+    assert!(err.contains("authentication"), "{err}");
+    assert!(!env.path("out").exists(), "a partial plaintext was left");
+    env.no_partial_files();
+}
