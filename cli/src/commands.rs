@@ -820,9 +820,9 @@ pub(crate) fn decrypt(
         crate::pipe::through_output_thread(&mut out, crate::pipe::threads_for(threads, len), |w| {
             file::copy_wiped(&mut plain, w)
         });
-    let written = written
-        .map(|_| ())
-        .map_err(|e| CliError::io("cannot write the plaintext", e));
+    // The output thread's error first: when it stops (a full disk), the
+    // decryption fails only because its output went away.
+    written.map_err(|e| CliError::io("cannot write the plaintext", e))?;
     opened.map_err(|e| {
         let e = CliError::io("cannot decrypt", e);
         match (&e, args.input.as_deref()) {
@@ -830,7 +830,6 @@ pub(crate) fn decrypt(
             _ => e,
         }
     })?;
-    written?;
     out.commit()
 }
 

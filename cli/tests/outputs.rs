@@ -1109,12 +1109,33 @@ fn the_output_thread_writes_everything_and_leaves_nothing_on_failure() {
     init(&env);
     let data = pattern(5 * 1024 * 1024 + 12_345);
     fs::write(env.path("big"), &data).unwrap();
-    env.ok(&["--threads", "2", "encrypt", "--key", "files", "-o", "big.sr", "big"]);
-    env.ok(&["--threads", "1", "encrypt", "--key", "files", "-o", "big1.sr", "big"]);
+    env.ok(&[
+        "--threads",
+        "2",
+        "encrypt",
+        "--key",
+        "files",
+        "-o",
+        "big.sr",
+        "big",
+    ]);
+    env.ok(&[
+        "--threads",
+        "1",
+        "encrypt",
+        "--key",
+        "files",
+        "-o",
+        "big1.sr",
+        "big",
+    ]);
     for (sealed, threads) in [("big.sr", "2"), ("big1.sr", "2"), ("big.sr", "1")] {
         let _ = fs::remove_file(env.path("back"));
         env.ok(&["--threads", threads, "decrypt", "-o", "back", sealed]);
-        assert!(fs::read(env.path("back")).unwrap() == data, "{sealed} {threads}");
+        assert!(
+            fs::read(env.path("back")).unwrap() == data,
+            "{sealed} {threads}"
+        );
     }
     let mut altered = fs::read(env.path("big.sr")).unwrap();
     let at = altered.len() - 100;
@@ -1124,4 +1145,23 @@ fn the_output_thread_writes_everything_and_leaves_nothing_on_failure() {
     assert!(err.contains("authentication"), "{err}");
     assert!(!env.path("out").exists(), "a partial plaintext was left");
     env.no_partial_files();
+    // An output that fails (/dev/full: every write is ENOSPC) is reported
+    // as the output's error, not as the stream that lost its output.
+    for (cmd, input, says) in [
+        ("encrypt", "big", "cannot write the envelope"),
+        ("decrypt", "big.sr", "cannot write the plaintext"),
+    ] {
+        let mut args = vec!["--threads", "2", cmd];
+        if cmd == "encrypt" {
+            args.extend(["--key", "files"]);
+        }
+        args.extend(["-o", "/dev/full", input]);
+        let out = env.run(&args, None);
+        assert!(!out.status.success(), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(says) && err.contains("No space left"),
+            "{cmd}: {err}"
+        );
+    }
 }
