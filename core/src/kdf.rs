@@ -154,8 +154,9 @@ pub(crate) fn argon2id(
 /// Where Argon2's lanes run.
 ///
 /// With `std`, the `argon2` crate's `parallel` feature computes the lanes
-/// of each slice on rayon threads (RFC 9106's parallelism; p = 4 is about
-/// 3x faster than one lane after another on 4 cores). Those threads are
+/// of each slice on rayon threads (RFC 9106's parallelism; at p = 4 on the
+/// 2-core project machine it took the open of a passphrase keyring from
+/// 1.34x libargon2's time to 0.89x, BENCHMARKS.md). Those threads are
 /// this call's own, never rayon's global pool: a pool of p threads that
 /// this module spawns, and that outlive nothing: when the
 /// hash is done the pool is dropped, each thread overwrites the part of
