@@ -88,6 +88,45 @@ pub(crate) fn associated_data(
     aad
 }
 
+/// Associated data up to this length is built on the stack by
+/// [`with_associated_data`]: a record's or data key's with a context of a
+/// few pairs (a heap allocation and free were a twentieth of a 64-byte
+/// record round trip).
+const STACK_AAD_LEN: usize = 256;
+
+/// Runs `f` over the [`associated_data`] of the same parts, built on the
+/// stack when it fits in [`STACK_AAD_LEN`] bytes (it holds nothing secret).
+pub(crate) fn with_associated_data<T>(
+    label: &[u8],
+    parts: &[&[u8]],
+    context: Option<&EncryptionContext>,
+    f: impl FnOnce(&[u8]) -> T,
+) -> T {
+    let len = label.len()
+        + parts.iter().map(|p| p.len()).sum::<usize>()
+        + context.map_or(0, |c| c.encoded_len());
+    if len > STACK_AAD_LEN {
+        return f(&associated_data(label, parts, context));
+    }
+    let mut buf = [0u8; STACK_AAD_LEN];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        // Within `len`, so always within `buf`.
+        if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        at += bytes.len();
+    };
+    put(label);
+    for part in parts {
+        put(part);
+    }
+    if let Some(context) = context {
+        context.encode_with(&mut put);
+    }
+    f(buf.get(..at).unwrap_or_default())
+}
+
 /// Whether the fast backend is built in.
 #[cfg(test)]
 #[cfg(all(
@@ -254,12 +293,16 @@ mod fast {
     use crate::secret::KeyMaterial;
     use crate::secure_memory::Wiped;
 
-    /// The ring key for `alg` and `nonce`, and ring's 12-byte nonce.
-    fn key_and_nonce(
+    /// Runs `f` with the ring key for `alg` and `nonce` and ring's 12-byte
+    /// nonce. The key is built in place and wiped when `f` returns (handing
+    /// it back by value copied its 500-odd bytes three times per call).
+    #[inline(always)]
+    fn with_key<T>(
         alg: Algorithm,
         key: &KeyMaterial,
         nonce: &[u8],
-    ) -> Result<(Wiped<LessSafeKey>, Nonce), AeadError> {
+        f: impl FnOnce(&LessSafeKey, Nonce) -> Result<T, AeadError>,
+    ) -> Result<T, AeadError> {
         let (unbound, inner) = match alg {
             Algorithm::ChaCha20Poly1305 => {
                 let inner: [u8; 12] = nonce.try_into().map_err(|_| AeadError::NonceLength)?;
@@ -282,10 +325,8 @@ mod fast {
         };
         // A 32-byte key always makes a ChaCha20-Poly1305 key.
         let unbound = unbound.map_err(|_| AeadError::Authentication)?;
-        Ok((
-            Wiped::new(LessSafeKey::new(unbound)),
-            Nonce::assume_unique_for_key(inner),
-        ))
+        let key = Wiped::new(LessSafeKey::new(unbound));
+        f(key.get(), Nonce::assume_unique_for_key(inner))
     }
 
     pub(super) fn seal(
@@ -295,14 +336,14 @@ mod fast {
         aad: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; TAG_LEN], AeadError> {
-        let (key, nonce) = key_and_nonce(alg, key, nonce)?;
-        let tag = key
-            .get()
-            .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
-            .map_err(|_| AeadError::Authentication)?;
-        let mut out = [0u8; TAG_LEN];
-        out.copy_from_slice(tag.as_ref());
-        Ok(out)
+        with_key(alg, key, nonce, |key, nonce| {
+            let tag = key
+                .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
+                .map_err(|_| AeadError::Authentication)?;
+            let mut out = [0u8; TAG_LEN];
+            out.copy_from_slice(tag.as_ref());
+            Ok(out)
+        })
     }
 
     pub(super) fn open(
@@ -313,18 +354,16 @@ mod fast {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), AeadError> {
-        let (key, nonce) = key_and_nonce(alg, key, nonce)?;
-        match key
-            .get()
-            .open_in_place_separate_tag(nonce, Aad::from(aad), Tag::from(*tag), buf, 0..)
-        {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                // ring has zeroed it already; no plaintext stays either way.
-                buf.zeroize();
-                Err(AeadError::Authentication)
+        with_key(alg, key, nonce, |key, nonce| {
+            match key.open_in_place_separate_tag(nonce, Aad::from(aad), Tag::from(*tag), buf, 0..) {
+                Ok(_) => Ok(()),
+                Err(_) => {
+                    // ring has zeroed it already; no plaintext stays either way.
+                    buf.zeroize();
+                    Err(AeadError::Authentication)
+                }
             }
-        }
+        })
     }
 }
 

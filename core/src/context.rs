@@ -142,13 +142,19 @@ impl EncryptionContext {
     /// u16 value_len, value`; all integers big-endian.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.reserve(self.encoded_len);
+        self.encode_with(&mut |bytes| out.extend_from_slice(bytes));
+    }
+
+    /// The canonical encoding, handed to `put` piece by piece in order
+    /// (their total is [`EncryptionContext::encoded_len`]).
+    pub(crate) fn encode_with(&self, put: &mut impl FnMut(&[u8])) {
         // Bounds enforced on insert keep every length below u16::MAX.
-        push_u16(out, self.pairs.len());
+        put(&be_u16(self.pairs.len()));
         for (k, v) in &self.pairs {
-            push_u16(out, k.len());
-            out.extend_from_slice(k.as_bytes());
-            push_u16(out, v.len());
-            out.extend_from_slice(v.as_bytes());
+            put(&be_u16(k.len()));
+            put(k.as_bytes());
+            put(&be_u16(v.len()));
+            put(v.as_bytes());
         }
     }
 
@@ -203,9 +209,8 @@ impl EncryptionContext {
     }
 }
 
-fn push_u16(out: &mut Vec<u8>, n: usize) {
-    let n = u16::try_from(n).unwrap_or(u16::MAX);
-    out.extend_from_slice(&n.to_be_bytes());
+fn be_u16(n: usize) -> [u8; 2] {
+    u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes()
 }
 
 fn take_u16(rest: &mut &[u8]) -> Result<usize> {

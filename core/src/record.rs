@@ -447,8 +447,10 @@ fn seal_into<R: TryCryptoRng + ?Sized>(
     header[5..9].copy_from_slice(&version.to_be_bytes());
     random::fill(rng, nonce).inspect_err(|_| out_wipe(header, nonce))?;
     body.copy_from_slice(plaintext);
-    let aad = aead::associated_data(RECORD_AAD_LABEL, &[header], Some(context));
-    match aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, &aad, body) {
+    let sealed = aead::with_associated_data(RECORD_AAD_LABEL, &[header], Some(context), |aad| {
+        aead::encrypt_in_place(Algorithm::XChaCha20Poly1305, material, nonce, aad, body)
+    });
+    match sealed {
         Ok(t) => {
             tag.copy_from_slice(&t);
             Ok(total)
@@ -479,14 +481,20 @@ fn open_into(
         return Err(Error::BufferTooSmall { needed: n });
     };
     out.copy_from_slice(parsed.body);
-    let aad = aead::associated_data(RECORD_AAD_LABEL, &[parsed.header_bytes], Some(context));
-    let opened = aead::decrypt_in_place(
-        Algorithm::XChaCha20Poly1305,
-        material,
-        parsed.nonce,
-        &aad,
-        out,
-        parsed.tag,
+    let opened = aead::with_associated_data(
+        RECORD_AAD_LABEL,
+        &[parsed.header_bytes],
+        Some(context),
+        |aad| {
+            aead::decrypt_in_place(
+                Algorithm::XChaCha20Poly1305,
+                material,
+                parsed.nonce,
+                aad,
+                out,
+                parsed.tag,
+            )
+        },
     );
     match opened {
         Ok(()) => Ok(n),

@@ -532,17 +532,12 @@ impl<T> Wiped<T> {
 #[cfg(feature = "fast-aead")]
 impl<T> Drop for Wiped<T> {
     fn drop(&mut self) {
-        let len = core::mem::size_of::<T>();
-        let base = self.value.as_mut_ptr().cast::<u8>();
-        for i in 0..len {
-            // SAFETY: `base .. base + len` is the storage of `value`, owned
-            // by `self` and borrowed by nothing now; `T` has no drop glue
-            // (checked in `new`), so nothing is skipped by not dropping it,
-            // and the zeroed bytes are never read as a `T` again (the
-            // storage is a `MaybeUninit`). Volatile, so the writes are not
-            // elided as dead stores.
-            unsafe { core::ptr::write_volatile(base.add(i), 0) };
-        }
-        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        // `zeroize`'s `[MaybeUninit<_>]` impl fills the bytes in bulk
+        // behind an optimisation barrier (one volatile byte at a time cost
+        // about 170 ns per record seal here: the key schedule is 500-odd
+        // bytes). `T` has no drop glue (checked in `new`), so nothing is
+        // skipped by not dropping it, and the zeroed bytes are never read
+        // as a `T` again (the storage is a `MaybeUninit`).
+        core::slice::from_mut(&mut self.value).zeroize();
     }
 }

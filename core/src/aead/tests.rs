@@ -274,3 +274,28 @@ impl XorShift {
         }
     }
 }
+
+/// The stack-built associated data is byte for byte the heap-built one, on
+/// both sides of the stack buffer's size (context values from empty to past
+/// `STACK_AAD_LEN`), and without a context.
+#[test]
+fn stack_associated_data_matches_the_heap_built_one() {
+    let label = b"strongroom/record/v1";
+    let header = [1u8, 0, 0, 0, 7, 0, 0, 0, 2];
+    let mut sizes_seen = alloc::collections::BTreeSet::new();
+    for value_len in 0..300 {
+        let value: String = core::iter::repeat_n('v', value_len).collect();
+        let ctx = EncryptionContext::new()
+            .with("table", "t")
+            .and_then(|c| c.with("column", &value))
+            .unwrap_or_else(|e| panic!("context: {e}"));
+        let heap = associated_data(label, &[&header], Some(&ctx));
+        let stack = with_associated_data(label, &[&header], Some(&ctx), <[u8]>::to_vec);
+        assert_eq!(stack, heap, "value length {value_len}");
+        sizes_seen.insert(heap.len().cmp(&STACK_AAD_LEN));
+    }
+    assert_eq!(sizes_seen.len(), 3, "below, at and above the stack buffer");
+    let heap = associated_data(label, &[&header, b"more"], None);
+    let stack = with_associated_data(label, &[&header, b"more"], None, <[u8]>::to_vec);
+    assert_eq!(stack, heap);
+}
