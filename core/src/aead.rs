@@ -293,16 +293,12 @@ mod fast {
     use crate::secret::KeyMaterial;
     use crate::secure_memory::Wiped;
 
-    /// Runs `f` with the ring key for `alg` and `nonce` and ring's 12-byte
-    /// nonce. The key is built in place and wiped when `f` returns (handing
-    /// it back by value copied its 500-odd bytes three times per call).
-    #[inline(always)]
-    fn with_key<T>(
+    /// The ring key for `alg` and `nonce`, and ring's 12-byte nonce.
+    fn key_and_nonce(
         alg: Algorithm,
         key: &KeyMaterial,
         nonce: &[u8],
-        f: impl FnOnce(&LessSafeKey, Nonce) -> Result<T, AeadError>,
-    ) -> Result<T, AeadError> {
+    ) -> Result<(Wiped<LessSafeKey>, Nonce), AeadError> {
         let (unbound, inner) = match alg {
             Algorithm::ChaCha20Poly1305 => {
                 let inner: [u8; 12] = nonce.try_into().map_err(|_| AeadError::NonceLength)?;
@@ -325,8 +321,10 @@ mod fast {
         };
         // A 32-byte key always makes a ChaCha20-Poly1305 key.
         let unbound = unbound.map_err(|_| AeadError::Authentication)?;
-        let key = Wiped::new(LessSafeKey::new(unbound));
-        f(key.get(), Nonce::assume_unique_for_key(inner))
+        Ok((
+            Wiped::new(LessSafeKey::new(unbound)),
+            Nonce::assume_unique_for_key(inner),
+        ))
     }
 
     pub(super) fn seal(
@@ -336,14 +334,14 @@ mod fast {
         aad: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; TAG_LEN], AeadError> {
-        with_key(alg, key, nonce, |key, nonce| {
-            let tag = key
-                .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
-                .map_err(|_| AeadError::Authentication)?;
-            let mut out = [0u8; TAG_LEN];
-            out.copy_from_slice(tag.as_ref());
-            Ok(out)
-        })
+        let (key, nonce) = key_and_nonce(alg, key, nonce)?;
+        let tag = key
+            .get()
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
+            .map_err(|_| AeadError::Authentication)?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
     }
 
     pub(super) fn open(
@@ -354,16 +352,18 @@ mod fast {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), AeadError> {
-        with_key(alg, key, nonce, |key, nonce| {
-            match key.open_in_place_separate_tag(nonce, Aad::from(aad), Tag::from(*tag), buf, 0..) {
-                Ok(_) => Ok(()),
-                Err(_) => {
-                    // ring has zeroed it already; no plaintext stays either way.
-                    buf.zeroize();
-                    Err(AeadError::Authentication)
-                }
+        let (key, nonce) = key_and_nonce(alg, key, nonce)?;
+        match key
+            .get()
+            .open_in_place_separate_tag(nonce, Aad::from(aad), Tag::from(*tag), buf, 0..)
+        {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // ring has zeroed it already; no plaintext stays either way.
+                buf.zeroize();
+                Err(AeadError::Authentication)
             }
-        })
+        }
     }
 }
 

@@ -186,35 +186,7 @@ mod lanes {
 
     /// Runs `f` (which runs the hash) inside a pool of its own; `None` if
     /// the threads could not be started (then nothing ran).
-    ///
-    /// The pool is built on a thread of its own too, whose stack is
-    /// scrubbed first (and again before it exits). rayon builds its
-    /// registry on the stack and moves it to the heap, padding and all, so
-    /// bytes that dead frames of the caller's stack still held went with
-    /// it: `core/tests/argon2_memory.rs` once found the sealing key of a
-    /// keyring sealed just before in a freed 640-byte block, rayon's
-    /// registry, allocated and freed inside a passphrase open (after an
-    /// unrelated change had moved the frames). Built on a scrubbed stack,
-    /// the registry holds nothing of the caller's.
     pub(super) fn run<T: Send>(lanes: u32, f: impl FnOnce() -> T + Send) -> Option<T> {
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("strongroom-argon2".into())
-                .stack_size(STACK)
-                .spawn_scoped(scope, || {
-                    scrub_stack();
-                    let out = run_pool(lanes, f);
-                    scrub_stack();
-                    out
-                })
-                .ok()?
-                .join()
-                .ok()
-                .flatten()
-        })
-    }
-
-    fn run_pool<T: Send>(lanes: u32, f: impl FnOnce() -> T + Send) -> Option<T> {
         // One thread per lane, as libargon2 runs them (the bounds allow at
         // most 16 lanes): on fewer cores the kernel shares them out, which
         // measured no slower than capping the pool at the core count.
