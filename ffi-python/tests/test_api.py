@@ -521,3 +521,44 @@ def test_a_rust_panic_is_an_exception_not_a_crash() -> None:
     k = strongroom.Keyring()
     k.create_key("still-works")
     assert k.decrypt(k.encrypt("still-works", b"ok")) == b"ok"
+
+
+class MyStr(str):
+    """A str subclass: never taken from the context cache."""
+
+
+def test_the_context_cache_never_serves_a_changed_context() -> None:
+    """The binding reuses the last context when the dict holds the very
+    same string objects; any change of a key, a value, the order or the
+    number of pairs, and str subclasses, build it anew."""
+    k = strongroom.Keyring()
+    k.create_key("pii")
+    table, column, email, phone = "customers", "column", "email", "phone"
+    ctx = {"table": table, column: email}
+    rec = k.encrypt("pii", b"ada", ctx)
+    assert k.decrypt(rec, ctx) == b"ada"
+    # The same text in other objects: the same context.
+    same_text = {"".join(["tab", "le"]): "".join(["custo", "mers"]), column: email}
+    assert k.decrypt(rec, same_text) == b"ada"
+    for changed in (
+        {"table": table, column: phone},
+        {"table": table},
+        {"table": table, column: email, "extra": "x"},
+        {"table": MyStr("other"), column: email},
+    ):
+        k.decrypt(rec, ctx)  # the cache now holds ctx
+        with pytest.raises(strongroom.AuthenticationError):
+            k.decrypt(rec, changed)
+    # The dict itself changed in place between calls.
+    k.decrypt(rec, ctx)
+    ctx[column] = phone
+    with pytest.raises(strongroom.AuthenticationError):
+        k.decrypt(rec, ctx)
+    ctx[column] = email
+    assert k.decrypt(rec, ctx) == b"ada"
+    # A subclass with the same text is the same context (built, not cached).
+    sub = {"table": MyStr(table), column: MyStr(email)}
+    assert k.decrypt(rec, sub) == b"ada"
+    assert k.decrypt(rec, sub) == b"ada"
+    # Order does not change the canonical context.
+    assert k.decrypt(rec, {column: email, "table": table}) == b"ada"
