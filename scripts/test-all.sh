@@ -66,6 +66,9 @@ step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind, the install step
 bash scripts/c-tests.sh
 bash scripts/c-install-check.sh
 
+step "constant time: memcheck taint run over the core's secret paths, and its positive control"
+bash scripts/ct-taint.sh
+
 step "Python: one abi3 wheel (maturin), its pytest suite on every Python 3.9+ here"
 bash scripts/python-tests.sh
 

@@ -796,9 +796,10 @@ fn open_data_key(
     let (dk, opened_by) = unwrap_any(identity, header)?;
     let prk = Prk::extract(&header.salt, dk.expose_secret());
     let expected = commitment(&prk, header);
-    if !bool::from(expected.ct_eq(&header.commitment)) {
-        return Err(Error::AuthenticationFailed);
-    }
+    crate::ct::verdict(
+        expected.ct_eq(&header.commitment),
+        Error::AuthenticationFailed,
+    )?;
     Ok((dk, opened_by))
 }
 

@@ -19,6 +19,7 @@ mod aead;
 pub mod audit;
 pub mod blind_index;
 pub mod context;
+mod ct;
 pub mod datakey;
 pub mod derived;
 #[cfg(all(feature = "std", unix))]

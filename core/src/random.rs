@@ -18,11 +18,8 @@ pub(crate) fn fill<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Res
     if rng.try_fill_bytes(buf).is_err() {
         return Err(Error::RandomnessUnavailable);
     }
-    let all_zero = buf.iter().fold(0u8, |acc, b| acc | b).ct_eq(&0u8);
-    if bool::from(all_zero) {
-        return Err(Error::RandomnessUnavailable);
-    }
-    Ok(())
+    let any_set = !buf.iter().fold(0u8, |acc, b| acc | b).ct_eq(&0u8);
+    crate::ct::verdict(any_set, Error::RandomnessUnavailable)
 }
 
 /// A random non-zero `u32` (for key ids).
