@@ -66,6 +66,9 @@ step "C ABI: C99 and C++ tests under ASan + UBSan and valgrind, the install step
 bash scripts/c-tests.sh
 bash scripts/c-install-check.sh
 
+step "AddressSanitizer: the core's and the CLI's test suites (stable toolchain, -Zsanitizer=address)"
+bash scripts/asan-tests.sh
+
 step "constant time: memcheck taint run over the core's secret paths, and its positive control"
 bash scripts/ct-taint.sh
 
