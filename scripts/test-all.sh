@@ -72,6 +72,9 @@ bash scripts/asan-tests.sh
 step "constant time: memcheck taint run over the core's secret paths, and its positive control"
 bash scripts/ct-taint.sh
 
+step "mutation testing: cargo-mutants on the documented subset (docs/ASSURANCE.md; installs cargo-mutants if missing, about 2.5 min)"
+bash scripts/mutants.sh --subset
+
 step "Python: one abi3 wheel (maturin), its pytest suite on every Python 3.9+ here"
 bash scripts/python-tests.sh
 
