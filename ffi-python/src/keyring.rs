@@ -907,7 +907,7 @@ impl Keyring {
         let stored = envelope::inspect(env).map_err(core_err)?.context;
         let ctx = match context {
             Some(c) if !c.is_none() => context_of(Some(c))?,
-            _ => std::sync::Arc::new(stored),
+            _ => Arc::new(stored),
         };
         let k = self.inner.current();
         let out = maybe_detach(py, env.len(), || {

@@ -23,8 +23,9 @@ mod provider;
 #[cfg(feature = "vault")]
 mod vault;
 
+use alloc::sync::Arc;
 use pyo3::prelude::*;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use pyo3::types::{PyBytes, PyDict, PyString};
 use strongroom::envelope::{self, Identity};
