@@ -89,9 +89,8 @@ pub(crate) fn associated_data(
 }
 
 /// Associated data up to this length is built on the stack by
-/// [`with_associated_data`]: a record's with a context of a few pairs (a
-/// heap allocation and free were a twentieth of a 64-byte record round
-/// trip).
+/// [`with_associated_data`]: a record's with a context of a few pairs
+/// (one heap allocation and free less per seal and per open).
 const STACK_AAD_LEN: usize = 256;
 
 /// Runs `f` over the [`associated_data`] of the same parts, built on the

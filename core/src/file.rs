@@ -229,8 +229,7 @@ pub fn copy_wiped(reader: &mut dyn Read, writer: &mut dyn Write) -> io::Result<u
 /// anywhere in what it is lent, so the wipe covers the largest window
 /// lent, and the rest was never written (still the allocator's zero
 /// pages). On a 1 KiB file, `Zeroizing` wrote all 256 KiB one volatile
-/// byte at a time and faulted in 64 pages: about a sixteenth of the CLI's
-/// whole run.
+/// byte at a time and faulted in 64 pages the file never needed.
 struct Used {
     buf: Vec<u8>,
     window: usize,
