@@ -11,7 +11,7 @@
 //! - a refill runs ChaCha20 (nonce 0, counter 0) under the key for 256
 //!   bytes: the first 32 replace the key at once, the other 224 are a
 //!   buffer of output, also in locked slots, served front to back and
-//!   zeroed byte by byte as it is served (so neither a key nor a buffer
+//!   zeroed as it is served (so neither a key nor a buffer
 //!   read later can give back output already served). One refill serves
 //!   nine record nonces; running ChaCha20 once per nonce was a tenth of a
 //!   64-byte record round trip;
