@@ -2,10 +2,11 @@
 //! method of Adam Langley's ctgrind). The secret inputs (keys, and so every
 //! byte derived from them) are marked undefined with valgrind client
 //! requests; memcheck then reports every conditional jump and every memory
-//! address that depends on them. `scripts/test-all.sh` runs this binary
-//! under `valgrind --error-exitcode=1` with `tests/ct/ct.supp`, which lists
-//! each finding in a dependency (crate, function, why it is not a leak) and
-//! the public accept-or-reject decisions; anything else fails the run.
+//! address that depends on them. `scripts/ct-taint.sh`, a step of the test
+//! command, runs this binary under `valgrind --error-exitcode=1` with
+//! `tests/ct/ct.supp`, which lists the public accept-or-reject decisions
+//! (ring's tag verdict, `strongroom::ct::verdict`), each with its reason;
+//! anything else fails the run.
 //!
 //! Outside valgrind the client requests are no-ops: the operations still
 //! run and are checked, and the test says that their timing was not.
