@@ -69,6 +69,9 @@ bash scripts/c-install-check.sh
 step "AddressSanitizer: the core's and the CLI's test suites (stable toolchain, -Zsanitizer=address)"
 bash scripts/asan-tests.sh
 
+step "valgrind memcheck: the core's test binaries (docs/ASSURANCE.md lists the four left out and why)"
+bash scripts/valgrind-core.sh
+
 step "constant time: memcheck taint run over the core's secret paths, and its positive control"
 bash scripts/ct-taint.sh
 
