@@ -109,6 +109,19 @@ pub fn inspect_wrapped_key(blob: &[u8]) -> Result<KeyVersion> {
     parse_blob(blob)
 }
 
+/// The wrapped key `parse_blob` accepted, written back from its parsed key
+/// and version by the FORMAT.md 8 layout (fuzz targets only).
+#[cfg(fuzzing)]
+pub(crate) fn reencode(blob: &[u8]) -> Option<Vec<u8>> {
+    let k = parse_blob(blob).ok()?;
+    let mut out = Vec::with_capacity(WRAPPED_KEY_LEN);
+    out.push(WRAPPED_KEY_FORMAT_V1);
+    out.extend_from_slice(&k.key_id.as_u32().to_be_bytes());
+    out.extend_from_slice(&k.version.to_be_bytes());
+    out.extend_from_slice(blob.get(9..)?);
+    Some(out)
+}
+
 impl Keyring {
     /// A fresh data key and its wrapped form under the primary version of
     /// key `name`, bound to `context`.

@@ -22,6 +22,8 @@
 #[cfg(feature = "std")]
 mod armor;
 mod header;
+#[cfg(fuzzing)]
+pub(crate) use header::reencode as header_reencode;
 #[cfg(feature = "std")]
 mod io;
 mod stream;

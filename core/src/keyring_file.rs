@@ -301,6 +301,40 @@ pub fn inspect(bytes: &[u8]) -> Result<KeyringFileInfo> {
     })
 }
 
+/// The file `parse` accepted, written back from its parsed fields by the
+/// FORMAT.md 10.2 layout, with a passphrase root's parameter block
+/// rebuilt from the costs it parsed to (fuzz targets only).
+#[cfg(fuzzing)]
+pub(crate) fn reencode(bytes: &[u8]) -> Option<Vec<u8>> {
+    let p = parse(bytes).ok()?;
+    let params = match p.kind {
+        RootKind::Passphrase => {
+            let (costs, salt) = PassphraseRoot::parse_params(p.params).ok()?;
+            let mut out = Vec::with_capacity(p.params.len());
+            for n in [costs.m_cost_kib, costs.t_cost, costs.p_cost] {
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+            out.extend_from_slice(salt);
+            out
+        }
+        _ => p.params.to_vec(),
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&KEYRING_FILE_MAGIC);
+    out.push(p.format);
+    out.push(p.kind.to_byte());
+    if let Some(lineage) = p.lineage {
+        out.extend_from_slice(&lineage.keyring_id);
+        out.extend_from_slice(&lineage.generation.to_be_bytes());
+    }
+    push_u16_len(&mut out, &params, "").ok()?;
+    push_u16_len(&mut out, p.wrapped, "").ok()?;
+    out.extend_from_slice(p.nonce);
+    out.extend_from_slice(p.ciphertext);
+    out.extend_from_slice(p.tag);
+    Some(out)
+}
+
 /// Encrypts `keyring` into a new keyring file under `root`: a version-2
 /// file with a fresh [`Lineage`] (random id, generation 1).
 ///

@@ -30,6 +30,8 @@ pub mod error;
 pub mod fast_rng;
 #[cfg(all(feature = "std", unix))]
 pub mod file;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod kdf;
 mod key_id;
 pub mod keyring;

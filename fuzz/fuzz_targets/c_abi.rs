@@ -6,6 +6,12 @@
 //! strings, and keyrings opened from sealed bytes. Every call must return
 //! a documented result (never `panic` or `unknown_error`), write its
 //! out-parameter only on success, and leave no handle alive.
+//!
+//! Input: byte 0 picks the call (mod 12, as in the match below), bytes 1
+//! and 2 are a little-endian u16 `n` (a buffer size, an offset, a piece
+//! length, a split point), the rest is the data. A plain byte layout, not
+//! `arbitrary`'s, so the committed seeds (fuzz/seeds/c_abi) keep their
+//! meaning across library versions.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -99,8 +105,11 @@ unsafe fn with_out(f: impl FnOnce(*mut *mut strongroom_buffer) -> R) {
     }
 }
 
-fuzz_target!(|input: (u8, u16, Vec<u8>)| {
-    let (op, n, data) = input;
+fuzz_target!(|input: &[u8]| {
+    let [op, n0, n1, data @ ..] = input else {
+        return;
+    };
+    let (op, n, data) = (*op, u16::from_le_bytes([*n0, *n1]), data.to_vec());
     let fx = fixture();
     let k = fx.keyring as *const strongroom_keyring;
     let base = strongroom_ffi_live();

@@ -1,6 +1,7 @@
 //! Arbitrary bytes as a binary record: parse, inspect and decrypt must never
 //! panic, must agree with each other, and must leave a caller's buffer
-//! free of plaintext on failure.
+//! free of plaintext on failure; what parses re-encodes to the identical
+//! bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let ctx = EncryptionContext::new();
     let inspected = inspect_record(data);
     let decrypted = keyring.decrypt_record(data, &ctx);
+    let again = strongroom::fuzzing::record(data);
+    assert_eq!(again.is_some(), inspected.is_ok());
+    if let Some(again) = again {
+        assert_eq!(again, data);
+    }
     if inspected.is_err() {
         assert!(decrypted.is_err());
     }

@@ -230,3 +230,14 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Header, usize)> {
     };
     Ok((header, total))
 }
+
+/// The header `parse` accepted at the start of `bytes`, serialised again
+/// by the encoder's own `to_bytes` (fuzz targets only).
+#[cfg(fuzzing)]
+pub(crate) fn reencode(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (header, total) = parse(bytes).ok()?;
+    let out = header.to_bytes();
+    debug_assert_eq!(out.len(), header.len());
+    debug_assert_eq!(total, header.len());
+    Some(out)
+}

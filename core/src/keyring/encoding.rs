@@ -195,4 +195,13 @@ impl Keyring {
         }
         Ok(keyring)
     }
+
+    /// A payload `decode` accepted, encoded again by `encode` (fuzz
+    /// targets only; the bytes are the fuzzer's, not real keys).
+    #[cfg(fuzzing)]
+    pub(crate) fn reencode(payload: &[u8]) -> Option<Vec<u8>> {
+        Self::decode(payload)
+            .ok()
+            .map(|k| k.encode().expose_secret().to_vec())
+    }
 }
