@@ -37,3 +37,9 @@ pub fn keyring_file(bytes: &[u8]) -> Option<Vec<u8>> {
 pub fn keyring_payload(bytes: &[u8]) -> Option<Vec<u8>> {
     crate::Keyring::reencode(bytes)
 }
+
+/// The payload a keyring encodes to, for seeds of the payload decoder
+/// (fuzz/examples/make_seeds.rs; test keyrings only).
+pub fn keyring_payload_of(keyring: &crate::Keyring) -> Vec<u8> {
+    keyring.encode().expose_secret().to_vec()
+}

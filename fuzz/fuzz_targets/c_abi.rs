@@ -92,7 +92,7 @@ fn documented(r: R) {
 /// Calls `f` with a fresh out-pointer; checks it is written only on
 /// success, and frees what it got.
 unsafe fn with_out(f: impl FnOnce(*mut *mut strongroom_buffer) -> R) {
-    let sentinel = 0x1 as *mut strongroom_buffer;
+    let sentinel = core::ptr::dangling_mut::<strongroom_buffer>();
     let mut out = sentinel;
     let r = f(&mut out);
     documented(r);
@@ -249,7 +249,7 @@ fuzz_target!(|input: &[u8]| {
                 } else {
                     strongroom_fuzz::hand_sealed(&data, &ROOT)
                 };
-                let sentinel = 0x1 as *mut strongroom_keyring;
+                let sentinel = core::ptr::dangling_mut::<strongroom_keyring>();
                 let mut out = sentinel;
                 let r = strongroom_keyring_open_sealed(
                     bytes.as_ptr(),
