@@ -119,44 +119,29 @@ targets=$(cd fuzz && "${fuzz[@]}" list)
 [ -n "$targets" ] || { echo "test-all: no fuzz targets" >&2; exit 1; }
 (cd fuzz && "${fuzz[@]}" build)
 mkdir -p target/fuzz-logs
-# Seeds from the golden vectors: the armored texts for the armor target (a
-# 35-byte BEGIN line is slow to find from nothing), and the index values,
-# binary and text, behind a width byte, for the blind_index target; two
-# valid parameter strings for transit_params.
-mkdir -p fuzz/corpus/armor fuzz/corpus/blind_index
-python3 - <<'PY'
-import json, pathlib
-for p in pathlib.Path("tests/golden/armor").glob("*.json"):
-    v = json.loads(p.read_text())
-    (pathlib.Path("fuzz/corpus/armor") / p.stem).write_text(v["armored"])
-out = pathlib.Path("fuzz/corpus/blind_index")
-for p in pathlib.Path("tests/golden/blind_index").glob("*.json"):
-    v = json.loads(p.read_text())
-    width = bytes([(v["index"]["bits"] - 1) % 256])
-    if v.get("value_hex"):
-        (out / (p.stem + ".bin")).write_bytes(width + bytes.fromhex(v["value_hex"]))
-    if v.get("value_text"):
-        (out / (p.stem + ".txt")).write_bytes(width + v["value_text"].encode())
-    for i, x in enumerate(v.get("inputs") or []):
-        if len(x) < 200:
-            (out / f"{p.stem}.in{i}").write_bytes(width + x.encode())
-# Transit root parameters (FORMAT.md 10.3) as the CLI and tests write them.
-out = pathlib.Path("fuzz/corpus/transit_params")
-out.mkdir(parents=True, exist_ok=True)
-for mount, key in [("transit", "strongroom-keyring"), ("team/a/transit", "k.1_x-y")]:
-    (out / f"{mount.replace('/', '_')}-{key}").write_bytes(
-        bytes([len(mount)]) + mount.encode() + bytes([len(key)]) + key.encode())
-PY
+# Each target starts from its committed seeds (fuzz/seeds, made by
+# fuzz/examples/make_seeds.rs) and campaign corpus (fuzz/corpora), all of
+# which it runs first, and writes what it finds to fuzz/corpus (not
+# committed). RSS cap, per-input timeout and dictionary as the campaign's
+# (scripts/fuzz-campaign.sh).
 for t in $targets; do
     log="target/fuzz-logs/$t.log"
-    if ! (cd fuzz && "${fuzz[@]}" run "$t" -- -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) >"$log" 2>&1; then
+    mkdir -p "fuzz/corpus/$t" "fuzz/corpora/$t"
+    if ! (cd fuzz && ASAN_OPTIONS=quarantine_size_mb=16 "${fuzz[@]}" run "$t" \
+        "$PWD/corpus/$t" "$PWD/seeds/$t" "$PWD/corpora/$t" -- \
+        -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=256 -malloc_limit_mb=256 -timeout=10 \
+        -dict="$PWD/strongroom.dict" -print_final_stats=1) >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         echo "test-all: fuzz target $t failed (log: $log)" >&2
         exit 1
     fi
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
-    echo "fuzz: $t ran $runs inputs in ${FUZZ_SECONDS}s, no crash"
+    seeds=$(find "fuzz/seeds/$t" "fuzz/corpora/$t" -type f | wc -l)
+    echo "fuzz: $t ran $runs inputs in ${FUZZ_SECONDS}s (its $seeds committed seeds first), no crash"
     [ "$runs" -gt 0 ] || { echo "test-all: fuzz target $t executed nothing" >&2; exit 1; }
 done
+
+step "differential: the committed fuzz corpora through strongroom and the independent decoder"
+"$venv/bin/python" tests/golden/differential.py
 
 step "all tests passed"
