@@ -620,3 +620,39 @@ fn header_length_checks_start_at_the_ninth_byte() {
     ok[5..9].copy_from_slice(&(MAX_CHUNK_SIZE + 1).to_be_bytes());
     assert!(header::header_len(&ok).is_err());
 }
+
+/// The context length is checked as soon as its two bytes (41 and 42)
+/// have arrived, not when more of the header has: a stream names a bad
+/// length in its first 43 bytes and is refused there. Every shorter
+/// prefix of a valid header is "need more", the whole of it its length.
+#[test]
+fn the_context_length_is_checked_at_the_43rd_byte() {
+    let env = encrypt(
+        &[Recipient::Key {
+            keyring: &keyring(7, 7),
+            name: "k",
+        }],
+        b"x",
+        &ctx(),
+        CHUNK,
+        &mut getrandom::SysRng,
+    )
+    .unwrap();
+    let len = inspect(&env).unwrap().header_len;
+    for p in 0..len {
+        assert!(
+            matches!(header::header_len(&env[..p]), Ok(None)),
+            "prefix {p}"
+        );
+    }
+    assert_eq!(header::header_len(&env[..len]).unwrap(), Some(len));
+    for bad in [0u16, 1, 8193] {
+        let mut e = env[..43].to_vec();
+        e[41..43].copy_from_slice(&bad.to_be_bytes());
+        assert!(
+            matches!(header::header_len(&e), Err(Error::Malformed { .. })),
+            "context length {bad}"
+        );
+        assert!(matches!(header::header_len(&e[..42]), Ok(None)));
+    }
+}
