@@ -298,4 +298,27 @@ fn stack_associated_data_matches_the_heap_built_one() {
     let heap = associated_data(label, &[&header, b"more"], None);
     let stack = with_associated_data(label, &[&header, b"more"], None, <[u8]>::to_vec);
     assert_eq!(stack, heap);
+    // Each length term matters: an empty label, no context, and parts past
+    // the stack buffer, where a length summed wrong would pick the stack
+    // and lose bytes.
+    let long = [0x5au8; 300];
+    let one = EncryptionContext::new()
+        .with("k", "v")
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (label, parts, ctx) in [
+        (&b""[..], &[&long[..]][..], None),
+        (&b"l"[..], &[&long[..]][..], None),
+        (&b""[..], &[&long[..]][..], Some(&one)),
+        (&label[..], &[&long[..200], &long[..100]][..], None),
+    ] {
+        let heap = associated_data(label, parts, ctx);
+        let stack = with_associated_data(label, parts, ctx, <[u8]>::to_vec);
+        assert_eq!(
+            stack,
+            heap,
+            "label {} bytes, context {}",
+            label.len(),
+            ctx.is_some()
+        );
+    }
 }
