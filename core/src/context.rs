@@ -170,21 +170,20 @@ impl EncryptionContext {
     /// input must end exactly after the last pair.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for anything that is not a canonical encoding;
-    /// [`Error::TooLarge`] for bounds.
+    /// [`Error::Malformed`] for anything that is not a canonical encoding
+    /// within the bounds, as FORMAT.md 2.3 names it (the bounds too: an
+    /// encoding past them is not one this library writes).
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.len() > MAX_CONTEXT_ENCODED_LEN {
-            return Err(Error::TooLarge {
-                what: "encoded encryption context",
-                max: MAX_CONTEXT_ENCODED_LEN,
+            return Err(Error::Malformed {
+                reason: "encoded encryption context is longer than 8192 bytes",
             });
         }
         let mut rest = bytes;
         let count = take_u16(&mut rest)?;
         if count > MAX_CONTEXT_PAIRS {
-            return Err(Error::TooLarge {
-                what: "encryption context pair count",
-                max: MAX_CONTEXT_PAIRS,
+            return Err(Error::Malformed {
+                reason: "encoded encryption context has more than 64 pairs",
             });
         }
         let mut ctx = Self::new();
@@ -198,7 +197,10 @@ impl EncryptionContext {
                 });
             }
             previous = Some(key.as_bytes());
-            ctx.insert(key, value)?;
+            // An empty key, or a key or value past its bound.
+            ctx.insert(key, value).map_err(|_| Error::Malformed {
+                reason: "encoded encryption context has a pair out of bounds",
+            })?;
         }
         if !rest.is_empty() {
             return Err(Error::Malformed {
@@ -270,6 +272,46 @@ mod tests {
         for n in 0..bytes.len() {
             assert!(EncryptionContext::from_canonical_bytes(&bytes[..n]).is_err());
         }
+    }
+
+    /// Every refusal is `malformed`, as FORMAT.md 2.3 says, the bounds
+    /// included (found by the differential run against the independent
+    /// decoder: these were `too_large` and `invalid_argument`).
+    #[test]
+    fn every_refusal_is_malformed() {
+        let pair = |k: &[u8], v: &[u8]| {
+            let mut b = alloc::vec![0, 1];
+            b.extend_from_slice(&u16::try_from(k.len()).unwrap().to_be_bytes());
+            b.extend_from_slice(k);
+            b.extend_from_slice(&u16::try_from(v.len()).unwrap().to_be_bytes());
+            b.extend_from_slice(v);
+            b
+        };
+        let key_257 = [b'k'; 257];
+        let value_1025 = [b'v'; 1025];
+        let mut too_long = pair(b"k", &[b'v'; 1024]);
+        too_long.resize(MAX_CONTEXT_ENCODED_LEN + 1, 0);
+        let cases: [(&str, Vec<u8>); 7] = [
+            ("65 pairs", alloc::vec![0, 65]),
+            ("count 0x0385", alloc::vec![0x03, 0x85]),
+            ("empty key", pair(b"", b"v")),
+            ("257-byte key", pair(&key_257, b"")),
+            ("1025-byte value", pair(b"k", &value_1025)),
+            ("8193 bytes", too_long),
+            ("not UTF-8", pair(b"\xff", b"")),
+        ];
+        for (what, bytes) in cases {
+            assert!(
+                matches!(
+                    EncryptionContext::from_canonical_bytes(&bytes),
+                    Err(Error::Malformed { .. })
+                ),
+                "{what}"
+            );
+        }
+        // The bounds themselves parse.
+        let at_bounds = pair(&[b'k'; 256], &[b'v'; 1024]);
+        assert!(EncryptionContext::from_canonical_bytes(&at_bounds).is_ok());
     }
 
     #[test]
