@@ -274,6 +274,51 @@ mod tests {
         }
     }
 
+    /// Every bound of FORMAT.md 2.1 admits its limit and refuses one past
+    /// it: a 256-byte key, a 1024-byte value, an 8192-byte encoding. The
+    /// accessors report the pairs. (cargo-mutants: `>` turned `>=` in
+    /// each bound, and the accessors emptied, survived without it.)
+    #[test]
+    fn bounds_are_inclusive_and_accessors_report_the_pairs() {
+        let key = "k".repeat(MAX_CONTEXT_KEY_LEN);
+        let value = "v".repeat(MAX_CONTEXT_VALUE_LEN);
+        assert!(EncryptionContext::new().with(&key, "").is_ok());
+        assert!(matches!(
+            EncryptionContext::new().with(&(key.clone() + "k"), ""),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(EncryptionContext::new().with("k", &value).is_ok());
+        assert!(matches!(
+            EncryptionContext::new().with("k", &(value.clone() + "v")),
+            Err(Error::TooLarge { .. })
+        ));
+        // 2 + 7 * (4 + 8 + 1024) + (4 + 8 + 926) = 8192 bytes exactly.
+        let build = |last: usize| {
+            let mut c = EncryptionContext::new();
+            for i in 0..7 {
+                c.insert(&alloc::format!("key0000{i}"), &value)?;
+            }
+            c.insert("key00007", &"v".repeat(last))?;
+            Ok::<_, Error>(c)
+        };
+        let full = build(926).unwrap();
+        assert_eq!(full.encoded_len(), MAX_CONTEXT_ENCODED_LEN);
+        assert!(matches!(build(927), Err(Error::TooLarge { .. })));
+
+        let c = EncryptionContext::from_pairs([("tenant", "acme"), ("column", "email")]).unwrap();
+        assert_eq!(c.get("tenant"), Some("acme"));
+        assert_eq!(c.get("column"), Some("email"));
+        assert_eq!(c.get("other"), None);
+        let pairs: Vec<(&str, &str)> = c.iter().collect();
+        assert_eq!(pairs, [("column", "email"), ("tenant", "acme")]);
+        assert_eq!((c.len(), c.is_empty()), (2, false));
+        let empty = EncryptionContext::new();
+        assert_eq!(
+            (empty.len(), empty.is_empty(), empty.iter().count()),
+            (0, true, 0)
+        );
+    }
+
     /// Every refusal is `malformed`, as FORMAT.md 2.3 says, the bounds
     /// included (found by the differential run against the independent
     /// decoder: these were `too_large` and `invalid_argument`).
