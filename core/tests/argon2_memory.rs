@@ -163,12 +163,6 @@ fn passphrase_opens_free_no_argon2_state_and_no_key() {
     *NEEDLE_SET.lock().unwrap() = [[0; 32]; NEEDLES];
 }
 
-fn kek_of_salt(passphrase: &[u8], salt: &[u8], p: Argon2Params) -> [u8; 32] {
-    let params = argon2::Params::new(p.m_cost_kib, p.t_cost, p.p_cost, Some(32)).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut kek = [0u8; 32];
-    argon
-        .hash_password_into(passphrase, salt, &mut kek)
-        .unwrap();
-    kek
-}
+#[path = "common/kek.rs"]
+mod kek;
+use kek::kek_of_salt;
