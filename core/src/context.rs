@@ -304,6 +304,21 @@ mod tests {
         let full = build(926).unwrap();
         assert_eq!(full.encoded_len(), MAX_CONTEXT_ENCODED_LEN);
         assert!(matches!(build(927), Err(Error::TooLarge { .. })));
+        // The parser admits both limits too: 8192 bytes, 64 pairs.
+        let bytes = full.to_canonical_bytes();
+        assert_eq!(
+            EncryptionContext::from_canonical_bytes(&bytes).unwrap(),
+            full
+        );
+        let mut most = EncryptionContext::new();
+        for i in 0..MAX_CONTEXT_PAIRS {
+            most.insert(&alloc::format!("k{i:02}"), "v").unwrap();
+        }
+        let bytes = most.to_canonical_bytes();
+        assert_eq!(
+            EncryptionContext::from_canonical_bytes(&bytes).unwrap(),
+            most
+        );
 
         let c = EncryptionContext::from_pairs([("tenant", "acme"), ("column", "email")]).unwrap();
         assert_eq!(c.get("tenant"), Some("acme"));
