@@ -205,3 +205,87 @@ impl Keyring {
             .map(|k| k.encode().expose_secret().to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::format;
+    use alloc::vec;
+
+    use super::*;
+
+    fn key(i: usize) -> KeyImport {
+        let t = Timestamp::from_unix_seconds(1);
+        // TEST KEY MATERIAL.
+        let v = VersionImport::new(
+            VersionState::Enabled,
+            t,
+            Some(KeyMaterial::from_slice(&[7; KEY_LEN]).unwrap()),
+        );
+        let id = u32::try_from(i + 1).unwrap();
+        KeyImport::new(&format!("k{i:05}"), KeyId::from_u32(id), t, vec![v])
+    }
+
+    /// A payload may hold exactly MAX_KEYS keys, and says so in its count.
+    #[test]
+    fn a_payload_of_max_keys_decodes() {
+        let mut keyring = Keyring::new();
+        for i in 0..MAX_KEYS {
+            keyring.import_key(key(i)).unwrap();
+        }
+        let payload = keyring.encode();
+        let back = Keyring::decode(payload.expose_secret()).unwrap();
+        assert_eq!(back.len(), MAX_KEYS);
+        // One more in the count is refused before anything is read.
+        let mut more = payload.expose_secret().to_vec();
+        more[1..5].copy_from_slice(&u32::try_from(MAX_KEYS + 1).unwrap().to_be_bytes());
+        assert!(matches!(
+            Keyring::decode(&more),
+            Err(Error::Malformed { reason }) if reason.contains("too many keys")
+        ));
+    }
+
+    /// A key's version count is 1 to MAX_VERSIONS, checked as it is read:
+    /// 0 and MAX_VERSIONS + 1 are refused there (with the bytes for them
+    /// present), MAX_VERSIONS passes that check.
+    #[test]
+    fn the_version_count_bounds_are_checked_where_they_are_read() {
+        let with_count = |count: u32| {
+            let mut p = vec![PAYLOAD_V1, 0, 0, 0, 1, 1, b'k'];
+            p.extend_from_slice(&1u32.to_be_bytes()); // id
+            p.extend_from_slice(&1u64.to_be_bytes()); // created
+            p.extend_from_slice(&1u32.to_be_bytes()); // primary
+            p.extend_from_slice(&1u32.to_be_bytes()); // minimum
+            p.extend_from_slice(&0u64.to_be_bytes()); // period
+            p.extend_from_slice(&count.to_be_bytes());
+            p.resize(p.len() + (count as usize + 1) * VERSION_FIXED_LEN, 0);
+            Keyring::decode(&p)
+        };
+        let bound = |r: Result<Keyring>| matches!(r, Err(Error::Malformed { reason }) if reason.contains("version count out of bounds"));
+        assert!(bound(with_count(0)));
+        assert!(bound(with_count(MAX_VERSIONS + 1)));
+        assert!(!bound(with_count(MAX_VERSIONS)));
+        assert!(!bound(with_count(1)));
+    }
+
+    /// The count is checked against the smallest key (a one-byte name and
+    /// one version without material: 43 bytes) before the keys are read:
+    /// k keys in 43k - 1 bytes are refused there; in 43k bytes they pass
+    /// that check (and fail later, a destroyed-only key being invalid).
+    #[test]
+    fn the_key_count_is_bounded_by_the_smallest_key() {
+        let smallest = KEY_FIXED_LEN + 1 + VERSION_FIXED_LEN;
+        assert_eq!(smallest, 43);
+        for k in [1usize, 2, 100] {
+            let mut payload = vec![PAYLOAD_V1];
+            payload.extend_from_slice(&u32::try_from(k).unwrap().to_be_bytes());
+            payload.resize(5 + smallest * k - 1, 0);
+            let count_check = |r: Result<Keyring>| matches!(r, Err(Error::Malformed { reason }) if reason.contains("key count exceeds"));
+            assert!(
+                count_check(Keyring::decode(&payload)),
+                "{k} keys, one byte short"
+            );
+            payload.push(0);
+            assert!(!count_check(Keyring::decode(&payload)), "{k} keys, exactly");
+        }
+    }
+}
