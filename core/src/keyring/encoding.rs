@@ -250,13 +250,7 @@ mod tests {
     #[test]
     fn the_version_count_bounds_are_checked_where_they_are_read() {
         let with_count = |count: u32| {
-            let mut p = vec![PAYLOAD_V1, 0, 0, 0, 1, 1, b'k'];
-            p.extend_from_slice(&1u32.to_be_bytes()); // id
-            p.extend_from_slice(&1u64.to_be_bytes()); // created
-            p.extend_from_slice(&1u32.to_be_bytes()); // primary
-            p.extend_from_slice(&1u32.to_be_bytes()); // minimum
-            p.extend_from_slice(&0u64.to_be_bytes()); // period
-            p.extend_from_slice(&count.to_be_bytes());
+            let mut p = key_up_to_count(count);
             p.resize(p.len() + (count as usize + 1) * VERSION_FIXED_LEN, 0);
             Keyring::decode(&p)
         };
@@ -265,6 +259,33 @@ mod tests {
         assert!(bound(with_count(MAX_VERSIONS + 1)));
         assert!(!bound(with_count(MAX_VERSIONS)));
         assert!(!bound(with_count(1)));
+        // Then against the bytes left: count versions without material
+        // need 9 bytes each; one byte short is refused there, exactly
+        // enough passes that check (from 2 versions: one version short
+        // of its 9 bytes is already short of the smallest key).
+        let fits = |r: Result<Keyring>| !matches!(r, Err(Error::Malformed { reason }) if reason.contains("exceeds the payload length"));
+        for count in [2u32, 5] {
+            let mut p = key_up_to_count(count);
+            p.resize(p.len() + count as usize * VERSION_FIXED_LEN, 0);
+            assert!(fits(Keyring::decode(&p)), "{count} versions, exactly");
+            p.pop();
+            assert!(
+                !fits(Keyring::decode(&p)),
+                "{count} versions, one byte short"
+            );
+        }
+    }
+
+    /// A one-key payload up to and including the key's version count.
+    fn key_up_to_count(count: u32) -> Vec<u8> {
+        let mut p = vec![PAYLOAD_V1, 0, 0, 0, 1, 1, b'k'];
+        p.extend_from_slice(&1u32.to_be_bytes()); // id
+        p.extend_from_slice(&1u64.to_be_bytes()); // created
+        p.extend_from_slice(&1u32.to_be_bytes()); // primary
+        p.extend_from_slice(&1u32.to_be_bytes()); // minimum
+        p.extend_from_slice(&0u64.to_be_bytes()); // period
+        p.extend_from_slice(&count.to_be_bytes());
+        p
     }
 
     /// The count is checked against the smallest key (a one-byte name and
