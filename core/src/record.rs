@@ -587,3 +587,34 @@ fn out_wipe(header: &mut [u8], nonce: &mut [u8]) {
     header.zeroize();
     nonce.zeroize();
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::String;
+
+    use super::*;
+
+    /// The text form's length bound (FORMAT.md 5) admits the text of the
+    /// largest record and refuses one character more before decoding.
+    /// (cargo-mutants: the bound's arithmetic, and `>` turned `>=` or
+    /// `==`, survived without it.)
+    #[test]
+    fn the_text_bound_admits_the_largest_record() {
+        // FORMAT.md 5: `4 + 4 * ceil(1048625 / 3)` = 1398172 characters.
+        assert_eq!(MAX_RECORD_TEXT_LEN, 1_398_172);
+        let largest = alloc::vec![0x5au8; MAX_RECORD_LEN];
+        let text = to_text(&largest);
+        assert!(text.len() <= MAX_RECORD_TEXT_LEN);
+        assert_eq!(from_text(&text).unwrap(), largest);
+        // At the bound itself: decoded (four-character groups of 'A').
+        let mut at_bound = String::from(RECORD_TEXT_PREFIX);
+        at_bound.extend(core::iter::repeat_n(
+            'A',
+            MAX_RECORD_TEXT_LEN - RECORD_TEXT_PREFIX.len(),
+        ));
+        assert_eq!(at_bound.len(), MAX_RECORD_TEXT_LEN);
+        assert!(from_text(&at_bound).is_ok());
+        at_bound.push('A');
+        assert!(matches!(from_text(&at_bound), Err(Error::TooLarge { .. })));
+    }
+}
