@@ -591,8 +591,68 @@ fn out_wipe(header: &mut [u8], nonce: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use alloc::string::String;
+    use alloc::vec;
 
     use super::*;
+
+    /// An RNG that always fails.
+    struct Down;
+
+    impl rand_core::TryRng for Down {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
+            unreachable!()
+        }
+        fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
+            unreachable!()
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Self::Error> {
+            // All zero: what `random::fill` refuses as a failed source.
+            dst.fill(0);
+            Ok(())
+        }
+    }
+
+    impl rand_core::TryCryptoRng for Down {}
+
+    /// Both sealing paths admit exactly MAX_RECORD_PLAINTEXT_LEN bytes and
+    /// refuse one more; a failed seal into a caller's buffer leaves neither
+    /// the header nor the nonce there. (cargo-mutants: '>' turned '>=' or
+    /// '==' in both bounds, and the wipe dropped, survived without it.)
+    #[test]
+    fn both_seals_admit_the_largest_plaintext_and_wipe_on_failure() {
+        let key = KeyMaterial::from_slice(&[9; 32]).unwrap(); // TEST KEY MATERIAL
+        let ctx = EncryptionContext::new();
+        let rng = &mut getrandom::SysRng;
+        let largest = vec![1u8; MAX_RECORD_PLAINTEXT_LEN];
+        let r = encrypt_with_key(&key, &largest, &ctx, rng).unwrap();
+        assert_eq!(r.len(), MAX_RECORD_LEN);
+        assert_eq!(
+            decrypt_with_key(&key, &r, &ctx).unwrap().expose_secret(),
+            &largest[..]
+        );
+        let over = vec![1u8; MAX_RECORD_PLAINTEXT_LEN + 1];
+        assert!(matches!(
+            encrypt_with_key(&key, &over, &ctx, rng),
+            Err(Error::TooLarge { .. })
+        ));
+        let mut out = vec![0u8; MAX_RECORD_LEN + 1];
+        assert_eq!(
+            seal_into(0, 0, &key, &largest, &ctx, rng, &mut out).unwrap(),
+            MAX_RECORD_LEN
+        );
+        assert!(matches!(
+            seal_into(0, 0, &key, &over, &ctx, rng, &mut out),
+            Err(Error::TooLarge { .. })
+        ));
+        let mut out = vec![0xAAu8; 100];
+        assert!(seal_into(7, 1, &key, b"x", &ctx, &mut Down, &mut out).is_err());
+        assert!(
+            out[..RECORD_HEADER_LEN + XNONCE_LEN]
+                .iter()
+                .all(|b| *b == 0)
+        );
+    }
 
     /// The text form's length bound (FORMAT.md 5) admits the text of the
     /// largest record and refuses one character more before decoding.
