@@ -39,7 +39,8 @@ repo=$PWD
 out=$repo/target/fuzz-campaign
 mkdir -p "$out/logs"
 
-# cargo-fuzz: installed if missing (3-5 minutes here); stable with
+# cargo-fuzz: installed if missing (a few minutes; scripts/setup.sh installs
+# it the same way); stable with
 # RUSTC_BOOTSTRAP for its -Z flags when there is no nightly.
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
