@@ -12,7 +12,7 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::random;
@@ -33,9 +33,12 @@ const _: () = assert!(KEY_LEN == crate::secure_memory::SLOT_LEN);
 pub struct KeyMaterial(Storage);
 
 /// Where a key's 32 bytes live: a slot in a locked, no-dump page (std,
-/// Unix; see [`crate::secure_memory`]) or, failing that, the heap.
+/// Unix; see [`crate::secure_memory`]) or, failing that, the heap. Each
+/// wipes itself on drop (the slot as it returns to its pool, the box before
+/// it is freed), so `KeyMaterial` needs no `Drop` of its own and no path
+/// leaves the bytes behind.
 enum Storage {
-    Heap(Box<[u8; KEY_LEN]>),
+    Heap(Box<Zeroizing<[u8; KEY_LEN]>>),
     #[cfg(all(feature = "std", unix))]
     Locked(crate::secure_memory::LockedSlot),
 }
@@ -121,17 +124,11 @@ impl KeyMaterial {
         if let Some(slot) = crate::secure_memory::LockedSlot::new() {
             return Self(Storage::Locked(slot));
         }
-        Self(Storage::Heap(Box::new([0u8; KEY_LEN])))
+        Self(Storage::Heap(Box::new(Zeroizing::new([0u8; KEY_LEN]))))
     }
 }
 
-impl Drop for KeyMaterial {
-    fn drop(&mut self) {
-        // A locked slot also wipes itself as it returns to its pool.
-        self.0.bytes_mut().zeroize();
-    }
-}
-
+// Both kinds of `Storage` wipe themselves on drop.
 impl ZeroizeOnDrop for KeyMaterial {}
 
 impl secrecy::ExposeSecret<[u8; KEY_LEN]> for KeyMaterial {
@@ -365,6 +362,20 @@ mod tests {
             s.expose_secret().len()
         }
         assert_eq!(generic(&bytes), 5);
+    }
+
+    #[test]
+    fn secret_bytes_grow_clear_and_report_emptiness() {
+        let mut s = SecretBytes::default();
+        assert!(s.is_empty());
+        s.extend_from_slice(b"abc");
+        s.extend_from_slice(b"defgh");
+        assert!(!s.is_empty());
+        assert_eq!(s.expose_secret(), b"abcdefgh");
+        s.clear();
+        assert!(s.is_empty());
+        assert_eq!(s.len(), 0);
+        assert!(!SecretBytes::from_slice(b"x").is_empty());
     }
 
     #[test]
