@@ -242,6 +242,18 @@ fn exercise_api() {
     keyring.destroy_version("imp", 1).unwrap();
     let secret = SecretBytes::from_slice(CANARY_PLAINTEXT);
     drop(secret);
+    // A growing secret buffer (a stream's output): every growth moves the
+    // bytes to a new block and wipes the old one, so no block holding
+    // plaintext is ever handed to realloc or freed unwiped.
+    let mut grown = SecretBytes::new();
+    for _ in 0..8 {
+        grown.extend_from_slice(CANARY_PLAINTEXT);
+    }
+    assert_eq!(grown.len(), 8 * CANARY_PLAINTEXT.len());
+    grown.clear();
+    grown.extend_from_slice(CANARY_PLAINTEXT);
+    assert_eq!(grown.expose_secret(), CANARY_PLAINTEXT);
+    drop(grown);
     drop(keyring);
 }
 
