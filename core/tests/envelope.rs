@@ -431,6 +431,21 @@ fn data_keys_shred_a_subject() {
 }
 
 #[test]
+fn a_data_keys_debug_names_the_wrapping_version_and_nothing_secret() {
+    let mut keyring = Keyring::new();
+    let id = keyring.create_key("subjects").unwrap();
+    keyring.rotate("subjects").unwrap();
+    let dk = keyring.generate_data_key("subjects", &ctx()).unwrap();
+    let text = format!("{dk:?}");
+    let expected = format!(
+        "DataKey {{ wrapped_by: Some({:?}), .. }}",
+        KeyVersion::new(id, 2)
+    );
+    assert_eq!(text, expected);
+    // That exact text holds no key byte: the key is never formatted.
+}
+
+#[test]
 fn derived_keys_isolate_tenants() {
     let mut keyring = keyring_at_version("k", 1);
     let acme = EncryptionContext::new().with("tenant", "acme").unwrap();
