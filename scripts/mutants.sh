@@ -37,12 +37,16 @@ subset_tests=(--lib --test envelope --test tamper --test keyring --test golden)
 all_skips=(--lib --tests -- --skip names_keys_and_versions_separate_domains
     --skip false_positive_rate_is_the_predicted_one --skip vault)
 
-# Two committed lists, one `regex  # reason` per line, each regex matched
+# Three committed lists, one `regex  # reason` per line, each regex matched
 # against the mutant's name as `cargo mutants --list` prints it:
 # - tests/mutants/equivalent.txt: mutants no test can tell from the code;
 # - tests/mutants/no_std.txt: mutants of code compiled only without `std`,
-#   which the default build leaves out; they are tested in a second pass
-#   with --no-default-features against the unit tests, and must be caught.
+#   which the default build leaves out; they are tested in a pass of their
+#   own with --no-default-features against the unit tests, and must be
+#   caught;
+# - tests/mutants/fuzzing.txt: mutants of code compiled only under
+#   `--cfg fuzzing` (the fuzz targets' re-encoders), likewise tested in a
+#   pass of their own built with that cfg, against the unit tests.
 read_list() {
     local line re
     while IFS= read -r line; do
@@ -54,8 +58,9 @@ read_list() {
 }
 mapfile -t equivalent < <(read_list tests/mutants/equivalent.txt)
 mapfile -t no_std < <(read_list tests/mutants/no_std.txt)
+mapfile -t fuzzing < <(read_list tests/mutants/fuzzing.txt)
 excludes=()
-for re in "${equivalent[@]}" "${no_std[@]}"; do excludes+=(--exclude-re "$re"); done
+for re in "${equivalent[@]}" "${no_std[@]}" "${fuzzing[@]}"; do excludes+=(--exclude-re "$re"); done
 
 mode=all
 args=()
@@ -104,25 +109,34 @@ timeout=$(count "$out/mutants.out/timeout.txt")
 unviable=$(count "$out/mutants.out/unviable.txt")
 missed_list=$(cat "$out/mutants.out/missed.txt" 2>/dev/null || true)
 
-if [ "$mode" = all ] && [ "${#no_std[@]}" -gt 0 ]; then
-    # The no_std pass, over the listed mutants in these files (if any).
-    only=(); for re in "${no_std[@]}"; do only+=(--re "$re"); done
-    if [ -n "$(cargo mutants --list "${whole[@]}" "${only[@]}")" ]; then
-        rc=0
-        cargo mutants --no-shuffle -o "$out/no_std" "${whole[@]}" "${only[@]}" \
-            --no-default-features "${args[@]}" -- --lib || rc=$?
-        case "$rc" in 0 | 2 | 3) ;; *) echo "mutants: cargo-mutants failed (exit $rc)" >&2; exit 1 ;; esac
-        caught=$((caught + $(count "$out/no_std/mutants.out/caught.txt")))
-        missed=$((missed + $(count "$out/no_std/mutants.out/missed.txt")))
-        timeout=$((timeout + $(count "$out/no_std/mutants.out/timeout.txt")))
-        unviable=$((unviable + $(count "$out/no_std/mutants.out/unviable.txt")))
-        missed_list+=$'\n'$(cat "$out/no_std/mutants.out/missed.txt" 2>/dev/null || true)
-    fi
+# A pass of its own for code the default build leaves out: the mutants of
+# these files that list LIST names, built with RUSTFLAGS (may be empty) and
+# the extra cargo-mutants arguments, against the unit tests; its counts
+# join the totals.
+extra_pass() {
+    local name=$1 flags=$2; shift 2
+    local -n list=$1; shift
+    local only=() re rc=0
+    [ "${#list[@]}" -gt 0 ] || return 0
+    for re in "${list[@]}"; do only+=(--re "$re"); done
+    [ -n "$(cargo mutants --list "${whole[@]}" "${only[@]}")" ] || return 0
+    RUSTFLAGS="$flags" cargo mutants --no-shuffle -o "$out/$name" "${whole[@]}" "${only[@]}" \
+        "$@" "${args[@]}" -- --lib || rc=$?
+    case "$rc" in 0 | 2 | 3) ;; *) echo "mutants: cargo-mutants failed (exit $rc)" >&2; exit 1 ;; esac
+    caught=$((caught + $(count "$out/$name/mutants.out/caught.txt")))
+    missed=$((missed + $(count "$out/$name/mutants.out/missed.txt")))
+    timeout=$((timeout + $(count "$out/$name/mutants.out/timeout.txt")))
+    unviable=$((unviable + $(count "$out/$name/mutants.out/unviable.txt")))
+    missed_list+=$'\n'$(cat "$out/$name/mutants.out/missed.txt" 2>/dev/null || true)
+}
+if [ "$mode" = all ]; then
+    extra_pass no_std "${RUSTFLAGS:-}" no_std --no-default-features
+    extra_pass fuzzing "${RUSTFLAGS:+$RUSTFLAGS }--cfg fuzzing" fuzzing
 fi
 if [ "$mode" = all ] && [ "${#picked[@]}" -eq 0 ]; then
-    # Every entry of both lists still names a mutant: a stale entry (the
+    # Every entry of the three lists still names a mutant: a stale entry (the
     # code moved or changed) would silently exclude nothing or the wrong thing.
-    for re in "${equivalent[@]}" "${no_std[@]}"; do
+    for re in "${equivalent[@]}" "${no_std[@]}" "${fuzzing[@]}"; do
         [ -n "$(cargo mutants --list "${whole[@]}" --re "$re")" ] \
             || { echo "mutants: list entry names no mutant: $re" >&2; exit 1; }
     done
