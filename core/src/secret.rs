@@ -337,6 +337,14 @@ mod tests {
             SecretBytes::from_slice(b"ab"),
             SecretBytes::from_slice(b"abc")
         );
+        assert_ne!(
+            SecretBytes::from_slice(b"ab"),
+            SecretBytes::from_slice(b"ac")
+        );
+        assert_eq!(
+            SecretBytes::from_slice(b"ab"),
+            SecretBytes::from_slice(b"ab")
+        );
     }
 
     #[test]

@@ -61,6 +61,40 @@ fn round_trips_at_every_length_and_streams_match_whole_buffers() {
     );
 }
 
+/// A writer that counts the flushes that reach it.
+struct CountingFlushes<'a> {
+    out: Vec<u8>,
+    flushes: &'a std::cell::Cell<u32>,
+}
+
+impl Write for CountingFlushes<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flushes.set(self.flushes.get() + 1);
+        Ok(())
+    }
+}
+
+#[test]
+fn flush_and_finish_reach_the_inner_writer() {
+    let flushes = std::cell::Cell::new(0);
+    let mut w = ArmorWriter::new(CountingFlushes {
+        out: Vec::new(),
+        flushes: &flushes,
+    });
+    w.write_all(&bytes(100)).unwrap();
+    assert_eq!(flushes.get(), 0);
+    w.flush().unwrap();
+    assert_eq!(flushes.get(), 1);
+    let inner = w.finish().unwrap();
+    assert_eq!(flushes.get(), 2);
+    assert_eq!(inner.out, armor(&bytes(100)).as_bytes());
+}
+
 #[test]
 fn a_real_envelope_armors_and_opens() {
     let mut k = Keyring::new();
