@@ -68,6 +68,10 @@ bash scripts/c-install-check.sh
 
 step "AddressSanitizer: the core's and the CLI's test suites (stable toolchain, -Zsanitizer=address)"
 bash scripts/asan-tests.sh
+# Its instrumented build (3.4 GB) serves no later step: free the disk now.
+# CI shares one disk with whatever else the machine holds; a full disk
+# failed a whole run once (stop 24, "No space left on device").
+rm -rf target/asan
 
 step "valgrind memcheck: the core's test binaries (docs/ASSURANCE.md lists the four left out and why)"
 bash scripts/valgrind-core.sh

@@ -62,7 +62,20 @@ impl Env {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
+}
 
+/// A passing test removes its directory (some hold 100 MB of test files,
+/// and every run of the suite, the ASan one and each mutant's would leave
+/// another); a failing one keeps it to look at.
+impl Drop for Env {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl Env {
     /// Runs the binary with the test keyring and key file.
     pub fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
         let mut cmd = strongroom();
