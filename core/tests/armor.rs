@@ -114,3 +114,29 @@ fn a_real_envelope_armors_and_opens() {
     .unwrap();
     assert_eq!(plain.expose_secret(), bytes(5000).as_slice());
 }
+
+#[test]
+fn an_empty_or_ragged_body_line_is_refused_for_its_length() {
+    // 100 bytes: two full lines and a 4-character last one.
+    let text = armor(&bytes(100));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    let with = |i: usize, extra: &str| {
+        let mut l = lines.clone();
+        l.insert(i, extra);
+        l.join("\n") + "\n"
+    };
+    let length = strongroom::Error::Malformed {
+        reason: "armor line length is not a multiple of 4",
+    };
+    // An empty line between full ones: never a line of no bytes (each
+    // line holds at least one), refused for its length before anything
+    // else is said of it.
+    assert_eq!(dearmor(with(2, "").as_bytes()).unwrap_err(), length);
+    assert_eq!(dearmor(with(3, "").as_bytes()).unwrap_err(), length);
+    // Lines whose length is not a multiple of 4.
+    assert_eq!(dearmor(with(3, "QUJD0").as_bytes()).unwrap_err(), length);
+    assert_eq!(dearmor(with(3, "QUI").as_bytes()).unwrap_err(), length);
+    // The unchanged text opens.
+    assert_eq!(dearmor(text.as_bytes()).unwrap(), bytes(100));
+}
