@@ -434,3 +434,51 @@ fn secrecy_passphrases_and_keys_are_accepted() {
         &keyring
     ));
 }
+
+#[test]
+fn a_generation_file_is_read_only_in_its_one_canonical_form() {
+    use keyring_file::{
+        Lineage, MAX_GENERATION_FILE_LEN, generation_file_bytes, parse_generation_file,
+    };
+    let lineage = Lineage {
+        keyring_id: *b"\x00\x01\x0a\xab\xcd\xef\x10\x99\xff\x7f\x80\x5a\xa5\x3c\xc3\xfe",
+        generation: 7,
+    };
+    let good = generation_file_bytes(lineage);
+    assert_eq!(parse_generation_file(good.as_bytes()).unwrap(), lineage);
+    // The longest file there is (generation u64::MAX) reads back, within
+    // the bound.
+    let longest = generation_file_bytes(Lineage {
+        generation: u64::MAX,
+        ..lineage
+    });
+    assert!(longest.len() <= MAX_GENERATION_FILE_LEN);
+    assert_eq!(
+        parse_generation_file(longest.as_bytes())
+            .unwrap()
+            .generation,
+        u64::MAX
+    );
+    let id = "00010aabcdef1099ff7f805aa53cc3fe";
+    assert!(good.contains(id));
+    let refused = [
+        // The id in capitals, or with a sign that a radix parse would take.
+        good.replace(id, &id.to_uppercase()),
+        good.replace(id, &format!("+{}", &id[1..])),
+        // The id one byte short or long, all hex digits.
+        good.replace(id, &id[2..]),
+        good.replace(id, &format!("{id}00")),
+        // A generation with a sign, or past u64::MAX.
+        good.replace("generation 7", "generation +7"),
+        longest.replace("18446744073709551615", "18446744073709551616"),
+    ];
+    for bad in refused {
+        assert!(
+            matches!(
+                parse_generation_file(bad.as_bytes()),
+                Err(Error::Malformed { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+}
