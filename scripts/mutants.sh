@@ -109,10 +109,11 @@ timeout=$(count "$out/mutants.out/timeout.txt")
 unviable=$(count "$out/mutants.out/unviable.txt")
 missed_list=$(cat "$out/mutants.out/missed.txt" 2>/dev/null || true)
 
-# A pass of its own for code the default build leaves out: the mutants of
-# these files that list LIST names, built with RUSTFLAGS (may be empty) and
-# the extra cargo-mutants arguments, against the unit tests; its counts
-# join the totals.
+# extra_pass NAME FLAGS LIST [CARGO-MUTANTS ARGS...]: a pass of its own for
+# code the default build leaves out: the mutants of these files that the
+# array LIST names, built with RUSTFLAGS=FLAGS and the extra arguments,
+# against the unit tests, written under $out/NAME; its counts join the
+# totals.
 extra_pass() {
     local name=$1 flags=$2; shift 2
     local -n list=$1; shift
