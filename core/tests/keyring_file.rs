@@ -482,3 +482,66 @@ fn a_generation_file_is_read_only_in_its_one_canonical_form() {
         );
     }
 }
+
+#[test]
+fn the_structural_bounds_are_checked_at_their_edges() {
+    use keyring_file::{MAX_KEYRING_FILE_LEN, MAX_ROOT_FIELD_LEN, inspect};
+    // Key-file root kind (2), whose parameters the structure does not read.
+    let build = |params: &[u8], wrapped: &[u8]| {
+        common::hand_built_keyring_file(
+            &[0x42; 32],
+            Some(([0x1d; 16], 1)),
+            2,
+            params,
+            Some(wrapped),
+            b"x",
+        )
+    };
+    let reason = |bytes: &[u8]| match inspect(bytes) {
+        Err(Error::Malformed { reason }) => reason,
+        other => panic!("{other:?}"),
+    };
+    // The magic alone is a truncated file, not a foreign one.
+    assert_eq!(reason(b"SRKR"), "keyring file is truncated");
+    assert_eq!(reason(b"SRK"), "not a strongroom keyring file (bad magic)");
+
+    // Parameters and wrap at their bound pass the structure; one byte more
+    // is refused for its length.
+    let edge = build(&[1; MAX_ROOT_FIELD_LEN], &[2; MAX_ROOT_FIELD_LEN]);
+    assert_eq!(
+        inspect(&edge).unwrap().root_params.len(),
+        MAX_ROOT_FIELD_LEN
+    );
+    let long_params = build(&[1; MAX_ROOT_FIELD_LEN + 1], &[2; 72]);
+    assert_eq!(reason(&long_params), "root parameters too long");
+    let long_wrap = build(&[1; 28], &[2; MAX_ROOT_FIELD_LEN + 1]);
+    assert_eq!(reason(&long_wrap), "wrapped sealing key too long");
+    // Each length is judged as soon as its two bytes are read (v2: the
+    // parameter length at 30..32; the wrap's right after 28 bytes of
+    // parameters, at 60..62), not after the field it announces.
+    assert_eq!(reason(&long_params[..32]), "root parameters too long");
+    assert_eq!(reason(&long_wrap[..62]), "wrapped sealing key too long");
+    assert_eq!(reason(&long_wrap[..61]), "keyring file is truncated");
+
+    // The payload may be empty as far as the structure goes (nonce and tag
+    // alone); a byte less is truncated.
+    let mut bare = build(&[], &[2; 72]);
+    bare.truncate(bare.len() - 17);
+    bare.extend_from_slice(&[0; 16]);
+    assert!(inspect(&bare).is_ok());
+    assert_eq!(reason(&bare[..bare.len() - 1]), "keyring file is truncated");
+
+    // The whole file: exactly MAX_KEYRING_FILE_LEN passes the structure
+    // (the tail is ciphertext to it); one byte more is refused first.
+    let mut at_max = build(&[], &[2; 72]);
+    at_max.resize(MAX_KEYRING_FILE_LEN, 0);
+    assert!(inspect(&at_max).is_ok());
+    at_max.push(0);
+    assert!(matches!(
+        inspect(&at_max),
+        Err(Error::TooLarge {
+            max: MAX_KEYRING_FILE_LEN,
+            ..
+        })
+    ));
+}
