@@ -545,3 +545,72 @@ fn the_structural_bounds_are_checked_at_their_edges() {
         })
     ));
 }
+
+/// A key of `destroyed` destroyed versions and one enabled (the primary),
+/// named `name`: its payload encoding takes 33 + name + 9 per destroyed
+/// version + 41 bytes (FORMAT.md 10.4).
+fn mostly_destroyed_key(name: &str, id: u32, destroyed: usize) -> strongroom::KeyImport {
+    let mut versions: Vec<_> = (0..destroyed)
+        .map(|_| strongroom::VersionImport::new(VersionState::Destroyed, T0, None))
+        .collect();
+    versions.push(strongroom::VersionImport::new(
+        VersionState::Enabled,
+        T0,
+        Some(KeyMaterial::from_slice(&test_material(1)).unwrap()),
+    ));
+    strongroom::KeyImport::new(name, strongroom::KeyId::from_u32(id), T0, versions)
+}
+
+#[test]
+fn a_keyring_file_of_the_largest_length_is_written_and_one_byte_more_is_not() {
+    use keyring_file::MAX_KEYRING_FILE_LEN;
+    // A key-file root's file is its payload plus 146 bytes: 30 of magic,
+    // format, kind and lineage, 2 + 0 of parameters, 2 + 72 of wrap, a
+    // 24-byte nonce and a 16-byte tag (FORMAT.md 10.2).
+    let payload_target = MAX_KEYRING_FILE_LEN - 146;
+    let per_full_key = |name: &str| 33 + name.len() + 65_535 * 9 + 41;
+    let mut full_keys = Vec::new();
+    let mut payload = 5;
+    loop {
+        let name = format!("full-{:02}", full_keys.len() + 1);
+        if payload + per_full_key(&name) + 33 + 128 + 41 > payload_target {
+            break;
+        }
+        payload += per_full_key(&name);
+        full_keys.push(name);
+    }
+    // The last key takes the rest: destroyed versions in steps of 9 bytes,
+    // the name's length for the remainder.
+    let rest = payload_target - payload - 33 - 41;
+    let name_len = (1..=128).find(|n| (rest - n) % 9 == 0).unwrap();
+    let destroyed = (rest - name_len) / 9;
+    let root = key_file_root();
+    for (extra, fits) in [(0, true), (1, false)] {
+        let mut k = Keyring::new();
+        for (i, name) in full_keys.iter().enumerate() {
+            k.import_key(mostly_destroyed_key(name, 1 + i as u32, 65_535))
+                .unwrap();
+        }
+        let name = "n".repeat(name_len + extra);
+        k.import_key(mostly_destroyed_key(&name, 999, destroyed))
+            .unwrap();
+        match keyring_file::encrypt(&k, &root, &mut SysRng) {
+            Ok(file) => {
+                assert!(fits, "a file of {} bytes was written", file.len());
+                assert_eq!(file.len(), MAX_KEYRING_FILE_LEN);
+                let back = keyring_file::decrypt(&file, &root).unwrap();
+                assert_eq!(back.keys().len(), full_keys.len() + 1);
+            }
+            Err(e) => {
+                assert!(!fits, "the largest file was refused: {e}");
+                assert_eq!(
+                    e,
+                    Error::TooLarge {
+                        what: "sealed keyring length",
+                        max: MAX_KEYRING_FILE_LEN
+                    }
+                );
+            }
+        }
+    }
+}
