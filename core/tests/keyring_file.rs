@@ -582,7 +582,7 @@ fn a_keyring_file_of_the_largest_length_is_written_and_one_byte_more_is_not() {
     // The last key takes the rest: destroyed versions in steps of 9 bytes,
     // the name's length for the remainder.
     let rest = payload_target - payload - 33 - 41;
-    let name_len = (1..=128).find(|n| (rest - n) % 9 == 0).unwrap();
+    let name_len = (1..=128).find(|n| (rest - n).is_multiple_of(9)).unwrap();
     let destroyed = (rest - name_len) / 9;
     let root = key_file_root();
     for (extra, fits) in [(0, true), (1, false)] {
