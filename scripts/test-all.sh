@@ -111,6 +111,13 @@ tail -n 8 target/files-bench.txt
 # Keeps the C overhead bench working; its figure on 2,000 iterations means little.
 bash benches/c_overhead.sh 2000 1 | tail -n 3
 
+step "re-encoders: the core's unit tests built with --cfg fuzzing (core/src/fuzzing.rs; the mutation run's fuzzing pass relies on them)"
+RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=target/fuzzing-cfg \
+    cargo test --locked -p strongroom --lib fuzzing:: 2>&1 | tee target/test-fuzzing-cfg.txt
+grep -qE '^test result: ok\. [1-9]' target/test-fuzzing-cfg.txt
+# A build of its own, which no later step reads.
+rm -rf target/fuzzing-cfg
+
 step "fuzz smoke run: ${FUZZ_SECONDS}s per target"
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     fuzz=(cargo +nightly fuzz)
