@@ -65,8 +65,8 @@ impl Env {
 }
 
 /// A passing test removes its directory (some hold 100 MB of test files,
-/// and every run of the suite, the ASan one and each mutant's would leave
-/// another); a failing one keeps it to look at.
+/// and every run of the suite, plain and under ASan, would leave another);
+/// a failing one keeps it to look at.
 impl Drop for Env {
     fn drop(&mut self) {
         if !thread::panicking() {
