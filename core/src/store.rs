@@ -780,3 +780,10 @@ fn read_generation_file(path: &Path) -> Result<Option<Lineage>, StoreError> {
 
 #[cfg(test)]
 mod fault_tests;
+/// The core's test helpers (`core/tests/common`), shared by the unit
+/// tests below.
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_common;
+#[cfg(test)]
+mod unit_tests;

@@ -11,8 +11,7 @@
     clippy::std_instead_of_alloc
 )]
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use super::test_common as common;
 
 use alloc::format;
 use alloc::string::{String, ToString};
