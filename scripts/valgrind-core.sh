@@ -9,8 +9,8 @@
 # - no_leaks and argon2_memory: their allocators scan freed blocks for key
 #   bytes, and reading bytes that were never written is what memcheck
 #   reports (by design of the test, not a fault of the code);
-# - argon2_stacks: it reads glibc's thread stacks, which valgrind
-#   replaces with stacks of its own;
+# - argon2_stacks: it reads glibc's thread stacks and malloc arenas,
+#   which valgrind replaces with stacks and an allocator of its own;
 # - ct_taint: it marks keys undefined on purpose and has its own run
 #   (scripts/ct-taint.sh);
 # - blind_index: its domain-separation sweep computes hundreds of

@@ -148,7 +148,9 @@ fn passphrase_opens_free_no_argon2_state_and_no_key() {
         assert_eq!(hits, 0, "a secret reached the allocator unwiped");
 
         // Positive control: the crate's allocating call leaves its state.
-        let salt = file[8 + 12..8 + 28].to_vec();
+        // The file's salt (version 2: parameters at 32, salt at 44), so
+        // the state left is the one that rebuilds this file's KEK.
+        let salt = file[32 + 12..32 + 28].to_vec();
         let (freed, dirty, _) = scan(|| {
             let _ = kek_of_salt(passphrase, &salt, p);
         });

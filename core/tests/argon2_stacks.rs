@@ -5,6 +5,11 @@
 //! are read by a separate process through /proc/PID/mem (this process
 //! then makes no copy in the memory it scans), for the KEK of a passphrase
 //! root, after a seal and an open with p = 4.
+//!
+//! The same scan over the heap and glibc's thread arenas (where every
+//! thread but the main one allocates, the test's own thread included)
+//! finds no KEK and no sealing key after opens at p = 1, 2 and 4: the
+//! live-memory counterpart of `argon2_memory`'s freed-block scan.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -36,10 +41,20 @@ const P: Argon2Params = Argon2Params {
 /// also follows a `---p` mapping (the previous arena's reserve), starts at
 /// a 64 MiB boundary and is left out.
 fn count(needle: &[u8; 32], skip: usize) -> usize {
+    scan_for(needle, skip, "stacks")
+}
+
+/// Counts `needle` in the heap (`[heap]`, the main thread's arena) and in
+/// the thread arenas (anonymous writable mappings at a 64 MiB boundary).
+fn count_in_heap(needle: &[u8; 32]) -> usize {
+    scan_for(needle, 0, "heap")
+}
+
+fn scan_for(needle: &[u8; 32], skip: usize, region: &str) -> usize {
     let hex: String = needle.iter().map(|b| format!("{b:02x}")).collect();
     let pid = std::process::id().to_string();
     let out = std::process::Command::new("python3")
-        .args(["-c", SCANNER, &pid, &hex, &skip.to_string()])
+        .args(["-c", SCANNER, &pid, &hex, &skip.to_string(), region])
         .output()
         .expect("python3 runs the scanner");
     assert!(
@@ -57,7 +72,7 @@ fn count(needle: &[u8; 32], skip: usize) -> usize {
 
 const SCANNER: &str = r#"
 import sys
-pid, needle, skip = sys.argv[1], bytes.fromhex(sys.argv[2]), int(sys.argv[3])
+pid, needle, skip, region = sys.argv[1], bytes.fromhex(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 hits, prev = 0, None
 with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
     for line in maps:
@@ -69,7 +84,10 @@ with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem
         if not f[1].startswith("rw") or lo <= skip < hi:
             continue
         arena = lo % (64 << 20) == 0
-        if path or not small_guard or arena:
+        if region == "heap":
+            if not (path == "[heap]" or (not path and arena)):
+                continue
+        elif path or not small_guard or arena:
             continue
         try:
             mem.seek(lo)
@@ -79,7 +97,7 @@ with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem
         at = buf.find(needle)
         while at >= 0:
             hits += 1
-            print(f"  stack {f[0]} ({(hi - lo) // 1024} KiB) at +{at:#x}", file=sys.stderr)
+            print(f"  {region} {f[0]} ({(hi - lo) // 1024} KiB) at +{at:#x}", file=sys.stderr)
             at = buf.find(needle, at + 1)
 print(hits)
 "#;
@@ -127,4 +145,65 @@ fn argon2_worker_stacks_keep_no_kek() {
         control > 0,
         "the control left no KEK: the scan proves nothing"
     );
+}
+
+#[test]
+fn the_heap_and_thread_arenas_keep_no_kek_or_sealing_key_after_an_open() {
+    let passphrase = b"argon2 heap test passphrase";
+    let keyring = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
+    let mut report = Vec::new();
+    for p_cost in [1, 2, 4] {
+        let p = Argon2Params {
+            m_cost_kib: 1024,
+            t_cost: 1,
+            p_cost,
+        };
+        let root = PassphraseRoot::with_params(passphrase, p);
+        let file = keyring_file::encrypt(&keyring, &root, &mut strongroom::SysRng).unwrap();
+        let kek = kek_of_salt(passphrase, &file[44..60], p);
+        let sealing = sealing_key(&file, &kek);
+        drop(keyring_file::decrypt(&file, &root).unwrap());
+        report.push((p_cost, count_in_heap(&kek), count_in_heap(&sealing)));
+    }
+    // Control: the scan finds a copy on the heap of another thread.
+    let planted = [0xa7u8; 32];
+    let held = std::thread::spawn(move || Box::new(planted))
+        .join()
+        .unwrap();
+    let control = count_in_heap(&planted);
+    drop(held);
+    println!(
+        "argon2 heap: (p, KEK copies, sealing-key copies) in the heap and thread arenas \
+         after an open: {report:?}; the planted control found {control} times"
+    );
+    assert!(
+        report.iter().all(|&(_, k, s)| k == 0 && s == 0),
+        "a key outlived the open in live heap memory: {report:?}"
+    );
+    assert!(
+        control >= 1,
+        "the scan missed the planted copy: it proves nothing"
+    );
+}
+
+/// The sealing key of a version-2 passphrase file (FORMAT.md 10.2: the
+/// 72-byte wrap at offset 62, opened with the KEK).
+fn sealing_key(file: &[u8], kek: &[u8; 32]) -> [u8; 32] {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
+    assert_eq!(u16::from_be_bytes([file[60], file[61]]), 72);
+    let wrapped = &file[62..62 + 72];
+    let mut root_aad = b"strongroom/keyring/v2/root".to_vec();
+    root_aad.extend_from_slice(&file[..60]);
+    let mut sealing = [0u8; 32];
+    sealing.copy_from_slice(&wrapped[24..56]);
+    XChaCha20Poly1305::new(&(*kek).into())
+        .decrypt_inout_detached(
+            &XNonce::try_from(&wrapped[..24]).unwrap(),
+            &root_aad,
+            sealing.as_mut_slice().into(),
+            &Tag::try_from(&wrapped[56..72]).unwrap(),
+        )
+        .expect("the KEK opens the file's wrap");
+    sealing
 }
