@@ -431,3 +431,55 @@ fn rewrap_touches_only_records_that_need_it() {
         None
     );
 }
+
+#[test]
+fn a_key_rotates_up_to_the_last_version_and_no_further() {
+    use strongroom::keyring::MAX_VERSIONS;
+    // Versions 1 .. MAX-2 destroyed (no material, cheap), MAX-1 primary.
+    let mut states = vec![Destroyed; MAX_VERSIONS as usize - 2];
+    states.push(Enabled);
+    let mut keyring = keyring_with("k", &states, MAX_VERSIONS - 1, MAX_VERSIONS - 1);
+    assert_eq!(
+        keyring.rotate_with("k", &mut SysRng, T0).unwrap(),
+        MAX_VERSIONS
+    );
+    let err = keyring.rotate_with("k", &mut SysRng, T0).unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { what: "versions per key", max } if max == MAX_VERSIONS as usize),
+        "{err:?}"
+    );
+    let info = keyring.key_info("k").unwrap();
+    assert_eq!(
+        (info.primary_version, info.versions.len()),
+        (MAX_VERSIONS, MAX_VERSIONS as usize)
+    );
+}
+
+#[test]
+fn version_states_and_the_keyring_print_their_metadata_only() {
+    assert_eq!(
+        [Enabled, Disabled, Destroyed].map(|s| s.to_string()),
+        ["enabled", "disabled", "destroyed"]
+    );
+    let keyring = keyring_with("k", &[Enabled, Disabled], 1, 1);
+    let shown = format!("{keyring:?}");
+    // The Debug form is the metadata view: each key's info, no material.
+    assert_eq!(shown, format!("{:?}", keyring.keys()));
+    assert!(
+        shown.contains("name: \"k\"") && shown.contains("Disabled"),
+        "{shown}"
+    );
+    // Version 1's material as a byte list would print "32, 33, 34, ...".
+    let bytes = format!("{:?}", &common::test_material(1)[..3]);
+    assert!(!shown.contains(bytes.trim_matches(['[', ']'])), "{shown}");
+}
+
+#[test]
+fn an_empty_keyring_says_so() {
+    let mut keyring = Keyring::new();
+    assert!(keyring.is_empty());
+    assert_eq!(keyring.len(), 0);
+    keyring.create_key_with("k", &mut SysRng, T0).unwrap();
+    assert!(!keyring.is_empty());
+    assert_eq!(keyring.len(), 1);
+}
