@@ -483,3 +483,22 @@ fn an_empty_keyring_says_so() {
     assert!(!keyring.is_empty());
     assert_eq!(keyring.len(), 1);
 }
+
+#[test]
+fn key_names_are_at_most_the_longest_length() {
+    use strongroom::keyring::MAX_KEY_NAME_LEN;
+    let mut keyring = Keyring::new();
+    let longest = "n".repeat(MAX_KEY_NAME_LEN);
+    keyring.create_key_with(&longest, &mut SysRng, T0).unwrap();
+    assert_eq!(keyring.key_info(&longest).unwrap().name, longest);
+    let err = keyring
+        .create_key_with(&format!("{longest}n"), &mut SysRng, T0)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidArgument {
+            reason: "key names are 1 to 128 bytes long"
+        }
+    );
+    assert_eq!(keyring.len(), 1);
+}
