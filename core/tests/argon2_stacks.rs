@@ -28,6 +28,11 @@ use strongroom::VersionState;
 use strongroom::keyring_file;
 use strongroom::root::{Argon2Params, PassphraseRoot};
 
+/// The two tests run one at a time: each starts threads whose stacks
+/// glibc may hand to the other's threads (an Argon2 lane of one test
+/// reusing, and scrubbing, the stack the other's control left its KEK on).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const P: Argon2Params = Argon2Params {
     m_cost_kib: 1024,
     t_cost: 1,
@@ -117,6 +122,9 @@ fn setup() -> (Vec<u8>, PassphraseRoot, [u8; 32]) {
 /// survived without this test.)
 #[test]
 fn argon2_worker_stacks_keep_no_kek() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (file, root, kek) = setup();
     let here = 0u8;
     let skip = core::ptr::from_ref(&here) as usize;
@@ -149,6 +157,9 @@ fn argon2_worker_stacks_keep_no_kek() {
 
 #[test]
 fn the_heap_and_thread_arenas_keep_no_kek_or_sealing_key_after_an_open() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let passphrase = b"argon2 heap test passphrase";
     let keyring = keyring_with("k", &[VersionState::Enabled; 2], 2, 1);
     let mut report = Vec::new();
