@@ -242,6 +242,11 @@ fn one_shot_calls_have_caller_buffer_forms() {
             envelope::encrypt_into(&recipients, &pt, &ctx(), 64, &mut SysRng, &mut short),
             Err(Error::BufferTooSmall { needed: exact })
         );
+        // A buffer of exactly the length is enough.
+        let mut fit = vec![0u8; exact];
+        let n =
+            envelope::encrypt_into(&recipients, &pt, &ctx(), 64, &mut SysRng, &mut fit).unwrap();
+        assert_eq!(n, exact);
         let mut buf = vec![0u8; exact + 7];
         let n =
             envelope::encrypt_into(&recipients, &pt, &ctx(), 64, &mut SysRng, &mut buf).unwrap();
