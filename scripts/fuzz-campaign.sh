@@ -129,8 +129,9 @@ if [ "${SAVE:-0}" = 1 ]; then
         echo "fuzz-campaign: $t: $(find "fuzz/corpora/$t" -type f | wc -l) inputs saved to fuzz/corpora/$t ($magic starting with the keyring magic dropped)" | tee -a "$report"
     done
     # What is about to be committed must pass the test command's secrets
-    # check (it scans tracked files; the new inputs are staged for it).
-    git add "${targets[@]/#/fuzz/corpora/}"
+    # check (it scans tracked files; the corpora, additions and removals,
+    # are staged for it).
+    git add -A fuzz/corpora
     python3 scripts/check-secrets.py || failed=$((failed + 1))
 fi
 
