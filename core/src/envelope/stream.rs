@@ -880,3 +880,26 @@ fn open_batch<S: Sink + ?Sized>(
     zeroize::Zeroize::zeroize(buf);
     error.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod batch_tests {
+    use super::{MAX_BATCH_BYTES, batch_chunks};
+
+    /// One chunk at a time on one thread; otherwise 16 chunks a thread,
+    /// never more chunks than fit in [`MAX_BATCH_BYTES`], and at least one.
+    #[test]
+    fn batches_are_16_chunks_a_thread_within_the_memory_bound() {
+        let k64 = 64 << 10;
+        assert_eq!(batch_chunks(0, k64), 1);
+        assert_eq!(batch_chunks(1, k64), 1);
+        assert_eq!(batch_chunks(2, k64), 32);
+        assert_eq!(batch_chunks(4, k64), 64);
+        // 32 MiB holds 512 chunks of 64 KiB; 64 threads would take 1,024.
+        assert_eq!(batch_chunks(64, k64), 512);
+        assert_eq!(batch_chunks(32, k64), 512);
+        // The largest chunk (16 MiB): two fit.
+        assert_eq!(batch_chunks(4, 1 << 24), 2);
+        // A chunk above the bound still makes a batch of one.
+        assert_eq!(batch_chunks(4, MAX_BATCH_BYTES + 1), 1);
+    }
+}
