@@ -542,3 +542,25 @@ fn parallel_encryption_is_byte_identical_and_parallel_decryption_agrees() {
         "parallel: {checked} sizes encrypted on 2, 4 and 8 threads byte-identical to 1 thread; decrypted on 1, 3 and 8 threads"
     );
 }
+
+#[test]
+fn inspect_reads_the_body_layout_and_refuses_an_empty_chunk_after_others() {
+    let keyring = keyring_at_version("k", 1);
+    let chunk = 64u32;
+    for (len, chunks) in [(0usize, 1u64), (1, 1), (64, 1), (65, 2), (128, 2), (129, 3)] {
+        let env = seal(&keyring, &data(len), chunk);
+        let info = envelope::inspect(&env).unwrap();
+        assert_eq!((info.chunk_count, info.plaintext_len), (chunks, len as u64));
+        // A tag-sized piece after the full final chunk would be an empty
+        // final chunk after other chunks: never written, refused by its
+        // layout alone (FORMAT.md 7.5), before any key is used.
+        let mut longer = env.clone();
+        longer.extend_from_slice(&[0u8; 16]);
+        let malformed = Error::Malformed {
+            reason: "empty final chunk after other chunks",
+        };
+        if len > 0 && len % 64 == 0 {
+            assert_eq!(envelope::inspect(&longer).unwrap_err(), malformed);
+        }
+    }
+}

@@ -883,7 +883,34 @@ fn open_batch<S: Sink + ?Sized>(
 
 #[cfg(test)]
 mod batch_tests {
-    use super::{MAX_BATCH_BYTES, batch_chunks};
+    use super::{MAX_BATCH_BYTES, batch_chunks, run_parallel};
+    use alloc::vec::Vec;
+    use std::sync::Mutex;
+    use std::thread::{self, ThreadId};
+
+    /// (thread, jobs) of each call `run_parallel` makes of its work.
+    fn calls(jobs: usize, threads: usize) -> Vec<(ThreadId, usize)> {
+        let seen = Mutex::new(Vec::new());
+        let mut jobs = alloc::vec![0u8; jobs];
+        run_parallel(&mut jobs, threads, |part| {
+            seen.lock()
+                .unwrap()
+                .push((thread::current().id(), part.len()));
+        });
+        seen.into_inner().unwrap()
+    }
+
+    /// Several jobs and threads: the jobs split evenly over scoped threads.
+    /// One thread or one job: all on the calling thread.
+    #[test]
+    fn work_runs_in_parallel_only_with_several_threads_and_jobs() {
+        let here = thread::current().id();
+        assert_eq!(calls(8, 1), [(here, 8)]);
+        assert_eq!(calls(1, 4), [(here, 1)]);
+        let split = calls(8, 4);
+        assert_eq!(split.len(), 4, "{split:?}");
+        assert!(split.iter().all(|&(t, n)| t != here && n == 2), "{split:?}");
+    }
 
     /// One chunk at a time on one thread; otherwise 16 chunks a thread,
     /// never more chunks than fit in [`MAX_BATCH_BYTES`], and at least one.
