@@ -564,3 +564,45 @@ fn inspect_reads_the_body_layout_and_refuses_an_empty_chunk_after_others() {
         }
     }
 }
+
+#[test]
+fn streams_print_their_progress_and_nothing_secret() {
+    let keyring = std::sync::Arc::new(keyring_at_version("k", 1));
+    let recipients = [Recipient::Key {
+        keyring: &keyring,
+        name: "k",
+    }];
+    let (mut enc, mut out) = EnvelopeEncryptor::new(&recipients, &ctx(), 64, &mut SysRng).unwrap();
+    assert_eq!(
+        format!("{enc:?}"),
+        "EnvelopeEncryptor { chunks_written: 0, .. }"
+    );
+    enc.update(&data(200), &mut out).unwrap();
+    assert_eq!(
+        format!("{enc:?}"),
+        "EnvelopeEncryptor { chunks_written: 3, .. }"
+    );
+    enc.finish(&mut out).unwrap();
+    let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx());
+    let mut plain = SecretBytes::new();
+    assert_eq!(
+        format!("{d:?}"),
+        "EnvelopeDecryptor { state: \"header\", .. }"
+    );
+    d.update(&out, &mut plain).unwrap();
+    assert_eq!(
+        format!("{d:?}"),
+        "EnvelopeDecryptor { state: \"body\", .. }"
+    );
+    d.finish(&mut plain).unwrap();
+    assert_eq!(
+        format!("{d:?}"),
+        "EnvelopeDecryptor { state: \"done\", .. }"
+    );
+    let mut bad = EnvelopeDecryptor::new(keyring.clone(), &ctx());
+    assert!(bad.update(b"not an envelope at all", &mut plain).is_err());
+    assert_eq!(
+        format!("{bad:?}"),
+        "EnvelopeDecryptor { state: \"failed\", .. }"
+    );
+}
