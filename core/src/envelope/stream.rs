@@ -882,7 +882,7 @@ fn open_batch<S: Sink + ?Sized>(
 }
 
 #[cfg(test)]
-mod batch_tests {
+mod unit_tests {
     use super::{MAX_BATCH_BYTES, batch_chunks, run_parallel};
     use alloc::vec::Vec;
     use std::sync::Mutex;
@@ -898,6 +898,39 @@ mod batch_tests {
                 .push((thread::current().id(), part.len()));
         });
         seen.into_inner().unwrap()
+    }
+
+    /// The staging buffer of `threads` threads' encryptor, after each of
+    /// 300 updates of 5 bytes: where it is, deduplicated.
+    fn staging_buffers(threads: usize) -> Vec<*const u8> {
+        let mut keyring = crate::Keyring::new();
+        let t0 = crate::Timestamp::from_unix_seconds(0);
+        keyring
+            .create_key_with("k", &mut crate::SysRng, t0)
+            .unwrap();
+        let recipients = [super::Recipient::Key {
+            keyring: &keyring,
+            name: "k",
+        }];
+        let ctx = crate::EncryptionContext::from_pairs([("a", "b")]).unwrap();
+        let (mut enc, mut out) =
+            super::EnvelopeEncryptor::new(&recipients, &ctx, 64, &mut crate::SysRng).unwrap();
+        enc.set_threads(threads).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..300 {
+            enc.update(&[7u8; 5], &mut out).unwrap();
+            seen.push(enc.staging.expose_secret().as_ptr());
+        }
+        seen.dedup();
+        seen
+    }
+
+    /// The staging buffer is allocated once, and grown once to a full batch
+    /// when there is one: not again on every update.
+    #[test]
+    fn the_staging_buffer_is_not_reallocated_per_update() {
+        assert_eq!(staging_buffers(1).len(), 1);
+        assert_eq!(staging_buffers(4).len(), 2);
     }
 
     /// Several jobs and threads: the jobs split evenly over scoped threads.
