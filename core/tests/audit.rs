@@ -454,3 +454,57 @@ fn streaming_recipient_data_key_and_backup_operations_emit_their_events() {
         got.len()
     );
 }
+
+/// One event a stream, however often it is finished or fails: the
+/// success once, on the first finish; a failure once, on the first error.
+#[test]
+fn a_stream_decryption_logs_one_event_however_it_ends() {
+    use strongroom::SecretBytes;
+    use strongroom::envelope::EnvelopeDecryptor;
+
+    let capture = Capture::default();
+    let mut keyring = Keyring::new();
+    keyring.set_audit(AuditContext::new(Arc::new(capture.clone()), clock));
+    keyring
+        .create_key_with("files", &mut SeededRng::new(3), T0)
+        .unwrap();
+    let keyring = Arc::new(keyring);
+    let files = [Recipient::Key {
+        keyring: &keyring,
+        name: "files",
+    }];
+    let env = envelope::encrypt(&files, &[5u8; 200], &ctx(), 64, &mut SysRng).unwrap();
+    let events = || {
+        let got: Vec<String> = capture.0.lock().unwrap().drain(..).collect();
+        got
+    };
+    events();
+
+    let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx());
+    let mut plain = SecretBytes::new();
+    d.update(&env, &mut plain).unwrap();
+    d.finish(&mut plain).unwrap();
+    d.finish(&mut plain).unwrap();
+    drop(d);
+    assert_eq!(events(), ["decrypt envelope files v1 ok"]);
+
+    let mut bad = env.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let mut d = EnvelopeDecryptor::new(keyring.clone(), &ctx());
+    d.update(&bad, &mut plain).unwrap();
+    assert!(d.finish(&mut plain).is_err());
+    let first = events();
+    for _ in 0..2 {
+        assert!(d.finish(&mut plain).is_err());
+        assert!(d.update(b"more", &mut plain).is_err());
+    }
+    drop(d);
+    assert_eq!(
+        (first, events()),
+        (
+            vec!["decrypt envelope files v1 authentication_failed".to_string()],
+            vec![]
+        )
+    );
+}
