@@ -93,24 +93,9 @@ fn scan(f: impl FnOnce()) -> (usize, usize, usize) {
 /// the 72-byte wrap at offset 62 opened with it (which also proves the KEK
 /// right).
 fn keys_of(file: &[u8], passphrase: &[u8], p: Argon2Params) -> ([u8; 32], [u8; 32]) {
-    use chacha20poly1305::aead::{AeadInOut, KeyInit};
-    use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
     assert_eq!(file[4], 2, "a version-2 file");
     let kek = kek_of_salt(passphrase, &file[32 + 12..32 + 28], p);
-    assert_eq!(u16::from_be_bytes([file[60], file[61]]), 72);
-    let wrapped = &file[62..62 + 72];
-    let mut root_aad = b"strongroom/keyring/v2/root".to_vec();
-    root_aad.extend_from_slice(&file[..60]);
-    let mut sealing = [0u8; 32];
-    sealing.copy_from_slice(&wrapped[24..56]);
-    XChaCha20Poly1305::new(&kek.into())
-        .decrypt_inout_detached(
-            &XNonce::try_from(&wrapped[..24]).unwrap(),
-            &root_aad,
-            sealing.as_mut_slice().into(),
-            &Tag::try_from(&wrapped[56..72]).unwrap(),
-        )
-        .expect("the computed KEK opens the file's wrap");
+    let sealing = sealing_key(file, &kek);
     (kek, sealing)
 }
 
@@ -167,4 +152,4 @@ fn passphrase_opens_free_no_argon2_state_and_no_key() {
 
 #[path = "common/kek.rs"]
 mod kek;
-use kek::kek_of_salt;
+use kek::{kek_of_salt, sealing_key};

@@ -23,7 +23,7 @@ mod common;
 mod kek;
 
 use common::keyring_with;
-use kek::kek_of_salt;
+use kek::{kek_of_salt, sealing_key};
 use strongroom::VersionState;
 use strongroom::keyring_file;
 use strongroom::root::{Argon2Params, PassphraseRoot};
@@ -195,26 +195,4 @@ fn the_heap_and_thread_arenas_keep_no_kek_or_sealing_key_after_an_open() {
         control >= 1,
         "the scan missed the planted copy: it proves nothing"
     );
-}
-
-/// The sealing key of a version-2 passphrase file (FORMAT.md 10.2: the
-/// 72-byte wrap at offset 62, opened with the KEK).
-fn sealing_key(file: &[u8], kek: &[u8; 32]) -> [u8; 32] {
-    use chacha20poly1305::aead::{AeadInOut, KeyInit};
-    use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
-    assert_eq!(u16::from_be_bytes([file[60], file[61]]), 72);
-    let wrapped = &file[62..62 + 72];
-    let mut root_aad = b"strongroom/keyring/v2/root".to_vec();
-    root_aad.extend_from_slice(&file[..60]);
-    let mut sealing = [0u8; 32];
-    sealing.copy_from_slice(&wrapped[24..56]);
-    XChaCha20Poly1305::new(&(*kek).into())
-        .decrypt_inout_detached(
-            &XNonce::try_from(&wrapped[..24]).unwrap(),
-            &root_aad,
-            sealing.as_mut_slice().into(),
-            &Tag::try_from(&wrapped[56..72]).unwrap(),
-        )
-        .expect("the KEK opens the file's wrap");
-    sealing
 }
