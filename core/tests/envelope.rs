@@ -551,16 +551,18 @@ fn inspect_reads_the_body_layout_and_refuses_an_empty_chunk_after_others() {
         let env = seal(&keyring, &data(len), chunk);
         let info = envelope::inspect(&env).unwrap();
         assert_eq!((info.chunk_count, info.plaintext_len), (chunks, len as u64));
-        // A tag-sized piece after the full final chunk would be an empty
+        // After a full final chunk, a tag-sized piece would be an empty
         // final chunk after other chunks: never written, refused by its
         // layout alone (FORMAT.md 7.5), before any key is used.
-        let mut longer = env.clone();
-        longer.extend_from_slice(&[0u8; 16]);
-        let malformed = Error::Malformed {
-            reason: "empty final chunk after other chunks",
-        };
         if len > 0 && len % 64 == 0 {
-            assert_eq!(envelope::inspect(&longer).unwrap_err(), malformed);
+            let mut longer = env.clone();
+            longer.extend_from_slice(&[0u8; 16]);
+            assert_eq!(
+                envelope::inspect(&longer).unwrap_err(),
+                Error::Malformed {
+                    reason: "empty final chunk after other chunks"
+                }
+            );
         }
     }
 }
