@@ -104,6 +104,19 @@ fn valid_prefix(original: &[Vec<u8>], attacked: &[u8]) -> usize {
 /// Runs one attacked body through the in-memory and the incremental
 /// decryptor; checks rejection, the released prefix and stickiness.
 fn check_rejected(keyring: &Keyring, s: &Sample, body: &[u8], feed: usize) {
+    let released = valid_prefix(&s.chunks, body) * CHUNK as usize;
+    check_rejected_releasing(keyring, s, body, feed, &s.plaintext[..released]);
+}
+
+/// [`check_rejected`], for a body whose authentic prefix is not the
+/// original's: the streaming decryptors must release exactly `released`.
+fn check_rejected_releasing(
+    keyring: &Keyring,
+    s: &Sample,
+    body: &[u8],
+    feed: usize,
+    released: &[u8],
+) {
     let mut envelope = s.header.clone();
     envelope.extend_from_slice(body);
     assert!(
@@ -124,19 +137,18 @@ fn check_rejected(keyring: &Keyring, s: &Sample, body: &[u8], feed: usize) {
         result = d.finish(&mut out);
     }
     let err = result.expect_err("incremental decryptor accepted an attacked stream");
-    let prefix = valid_prefix(&s.chunks, body);
-    let released = prefix * CHUNK as usize;
     assert_eq!(
         out.len(),
-        released,
-        "released {} bytes, valid prefix is {prefix} chunks",
-        out.len()
+        released.len(),
+        "released {} bytes, the authentic prefix is {}",
+        out.len(),
+        released.len()
     );
-    assert_eq!(out.expose_secret(), &s.plaintext[..released]);
+    assert_eq!(out.expose_secret(), released);
     // Sticky: the same error, and nothing more, on every further call.
     assert_eq!(d.update(&s.chunks[0], &mut out), Err(err.clone()));
     assert_eq!(d.finish(&mut out), Err(err.clone()));
-    assert_eq!(out.len(), released);
+    assert_eq!(out.len(), released.len());
 
     // The parallel decryptor releases the same prefix and fails the same way.
     let mut p = EnvelopeDecryptor::new(owned(keyring), &ctx());
@@ -224,13 +236,20 @@ fn stream_attacks_are_all_rejected() {
         c.push(s.forge(n as u64, true, b"appended"));
         attacked.push(join(&c));
         // An empty final chunk after full chunks (the encoder never makes
-        // one: a full-size final chunk carries the flag instead).
-        let full = Sample::new(&keyring, n);
-        let mut c = full.chunks.clone();
-        let lp = &full.plaintext[last * CHUNK as usize..];
-        c[last] = full.forge(last as u64, false, &[lp, &[0u8; 5]].concat());
-        c.push(full.forge(n as u64, true, b""));
-        attacked.push(join(&c));
+        // one: a full-size final chunk carries the flag instead). Forged
+        // with the payload key, so every chunk authenticates: only the
+        // layout rule refuses the stream, after the full chunks, the forged
+        // one included, have been released. Fed whole and 7 bytes at a time.
+        let mut c = s.chunks.clone();
+        let padded = [&s.plaintext[last * CHUNK as usize..], &[0u8; 5]].concat();
+        c[last] = s.forge(last as u64, false, &padded);
+        c.push(s.forge(n as u64, true, b""));
+        let released = [&s.plaintext[..last * CHUNK as usize], &padded].concat();
+        let body = join(&c);
+        for feed in [body.len() + s.header.len(), 7] {
+            check_rejected_releasing(&keyring, &s, &body, feed, &released);
+            cases += 1;
+        }
         // Trailing bytes: 1, 15, 16, 17 and a whole sealed chunk's worth.
         for extra in [1usize, 15, 16, 17, SEALED] {
             let mut body = join(&s.chunks);
@@ -257,7 +276,7 @@ fn stream_attacks_are_all_rejected() {
         }
     }
     println!(
-        "stream attacks (1, 2, 3, 8, 257 chunks): {cases} attacked streams, 0 accepted; each released exactly its valid prefix, then failed on every call"
+        "stream attacks (1, 2, 3, 8, 257 chunks): {cases} attacked streams, 0 accepted; each released exactly its authentic prefix, then failed on every call"
     );
     assert!(cases > 1000);
 }
