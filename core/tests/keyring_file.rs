@@ -372,6 +372,7 @@ fn default_argon2_parameters_are_the_documented_ones() {
 
 #[test]
 fn the_same_contents_check_tells_keyrings_apart() {
+    let _serial = serial();
     // The helper the round-trip tests rely on must be able to fail.
     let a = keyring_with("k", &[VersionState::Enabled], 1, 1);
     let b = keyring_with("k", &[VersionState::Enabled], 1, 1);
@@ -402,6 +403,7 @@ fn the_same_contents_check_tells_keyrings_apart() {
 
 #[test]
 fn secrecy_passphrases_and_keys_are_accepted() {
+    let _serial = serial();
     use strongroom::secrecy::{SecretBox, SecretString};
     let fast = Argon2Params {
         m_cost_kib: 64,
@@ -437,6 +439,7 @@ fn secrecy_passphrases_and_keys_are_accepted() {
 
 #[test]
 fn a_generation_file_is_read_only_in_its_one_canonical_form() {
+    let _serial = serial();
     use keyring_file::{
         Lineage, MAX_GENERATION_FILE_LEN, generation_file_bytes, parse_generation_file,
     };
@@ -485,6 +488,7 @@ fn a_generation_file_is_read_only_in_its_one_canonical_form() {
 
 #[test]
 fn the_structural_bounds_are_checked_at_their_edges() {
+    let _serial = serial();
     use keyring_file::{MAX_KEYRING_FILE_LEN, MAX_ROOT_FIELD_LEN, inspect};
     // Key-file root kind (2), whose parameters the structure does not read.
     let build = |params: &[u8], wrapped: &[u8]| {
@@ -563,6 +567,7 @@ fn mostly_destroyed_key(name: &str, id: u32, destroyed: usize) -> strongroom::Ke
 
 #[test]
 fn a_keyring_file_of_the_largest_length_is_written_and_one_byte_more_is_not() {
+    let _serial = serial();
     use keyring_file::MAX_KEYRING_FILE_LEN;
     // A key-file root's file is its payload plus 146 bytes: 30 of magic,
     // format, kind and lineage, 2 + 0 of parameters, 2 + 72 of wrap, a
