@@ -10,11 +10,14 @@
 //!
 //! KIND: `record`, `record_text`, `envelope`, `datakey`, `keyring` (the
 //! keyring_open layout: mode byte 0 and a file; other modes are skipped),
-//! `context`, `armor`. One line per file, sorted by path:
-//! `path<TAB>result<TAB>digest`, where result is `ok` or the FORMAT.md
-//! section 11 name of the error, and digest (for `ok`) is the SHA-256 of
-//! what came out: the plaintext, the data key, the armored bytes, the
-//! context's encoding, or for a keyring `keys=N generation=G`. Inputs a
+//! `context`, `armor`, `generation` (a generation file, FORMAT.md 10.6),
+//! `transit_params` (a transit root's `params`, 10.3). One line per file,
+//! sorted by path: `path<TAB>result<TAB>digest`, where result is `ok` or
+//! the FORMAT.md section 11 name of the error, and digest (for `ok`) is
+//! the SHA-256 of what came out: the plaintext, the data key, the armored
+//! bytes, the context's encoding; for a keyring `keys=N generation=G`,
+//! for a generation file `keyring_id=HEX generation=G`, for transit
+//! parameters `mount=M key=K` (public names, checked ASCII). Inputs a
 //! target would not read (a text record that is not UTF-8, another
 //! keyring mode) print `skip`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -26,6 +29,7 @@ use sha2::{Digest, Sha256};
 use strongroom::envelope::{self, Identity};
 use strongroom::keyring_file;
 use strongroom::root::KeyFileRoot;
+use strongroom::vault::TransitRoot;
 use strongroom::{EncryptionContext, Error, KeyMaterial, record};
 
 const FILE_KEY: [u8; 32] = [0x4b; 32]; // TEST KEY MATERIAL, as keyring_open
@@ -88,6 +92,14 @@ fn main() {
                     .map(|c| digest(&c.to_canonical_bytes())),
             ),
             ("armor", _) => verdict(envelope::dearmor(&data).map(|b| digest(&b))),
+            ("generation", _) => verdict(keyring_file::parse_generation_file(&data).map(|l| {
+                let id: String = l.keyring_id.iter().map(|b| format!("{b:02x}")).collect();
+                format!("keyring_id={id} generation={}", l.generation)
+            })),
+            ("transit_params", _) => verdict(
+                TransitRoot::parse_params(&data)
+                    .map(|(mount, key)| format!("mount={mount} key={key}")),
+            ),
             ("record_text" | "keyring", _) => "skip\t".to_string(),
             (other, _) => panic!("unknown kind {other}"),
         };

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The differential run (issue #17): every input of the fuzz corpora that
 is a record, a text record, an envelope, a wrapped data key, a keyring
-file, a context encoding or an armored envelope goes through strongroom
+file, a context encoding, an armored envelope, a generation file or a
+transit root's parameters goes through strongroom
 (fuzz/examples/verdicts.rs) and through the independent decoder written
 from FORMAT.md alone (independent_decoder.py), with the fuzz keyring and
 the empty context; the two must reach the same result (`ok` or the same
@@ -47,6 +48,8 @@ KINDS = {
     "keyring": ["keyring_open"],
     "context": ["context_decode"],
     "armor": ["armor"],
+    "generation": ["generation_file"],
+    "transit_params": ["transit_params"],
 }
 
 
@@ -80,6 +83,12 @@ def decoder_verdict(kind: str, data: bytes) -> tuple[str, str]:
             # latin-1 maps each byte to one character, so bytes outside
             # ASCII reach the decoder as the characters it must refuse.
             return "ok", sha(d.dearmor(data.decode("latin-1")))
+        if kind == "generation":
+            lineage = d.parse_generation_file(data)
+            return "ok", f"keyring_id={lineage['keyring_id_hex']} generation={lineage['generation']}"
+        if kind == "transit_params":
+            mount, key = d.parse_transit_params(data)
+            return "ok", f"mount={mount.decode()} key={key.decode()}"
     except d.Reject as r:
         return r.result, ""
     raise ValueError(kind)

@@ -2,8 +2,8 @@
 """An independent decoder for strongroom's formats, written from
 docs/FORMAT.md alone: records (sections 4-5), envelopes (7), wrapped data
 keys (8), derived keys (9), keyring files (10, with the transit root of
-10.3 against a recorded exchange), the armored envelope
-(12) and blind index values (13).
+10.3 against a recorded exchange), the generation file (10.6), the
+armored envelope (12) and blind index values (13).
 
 It shares no code with the Rust core: ChaCha20-Poly1305 comes from
 pyca/cryptography (OpenSSL), Argon2id from argon2-cffi (the reference C
@@ -443,10 +443,8 @@ TRANSIT_NAME = re.compile(rb"[A-Za-z0-9._-]+")
 TRANSIT_MOUNT = re.compile(rb"[A-Za-z0-9._/-]+")
 
 
-def transit_unwrap(params: bytes, wrapped: bytes, root_aad: bytes, exchange: dict) -> bytes:
-    """FORMAT.md 10.3, root kind 5. The engine is an oracle: the vector
-    records the one decrypt request it answers, and any other request gets
-    the engine's refusal (`message authentication failed`)."""
+def parse_transit_params(params: bytes) -> tuple[bytes, bytes]:
+    """FORMAT.md 10.3, root kind 5: `params` as (mount, key_name)."""
     if not params:
         raise Reject("malformed")
     m = params[0]
@@ -459,6 +457,14 @@ def transit_unwrap(params: bytes, wrapped: bytes, root_aad: bytes, exchange: dic
     if (not TRANSIT_MOUNT.fullmatch(mount) or mount.startswith(b"/") or mount.endswith(b"/")
             or not TRANSIT_NAME.fullmatch(key)):
         raise Reject("malformed")
+    return mount, key
+
+
+def transit_unwrap(params: bytes, wrapped: bytes, root_aad: bytes, exchange: dict) -> bytes:
+    """FORMAT.md 10.3, root kind 5. The engine is an oracle: the vector
+    records the one decrypt request it answers, and any other request gets
+    the engine's refusal (`message authentication failed`)."""
+    mount, key = parse_transit_params(params)
     if (not wrapped.startswith(b"vault:v")
             or any(b < 0x21 or b > 0x7E or b in b'"\\' for b in wrapped)):
         raise Reject("malformed")
@@ -543,6 +549,25 @@ def open_keyring_file(data: bytes, root: dict) -> tuple[list[dict], dict | None]
 
 
 B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+GENERATION_FILE = re.compile(
+    rb"strongroom keyring generation v1\nkeyring_id ([0-9a-f]{32})\ngeneration ([1-9][0-9]*)\n")
+MAX_GENERATION_FILE = 128
+
+
+def parse_generation_file(data: bytes) -> dict:
+    """FORMAT.md 10.6, item 2: the generation file beside a keyring, as
+    the lineage it records. Anything else is `malformed`."""
+    if len(data) > MAX_GENERATION_FILE:
+        raise Reject("malformed")
+    match = GENERATION_FILE.fullmatch(data)
+    if not match:
+        raise Reject("malformed")
+    generation = int(match.group(2))
+    if generation > 2**64 - 1:
+        raise Reject("malformed")
+    return {"keyring_id_hex": match.group(1).decode(), "generation": generation}
 
 
 def dearmor(text: str) -> bytes:
