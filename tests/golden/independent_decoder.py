@@ -548,9 +548,6 @@ def open_keyring_file(data: bytes, root: dict) -> tuple[list[dict], dict | None]
     return parse_keyring_encoding(plain), lineage
 
 
-B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-
 GENERATION_FILE = re.compile(
     rb"strongroom keyring generation v1\nkeyring_id ([0-9a-f]{32})\ngeneration ([1-9][0-9]*)\n")
 MAX_GENERATION_FILE = 128
@@ -568,6 +565,9 @@ def parse_generation_file(data: bytes) -> dict:
     if generation > 2**64 - 1:
         raise Reject("malformed")
     return {"keyring_id_hex": match.group(1).decode(), "generation": generation}
+
+
+B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def dearmor(text: str) -> bytes:
